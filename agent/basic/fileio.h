@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole file (at most max_size bytes, else -EFBIG). The buffer is NUL-terminated. */
+int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size);
+
+/* Writes path atomically: a temporary file in the same directory, fsync, rename over path,
+ * fsync of the directory. A power cut leaves either the old or the new content, never a mix. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* Refuses (-EPERM) a file that group or others may read or write, or (-EPERM) that is not owned by
+ * root or the caller. On refusal ret_mode holds the mode found, for the error message. */
+int check_file_private(const char *path, mode_t *ret_mode);
+
+/* mkdir -p with mode for each component created. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Joins a directory and a file name into a new string, or NULL on OOM. */
+char *path_join(const char *dir, const char *name);

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "string-util.h"
+
+bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+size_t levenshtein(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        size_t row[65];
+
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+
+                        row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *nearest_string(const char *s, const char *const *candidates) {
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX, limit;
+
+        /* A third of the length, at least 2: "bootstap" → "bootstrap", but not "x" → "rack". */
+        limit = MAX(strlen(s) / 3, (size_t) 2);
+        for (const char *const *c = candidates; c && *c; c++) {
+                size_t d = levenshtein(s, *c);
+
+                if (d < best_d) {
+                        best_d = d;
+                        best = *c;
+                }
+        }
+        return best_d <= limit ? best : NULL;
+}
+
+int parse_uint64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_port(const char *s, uint16_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = parse_uint64(s, &v);
+        if (r < 0)
+                return r;
+        if (v == 0 || v > 65535)
+                return -ERANGE;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port) {
+        const char *colon, *host_start = s, *host_end;
+        uint16_t port;
+        char *host;
+        int r;
+
+        if (s[0] == '[') {
+                host_end = strchr(s, ']');
+                if (!host_end || host_end[1] != ':')
+                        return -EINVAL;
+                host_start = s + 1;
+                colon = host_end + 1;
+        } else {
+                colon = strrchr(s, ':');
+                if (!colon || memchr(s, ':', (size_t) (colon - s)))
+                        return -EINVAL;
+                host_end = colon;
+        }
+        if (host_end == host_start)
+                return -EINVAL;
+        r = parse_port(colon + 1, &port);
+        if (r < 0)
+                return r;
+        host = strndup(host_start, (size_t) (host_end - host_start));
+        if (!host)
+                return -ENOMEM;
+        if (!is_ip_address(host) && !is_hostname(host)) {
+                free(host);
+                return -EINVAL;
+        }
+        *ret_host = host;
+        *ret_port = port;
+        return 0;
+}
+
+bool is_ip_address(const char *s) {
+        unsigned char buf[sizeof(struct in6_addr)];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+bool is_hostname(const char *s) {
+        size_t n = strlen(s), label = 0;
+
+        if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (*p == '.') {
+                        if (label == 0)
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!isalnum((unsigned char) *p) && *p != '-')
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return true;
+}
+
+bool is_cidr(const char *s) {
+        _cleanup_free_ char *addr = NULL;
+        const char *slash = strchr(s, '/');
+        unsigned char buf[sizeof(struct in6_addr)];
+        uint64_t prefix;
+        int family;
+
+        if (!slash)
+                return false;
+        addr = strndup(s, (size_t) (slash - s));
+        if (!addr)
+                return false;
+        if (inet_pton(AF_INET, addr, buf) == 1)
+                family = AF_INET;
+        else if (inet_pton(AF_INET6, addr, buf) == 1)
+                family = AF_INET6;
+        else
+                return false;
+        if (parse_uint64(slash + 1, &prefix) < 0)
+                return false;
+        return prefix <= (family == AF_INET ? 32U : 128U);
+}
+
+const char *format_u64(char buf[static 24], uint64_t v) {
+        snprintf(buf, 24, "%" PRIu64, v);
+        return buf;
+}
+
+const char *format_i64(char buf[static 24], int64_t v) {
+        snprintf(buf, 24, "%" PRId64, v);
+        return buf;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* Edit distance, for "did you mean" hints. Strings longer than 64 bytes count as far apart. */
+size_t levenshtein(const char *a, const char *b);
+/* The candidate nearest to s, or NULL when none is within a useful distance. */
+const char *nearest_string(const char *s, const char *const *candidates);
+
+/* Strict decimal parsing: the whole string, no sign, no overflow. */
+int parse_uint64(const char *s, uint64_t *ret);
+int parse_port(const char *s, uint16_t *ret);
+
+/* Splits "host:port" or "[v6]:port". ret_host is a new string. */
+int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port);
+/* True for an IPv4 or IPv6 literal. */
+bool is_ip_address(const char *s);
+/* True for a DNS name made of letters, digits, '-' and '.'. */
+bool is_hostname(const char *s);
+/* "10.0.0.0/8", "fd00::/64". */
+bool is_cidr(const char *s);
+
+/* Formats an integer into the buffer and returns it, for log fields: FMT_U64(x). */
+const char *format_u64(char buf[static 24], uint64_t v);
+const char *format_i64(char buf[static 24], int64_t v);
+#define FMT_U64(v) format_u64((char[24]){}, (uint64_t) (v))
+#define FMT_INT(v) format_i64((char[24]){}, (int64_t) (v))

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cleanup.h"
+
+/* A thin libcurl wrapper for the admin APIs: one request, the whole answer in memory.
+ * It never logs; failures come back as negative errno with curl's text in HttpResponse.error. */
+
+typedef struct HttpTlsOptions {
+        const char *ca_file;            /* NULL: the system's trust store */
+        const char *cert_file;          /* client certificate for mTLS, or NULL */
+        const char *key_file;
+        bool insecure;                  /* skip peer and host verification */
+} HttpTlsOptions;
+
+typedef struct HttpClient HttpClient;
+
+int http_client_new(const HttpTlsOptions *tls, long connect_timeout_ms, long timeout_ms,
+                    HttpClient **ret);
+HttpClient *http_client_free(HttpClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HttpClient *, http_client_free);
+bool http_client_is_insecure(const HttpClient *c);
+
+typedef struct HttpRequest {
+        const char *method;             /* "GET", "POST", "DELETE" */
+        const char *url;
+        const char *body;               /* NULL for none; sent as application/json */
+        const char *bearer_token;       /* Authorization: Bearer …, or NULL */
+        long timeout_ms;                /* 0: the client's default */
+} HttpRequest;
+
+typedef struct HttpResponse {
+        long status;                    /* 0 when no HTTP answer came */
+        char *body;                     /* NUL-terminated, possibly empty */
+        size_t body_size;
+        char error[256];                /* transport error text, empty on success */
+        unsigned elapsed_ms;
+} HttpResponse;
+
+/* Returns 0 when an HTTP answer arrived (whatever its status), or a negative errno:
+ * -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -EPROTO (TLS handshake or bad answer),
+ * -EKEYREJECTED (peer certificate not trusted), -ENOENT (CA/cert/key file missing), -EINVAL (bad URL).
+ * resp is filled in either case and must be released with http_response_done(). */
+int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp);
+void http_response_done(HttpResponse *resp);
+
+/* True for errors worth retrying against the same or another server. */
+bool http_error_is_transient(int error);
+
+/* A short human text for the server's error: the "error" or "message" member of a JSON body,
+ * else the first line of the body, truncated. Never NULL. Written into buf. */
+const char *http_response_reason(const HttpResponse *resp, char *buf, size_t size);

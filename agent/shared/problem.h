@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+#include "macro.h"
+
+/* What validation found wrong: every problem of a file is collected in one pass, each naming
+ * the JSON path (".services.chainfire.api_port"), what was expected, and what was found. */
+
+typedef struct Problem {
+        char *path;
+        char *expected;                 /* "an integer between 1 and 65535" */
+        char *found;                    /* "the string \"2379\"" */
+        char *hint;                     /* "did you mean \"bootstrap\"?", or NULL */
+        int line, column;               /* for JSON syntax errors, else 0 */
+} Problem;
+
+typedef struct ProblemList {
+        Problem *items;
+        size_t n;
+} ProblemList;
+
+int problem_add(ProblemList *l, const char *path, const char *expected, const char *found,
+                const char *hint);
+int problem_addf(ProblemList *l, const char *path, const char *expected, const char *hint,
+                 const char *found_format, ...) _printf_(5, 6);
+void problem_list_done(ProblemList *l);
+/* One problem as one line: "PATH: expected …, found …; did you mean …?" */
+char *problem_format(const Problem *p);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "agent.h"
+
+/* Steps are data: a row of this table and a function. The runner walks the rows in order;
+ * "after" names the rows that must be done (or disabled) first. */
+typedef struct Step {
+        const char *name;
+        const char *summary;                            /* one line for --help and status */
+        const char *const *after;                       /* NULL-terminated, may be NULL */
+        bool (*enabled)(const Config *c);               /* NULL: always */
+        const char *(*marker)(const Config *c);         /* NULL or returns NULL: no marker */
+        const char *const *markers;                     /* every name marker() may return */
+        int (*run)(Agent *a);                           /* 0, or negative errno (logged) */
+} Step;
+
+extern const Step step_table[];
+extern const size_t step_table_size;
+
+/* Written by the runner once every step is done: the unit's ConditionPathExists=! and "run"'s
+ * fast path look only at this file. */
+#define MARKER_DONE ".first-boot-done"
+
+const Step *step_find(const char *name);
+/* Index in step_table, or -ENOENT. */
+int step_index(const char *name);
+
+/* Walks the table: skips disabled and marked steps, runs the rest, writes markers, stops at the
+ * first failure. Returns an exit code (EXIT_OK, EXIT_STEP_FAILED, EXIT_STEP_REFUSED, …). */
+int step_walk(Agent *a);
+
+int step_health_wait(Agent *a);
+int step_chainfire_join(Agent *a);
+int step_flaredb_join(Agent *a);
+int step_iam_setup(Agent *a);
+int step_health_report(Agent *a);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "tap.h"
+
+int main(void) {
+        char dir[] = "/tmp/test-fileio-XXXXXX";
+        _cleanup_free_ char *path = NULL, *data = NULL, *deep = NULL;
+        size_t size;
+        struct stat st;
+
+        ok(mkdtemp(dir) != NULL, "temporary directory");
+        path = path_join(dir, "file");
+        is_str(path + strlen(dir), "/file", "path_join adds one slash");
+
+        is_int(write_file_atomic(path, "hello", 5, 0600), 0, "atomic write");
+        is_int(read_full_file(path, 100, &data, &size), 0, "read back");
+        is_int(size, 5, "size");
+        is_str(data, "hello", "content");
+        ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode 0600");
+        is_int(check_file_private(path, NULL), 0, "0600 file is private");
+
+        is_int(write_file_atomic(path, "bye", 3, 0644), 0, "atomic overwrite");
+        mode_t m = 0;
+        is_int(check_file_private(path, &m), -EPERM, "0644 file is refused");
+        is_int(m, 0644, "mode found is reported");
+
+        free(data);
+        data = NULL;
+        is_int(read_full_file(path, 2, &data, &size), -EFBIG, "max size enforced");
+        is_int(read_full_file("/nonexistent/x", 10, &data, &size), -ENOENT, "missing file");
+
+        deep = path_join(dir, "a/b/c");
+        is_int(mkdir_p(deep, 0700), 0, "mkdir -p");
+        ok(stat(deep, &st) == 0 && S_ISDIR(st.st_mode), "created");
+        is_int(mkdir_p(deep, 0700), 0, "mkdir -p again is fine");
+
+        /* No temporary file is left behind. */
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        int extra = 0;
+        while ((de = readdir(d)))
+                if (strstr(de->d_name, ".tmp."))
+                        extra++;
+        is_int(extra, 0, "no temporary file left");
+
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        ok(system(cmd) == 0, "cleanup");
+        return tap_done();
+}
