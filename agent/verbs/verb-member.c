@@ -1,1 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "exit-code.h"
+#include "verbs.h"
+
+int verb_member(int argc, char *argv[], const GlobalOptions *g) {
+        fprintf(stderr, "first-boot-agent member: not built yet.\n");
+        return EXIT_INTERNAL;
+}
