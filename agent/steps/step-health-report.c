@@ -1,1 +1,254 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "health-poll.h"
+#include "log.h"
+#include "member.h"
+#include "notify.h"
+#include "step.h"
+#include "strv.h"
+
+/* The last step: every enabled service answers its health check, this node is in the member
+ * list of every cluster it joined or formed, and the provisioning server hears about it. The
+ * report is best effort: a provisioning server that is down does not fail the node. */
+
+#define HEALTH_REPORT_TIMEOUT (30 * USEC_PER_SEC)
+
+typedef struct ReportService {
+        const char *name;
+        bool enabled;
+        bool healthy;
+        int member;                     /* 1 listed, 0 not, -1 no member list (IAM) */
+} ReportService;
+
+/* "https://localhost:2379/health" → "https://localhost:2379": a bootstrap node without a
+ * leader URL asks its own API. */
+static char *url_base_of(const char *url) {
+        const char *p = strstr(url, "://");
+
+        p = p ? p + 3 : url;
+        return strndup(url, (size_t) (p - url) + strcspn(p, "/"));
+}
+
+/* 0 when this node is listed, negative errno (logged) otherwise. */
+static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
+        const Config *c = a->config;
+        const ServiceConfig *sc = &c->services[id];
+        const char *service = service_to_string(id);
+        const MemberDriver *driver = member_driver_get(sc->driver);
+        _cleanup_strv_free_ char **urls = NULL;
+        char last_error[512] = "";
+        Backoff b;
+
+        if (!driver)
+                return log_error_errno(EINVAL, "No member driver for %s.", service);
+
+        if (sc->leader_url) {
+                if (strv_extend(&urls, sc->leader_url) < 0)
+                        return log_oom();
+                STRV_FOREACH(p, sc->peer_urls)
+                        if (!strv_contains(urls, *p) && strv_extend(&urls, *p) < 0)
+                                return log_oom();
+        } else if (sc->health_url) {
+                char *base = url_base_of(sc->health_url);
+
+                if (!base || strv_push(&urls, base) < 0) {
+                        free(base);
+                        return log_oom();
+                }
+        } else
+                return log_error_errno(EINVAL, "Cannot check %s membership: no leader URL and no health URL "
+                                       "for %s in '%s'.", service, service, strna(c->path));
+
+        backoff_init(&b, c->timeouts.backoff_initial, c->timeouts.backoff_max, agent_jitter_seed(a));
+
+        for (;;) {
+                STRV_FOREACH(u, urls) {
+                        _cleanup_(member_list_done) MemberList l = {};
+                        HttpResponse resp = {};
+                        char names[256] = "";
+                        size_t used = 0;
+                        int r;
+
+                        r = driver->list(a->http, *u, &l, &resp);
+                        if (r < 0) {
+                                char reason[160];
+
+                                if (resp.status > 0)
+                                        snprintf(last_error, sizeof last_error, "%s: HTTP %ld (%s)", *u,
+                                                 resp.status, http_response_reason(&resp, reason, sizeof reason));
+                                else
+                                        snprintf(last_error, sizeof last_error, "%s: %s", *u,
+                                                 resp.error[0] ? resp.error : strerror(-r));
+                                http_response_done(&resp);
+                                log_debug("Could not list the %s members: %s.", service, last_error);
+                                continue;
+                        }
+                        http_response_done(&resp);
+
+                        if (member_list_find(&l, c->node_id, sc->raft_addr)) {
+                                log_info("This node is in the %s member list (%s, %zu members).", service, *u, l.n);
+                                return 0;
+                        }
+
+                        for (size_t i = 0; i < l.n; i++) {
+                                int k = snprintf(names + used, sizeof names - used, "%s%s", i > 0 ? ", " : "",
+                                                 strna(l.items[i].name ?: l.items[i].id));
+                                if (k > 0)
+                                        used = MIN(used + (size_t) k, sizeof names - 1);
+                        }
+                        agent_set_error(a, "'%s' is not in the %s member list at %s", c->node_id, service, *u);
+                        return log_error_errno(ENXIO,
+                                               "This node ('%s', raft address %s) is not in the %s member list "
+                                               "that %s answered (%zu members: %s). The %s did not take effect: "
+                                               "run 'first-boot-agent reset %s-join' and start the agent again.",
+                                               c->node_id, strna(sc->raft_addr), service, *u, l.n,
+                                               used > 0 ? names : "none", c->bootstrap ? "bootstrap" : "join",
+                                               service);
+                }
+
+                if (now_monotonic() >= deadline)
+                        break;
+                sleep_usec(MIN(backoff_next(&b), deadline - now_monotonic()));
+        }
+
+        agent_set_error(a, "could not list the %s members: %s", service, last_error);
+        return log_error_errno(ETIMEDOUT, "Could not confirm that this node is a %s member: no server answered "
+                               "the member list request (last: %s).", service, last_error);
+}
+
+static json_t *report_build(Agent *a, const ReportService *services) {
+        const Config *c = a->config;
+        char now[ISO8601_MAX] = "";
+        json_t *report, *list, *state, *steps;
+
+        (void) iso8601_format(now_realtime(), now);
+
+        list = json_array();
+        for (int s = 0; s < _SERVICE_MAX; s++) {
+                if (!services[s].enabled)
+                        continue;
+                json_array_append_new(list, json_pack("{s:s, s:b, s:o}",
+                                                      "name", services[s].name,
+                                                      "healthy", services[s].healthy,
+                                                      "member", services[s].member < 0 ? json_null() :
+                                                                json_boolean(services[s].member)));
+        }
+
+        state = state_to_json(a->state);
+        steps = json_object_get(state, "steps");
+        if (steps)
+                json_incref(steps);
+        else
+                steps = state ? json_incref(state) : json_null();
+        json_decref(state);
+
+        report = json_pack("{s:s, s:s, s:s?, s:s, s:b, s:s, s:o, s:o, s:s}",
+                           "event", "firstboot-done",
+                           "node_id", c->node_id,
+                           "cluster_name", c->cluster_name,
+                           "node_role", node_role_to_string(c->node_role),
+                           "bootstrap", c->bootstrap,
+                           "mode", "firstboot",
+                           "services", list,
+                           "steps", steps,
+                           "time", now);
+        return report;
+}
+
+static void report_send(Agent *a, const ReportService *services) {
+        const Config *c = a->config;
+        HttpRequest req = {
+                .method = "POST",
+                .url = c->report.url,
+                .timeout_ms = (long) (c->report.timeout / USEC_PER_MSEC),
+        };
+        HttpResponse resp = {};
+        json_t *report;
+        char *text;
+        int r;
+
+        report = report_build(a, services);
+        text = report ? json_dumps(report, JSON_COMPACT) : NULL;
+        json_decref(report);
+        if (!text) {
+                log_oom();
+                return;
+        }
+
+        req.body = text;
+        r = http_perform(a->http, &req, &resp);
+        free(text);
+
+        if (r >= 0 && resp.status >= 200 && resp.status < 300)
+                log_event(LOG_INFO, MID_REPORT_SENT,
+                          LOG_FIELDS("URL", c->report.url,
+                                     "HTTP_STATUS", FMT_INT(resp.status)),
+                          "Report sent to %s (HTTP %ld).", c->report.url, resp.status);
+        else {
+                char error[256], reason[160];
+
+                if (r >= 0)
+                        snprintf(error, sizeof error, "HTTP %ld (%s)", resp.status,
+                                 http_response_reason(&resp, reason, sizeof reason));
+                else
+                        snprintf(error, sizeof error, "%s", resp.error[0] ? resp.error : strerror(-r));
+                log_event(LOG_WARNING, MID_REPORT_FAILED,
+                          LOG_FIELDS("URL", c->report.url,
+                                     "HTTP_STATUS", r >= 0 ? FMT_INT(resp.status) : NULL,
+                                     "ERROR", error),
+                          "Could not deliver the report to %s: %s. The node is set up all the same; "
+                          "the provisioning server will not hear about it from this run.",
+                          c->report.url, error);
+        }
+        http_response_done(&resp);
+}
+
+int step_health_report(Agent *a) {
+        const Config *c = a->config;
+        const usec_t timeout = MIN(HEALTH_REPORT_TIMEOUT, c->timeouts.health_wait);
+        const usec_t deadline = now_monotonic() + timeout;
+        ReportService services[_SERVICE_MAX] = {};
+        HealthTarget targets[_SERVICE_MAX];
+        size_t n;
+        int r;
+
+        notify_status("checking health and membership");
+
+        n = health_targets_from_config(c, targets);
+        r = health_poll(a, targets, n, timeout);
+        if (r < 0)
+                return r;
+
+        for (int s = 0; s < _SERVICE_MAX; s++) {
+                services[s] = (ReportService) {
+                        .name = service_to_string(s),
+                        .enabled = c->services[s].enabled,
+                        .healthy = c->services[s].enabled,
+                        .member = -1,
+                };
+                if (!c->services[s].enabled || s == SERVICE_IAM)
+                        continue;
+
+                r = report_check_member(a, s, deadline);
+                if (r < 0)
+                        return r;
+                services[s].member = 1;
+        }
+
+        if (c->report.url) {
+                notify_status("sending the report to %s", c->report.url);
+                report_send(a, services);
+                agent_set_detail(a, "healthy, member of every cluster; report to %s", c->report.url);
+        } else
+                agent_set_detail(a, "healthy, member of every cluster; no report server configured");
+
+        return 0;
+}
