@@ -61,6 +61,9 @@ typedef struct State {
 /* Loads dir/state.json; a missing file gives an empty state (not an error). A corrupt file
  * gives -EBADMSG. */
 int state_load(const char *dir, State **ret);
+/* An empty state for dir/state.json, as state_load() gives for a missing file: what a caller
+ * starts from when the file was corrupt. */
+int state_new(const char *dir, State **ret);
 /* Writes atomically (0600). */
 int state_save(const State *s);
 State *state_free(State *s);
