@@ -12,6 +12,8 @@ typedef struct Step {
         const char *summary;                            /* one line for --help and status */
         const char *const *after;                       /* NULL-terminated, may be NULL */
         bool (*enabled)(const Config *c);               /* NULL: always */
+        const char *setting;                            /* what turns it off, for messages:
+                                                         * "services.chainfire.enabled" */
         const char *(*marker)(const Config *c);         /* NULL or returns NULL: no marker */
         const char *const *markers;                     /* every name marker() may return */
         int (*run)(Agent *a);                           /* 0, or negative errno (logged) */
@@ -31,6 +33,8 @@ int step_index(const char *name);
 /* Walks the table: skips disabled and marked steps, runs the rest, writes markers, stops at the
  * first failure. Returns an exit code (EXIT_OK, EXIT_STEP_FAILED, EXIT_STEP_REFUSED, …). */
 int step_walk(Agent *a);
+/* The same walk over any table (the tests walk tables of fake steps). */
+int step_walk_table(Agent *a, const Step *table, size_t n);
 
 int step_health_wait(Agent *a);
 int step_chainfire_join(Agent *a);
