@@ -1,14 +1,373 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "agent.h"
+#include "config.h"
 #include "exit-code.h"
+#include "fileio.h"
+#include "flash.h"
+#include "log.h"
+#include "marker.h"
+#include "notify.h"
+#include "proc-cmdline.h"
+#include "state.h"
+#include "step.h"
 #include "verbs.h"
 
-int verb_run(int argc, char *argv[], const GlobalOptions *g) {
-        fprintf(stderr, "first-boot-agent run: not built yet.\n");
-        return EXIT_INTERNAL;
+#define LOCK_FILE_NAME ".lock"
+
+/* ---- helpers every verb shares ---- */
+
+static const char *state_dir_env(void) {
+        const char *e = getenv("FIRST_BOOT_AGENT_STATE_DIR");
+
+        return e && *e ? e : NULL;
+}
+
+const char *verbs_state_dir(const GlobalOptions *g, const Config *c) {
+        if (g && g->state_dir)
+                return g->state_dir;
+        if (state_dir_env())
+                return state_dir_env();
+        if (c && c->state_dir && *c->state_dir)
+                return c->state_dir;
+        return CONFIG_STATE_DIR_DEFAULT;
 }
 
 const char *verbs_state_dir_early(const GlobalOptions *g) {
-        return g->state_dir;
+        return verbs_state_dir(g, NULL);
+}
+
+int verbs_config_load_quiet(const GlobalOptions *g, Config **ret) {
+        _cleanup_free_ char *path = NULL;
+        ProblemList problems = {};
+        int r;
+
+        r = config_find_path(g->config_path, &path);
+        if (r < 0)
+                return r;
+        r = config_load(path, ret, &problems);
+        problem_list_done(&problems);
+        return r;
+}
+
+static int lock_read_holder(int fd) {
+        char buf[24] = {};
+        ssize_t n;
+        long pid;
+        char *end;
+
+        n = pread(fd, buf, sizeof(buf) - 1, 0);
+        if (n <= 0)
+                return 0;
+        errno = 0;
+        pid = strtol(buf, &end, 10);
+        if (errno != 0 || end == buf || pid <= 0 || pid > INT32_MAX)
+                return 0;
+        return (int) pid;
+}
+
+int verbs_lock_state_dir(const char *dir, int *ret_holder) {
+        _cleanup_free_ char *path = path_join(dir, LOCK_FILE_NAME);
+        _cleanup_close_ int fd = -1;
+        char buf[24];
+        int n;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = -errno;
+
+                if (r == -EWOULDBLOCK) {
+                        if (ret_holder)
+                                *ret_holder = lock_read_holder(fd);
+                        return -EBUSY;
+                }
+                return r;
+        }
+
+        /* The holder's pid, for the message the next one prints. Advisory only: the lock is
+         * the flock, not the content. */
+        n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* ---- run ---- */
+
+typedef enum Mode {
+        MODE_NONE,
+        MODE_FIRSTBOOT,
+        MODE_FLASH,
+} Mode;
+
+static void help(void) {
+        printf("Usage: first-boot-agent [OPTIONS] run [--no-power-action]\n\n"
+               "Decides what this boot is and acts on it:\n"
+               "  flash      the installer: write the images and firmware of the \"flash\" section;\n"
+               "  firstboot  the installed system: walk the steps (config, health-wait,\n"
+               "             chainfire-join, flaredb-join, iam-setup, health-report);\n"
+               "  done       %s exists in the state directory: exit 0 at once.\n\n"
+               "The first signal that applies decides: first_boot_agent.mode=flash|firstboot on the\n"
+               "kernel command line; the done marker; a \"flash\" section in the configuration while\n"
+               "the root file system is not on a flash target; else first boot.\n\n"
+               "Options:\n"
+               "      --no-power-action  after flashing, neither power off nor reboot\n"
+               "  -h, --help             show this help\n\n"
+               "Exit codes: 0 done, 1 internal error, 2 usage, 3 configuration, 4 step failed (the next\n"
+               "start resumes there), 5 refused by a server, 6 flash failed, 7 another run is in progress.\n",
+               MARKER_DONE);
+}
+
+static int parse_mode(const char *s, Mode *ret) {
+        if (streq(s, "firstboot"))
+                *ret = MODE_FIRSTBOOT;
+        else if (streq(s, "flash"))
+                *ret = MODE_FLASH;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+/* 1 when the done marker is in dir. */
+static bool done_marker_present(const char *dir) {
+        return marker_exists(dir, MARKER_DONE) > 0;
+}
+
+static int exit_done(const char *dir) {
+        log_event(LOG_INFO, MID_MODE_DECIDED,
+                  LOG_FIELDS("MODE", "done", "MODE_SOURCE", "done-marker"),
+                  "First boot already complete ('%s/%s' exists); nothing to do.", dir, MARKER_DONE);
+        notify_ready();
+        return EXIT_OK;
+}
+
+static int load_config(const GlobalOptions *g, Config **ret) {
+        _cleanup_free_ char *path = NULL;
+        ProblemList problems = {};
+        int r;
+
+        r = config_find_path(g->config_path, &path);
+        if (r < 0) {
+                log_error_errno(r, "Failed to find the configuration file: %m");
+                return EXIT_CONFIG;
+        }
+        r = config_load(path, ret, &problems);
+        if (r >= 0) {
+                problem_list_done(&problems);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < problems.n; i++) {
+                _cleanup_free_ char *line = problem_format(&problems.items[i]);
+
+                fprintf(stderr, "%s: %s\n", path, line ? line : "(out of memory)");
+        }
+        if (problems.n == 0)
+                fprintf(stderr, "%s: %s\n", path, strerror(-r));
+        log_event_errno(LOG_ERR, r, MID_CONFIG_INVALID, NO_FIELDS,
+                        "Configuration '%s' refused (%zu problem%s); run \"first-boot-agent validate %s\" for the list.",
+                        path, problems.n, problems.n == 1 ? "" : "s", path);
+        problem_list_done(&problems);
+        return EXIT_CONFIG;
+}
+
+static int run_firstboot(Config *c, State *s) {
+        _cleanup_(agent_freep) Agent *a = NULL;
+        int r;
+
+        r = agent_new(c, s, &a);
+        if (r < 0)
+                return EXIT_INTERNAL;
+        return step_walk(a);
+}
+
+static int run_flash(const Config *c, State *s, bool no_power_action) {
+        FlashOptions o = {
+                .no_power_action = no_power_action,
+                .progress = isatty(STDERR_FILENO),
+        };
+
+        if (!c->flash) {
+                log_event(LOG_ERR, MID_CONFIG_INVALID, NO_FIELDS,
+                          "Flash mode was asked for, but the configuration '%s' has no \"flash\" section.",
+                          strna(c->path));
+                return EXIT_CONFIG;
+        }
+        return flash_run(c, s, &o);
+}
+
+static int open_state(const char *dir, const Config *c, Mode mode, State **ret) {
+        _cleanup_(state_freep) State *s = NULL;
+        int r;
+
+        r = state_load(dir, &s);
+        if (r == -EBADMSG) {
+                log_warning("The state file '%s/%s' is corrupt; starting a fresh record. "
+                            "Markers are kept, so no progress is lost.", dir, STATE_FILE_NAME);
+                r = state_new(dir, &s);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the state file in '%s': %m", dir);
+
+        free(s->node_id);
+        free(s->mode);
+        s->node_id = strdup(c->node_id);
+        s->mode = strdup(mode == MODE_FLASH ? "flash" : "firstboot");
+        if (!s->node_id || !s->mode)
+                return log_oom();
+        s->pid = getpid();
+        s->run_started = now_realtime();
+        s->run_finished = 0;
+        s->result = RUN_RESULT_RUNNING;
+        s->exit_code = 0;
+        r = state_save(s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the state file '%s': %m", s->path);
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int verb_run(int argc, char *argv[], const GlobalOptions *g) {
+        enum { ARG_NO_POWER_ACTION = 0x100 };
+        static const struct option options[] = {
+                { "no-power-action", no_argument, NULL, ARG_NO_POWER_ACTION },
+                { "help",            no_argument, NULL, 'h' },
+                {}
+        };
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(state_freep) State *state = NULL;
+        _cleanup_free_ char *cmdline_mode = NULL;
+        _cleanup_close_ int lock_fd = -1;
+        const char *dir, *source;
+        bool no_power_action = false;
+        Mode mode = MODE_NONE;
+        int c, r, holder = 0;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_NO_POWER_ACTION:
+                        no_power_action = true;
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                default:
+                        fprintf(stderr, "Try 'first-boot-agent run --help'.\n");
+                        return EXIT_USAGE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "run takes no arguments, got '%s'. Try 'first-boot-agent run --help'.\n",
+                        argv[optind]);
+                return EXIT_USAGE;
+        }
+
+        /* (a) The kernel command line wins. */
+        r = proc_cmdline_get_key("first_boot_agent.mode", &cmdline_mode);
+        if (r > 0 && parse_mode(cmdline_mode, &mode) < 0) {
+                log_warning("Ignoring first_boot_agent.mode='%s' on the kernel command line: "
+                            "expected flash or firstboot.", cmdline_mode);
+                mode = MODE_NONE;
+        }
+
+        /* (b) The path every later boot takes: one stat(), no config, no curl. */
+        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g)))
+                return exit_done(verbs_state_dir_early(g));
+
+        log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
+
+        /* (c) The config, and its state_dir, which may hold the done marker instead. */
+        r = load_config(g, &config);
+        if (r != EXIT_OK)
+                return r;
+        log_set_node_id(config->node_id);
+
+        dir = verbs_state_dir(g, config);
+        if (!config->state_dir || !streq(config->state_dir, dir)) {
+                /* One directory for everyone below: the steps and the flasher read it here. */
+                char *d = strdup(dir);
+
+                if (!d) {
+                        log_oom();
+                        return EXIT_INTERNAL;
+                }
+                free(config->state_dir);
+                config->state_dir = d;
+                dir = d;
+        }
+        if (mode == MODE_NONE && done_marker_present(dir))
+                return exit_done(dir);
+
+        /* Two runs never interleave: the second one leaves at once. */
+        r = mkdir_p(dir, 0700);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the state directory '%s': %m", dir);
+                return EXIT_INTERNAL;
+        }
+        lock_fd = verbs_lock_state_dir(dir, &holder);
+        if (lock_fd == -EBUSY) {
+                if (holder > 0)
+                        log_error("Another run (pid %d) is in progress; not starting a second one.", holder);
+                else
+                        log_error("Another run is in progress; not starting a second one.");
+                return EXIT_PENDING;
+        }
+        if (lock_fd < 0) {
+                log_error_errno(lock_fd, "Failed to lock '%s/%s': %m", dir, LOCK_FILE_NAME);
+                return EXIT_INTERNAL;
+        }
+
+        /* (d) Flash when the config has a flash section and this is not the flashed system. */
+        if (mode != MODE_NONE)
+                source = "cmdline";
+        else if (config->flash) {
+                r = flash_root_is_on_target(config);
+                if (r == 0) {
+                        mode = MODE_FLASH;
+                        source = "flash-section";
+                } else {
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot tell whether the root file system is on a flash target (%m); "
+                                                  "assuming this is the installed system.");
+                        mode = MODE_FIRSTBOOT;
+                        source = "default";
+                }
+        } else {
+                mode = MODE_FIRSTBOOT;
+                source = "default";
+        }
+
+        log_event(LOG_INFO, MID_MODE_DECIDED,
+                  LOG_FIELDS("MODE", mode == MODE_FLASH ? "flash" : "firstboot", "MODE_SOURCE", source),
+                  "Mode %s, decided by %s.", mode == MODE_FLASH ? "flash" : "firstboot",
+                  streq(source, "cmdline") ? "the kernel command line" :
+                  streq(source, "flash-section") ? "the \"flash\" section (root is not on a flash target)" :
+                  "default (no other signal)");
+        notify_ready();
+        notify_status("%s", mode == MODE_FLASH ? "flashing" : "first boot");
+
+        if (open_state(dir, config, mode, &state) < 0)
+                return EXIT_INTERNAL;
+
+        r = mode == MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, state);
+
+        state->run_finished = now_realtime();
+        state->result = r == EXIT_OK ? RUN_RESULT_DONE : RUN_RESULT_FAILED;
+        state->exit_code = r;
+        int q = state_save(state);
+        if (q < 0)
+                log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        return r;
 }

@@ -19,5 +19,21 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g);
 int verb_reset(int argc, char *argv[], const GlobalOptions *g);
 int verb_member(int argc, char *argv[], const GlobalOptions *g);
 
-/* The state directory to use before the config is read (for run's fast path and status). */
+/* The state directory to use before the config is read (for run's fast path and status):
+ * --state-dir, then $FIRST_BOOT_AGENT_STATE_DIR, then the default. */
 const char *verbs_state_dir_early(const GlobalOptions *g);
+
+struct Config;
+/* The state directory every verb uses: --state-dir, then $FIRST_BOOT_AGENT_STATE_DIR, then the
+ * config's state_dir (when c is not NULL and sets one), then the default. */
+const char *verbs_state_dir(const GlobalOptions *g, const struct Config *c);
+
+/* Loads the config (--config, the kernel command line, the default path) without printing or
+ * logging anything, for verbs that can do without one. Returns 0 or negative errno. */
+int verbs_config_load_quiet(const GlobalOptions *g, struct Config **ret);
+
+/* Takes the exclusive run lock (DIR/.lock, flock) that keeps two runs, or a run and a reset,
+ * from interleaving. Returns the open fd (the lock lasts until it is closed); -EBUSY when
+ * another process holds it, with its pid in ret_holder (0 if unknown); other negative errno on
+ * failure. The directory must exist. */
+int verbs_lock_state_dir(const char *dir, int *ret_holder);
