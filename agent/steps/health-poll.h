@@ -12,7 +12,7 @@
 
 /* The longest pause between two checks of one endpoint. The join backoff may grow to seconds;
  * a local health check is cheap and its latency is what first boot waits on. */
-#define HEALTH_POLL_INTERVAL_MAX (200 * USEC_PER_MSEC)
+#define HEALTH_POLL_INTERVAL_MAX (125 * USEC_PER_MSEC)
 
 typedef struct HealthTarget {
         const char *service;            /* "chainfire" */

@@ -24,8 +24,7 @@ typedef struct IamSetup {
         Agent *agent;
         IamSecrets secrets;
         Backoff backoff;
-        unsigned max_attempts;
-        unsigned attempt;               /* requests sent so far, retries included */
+        unsigned max_attempts;          /* per request */
 } IamSetup;
 
 static void iam_setup_done(IamSetup *s) {
@@ -88,13 +87,14 @@ static char *iam_user_url(const char *base, const char *user_path, const char *u
 static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, HttpResponse *resp) {
         Agent *a = s->agent;
 
-        for (;;) {
+        backoff_reset(&s->backoff);
+        for (unsigned attempt = 1;; attempt++) {
                 char error[256], reason[160];
                 usec_t delay;
                 int r;
 
-                s->attempt++;
-                if (s->attempt > 1)
+                /* The step counted its first attempt; each retry is one more. */
+                if (attempt > 1)
                         agent_count_attempt(a);
 
                 *resp = (HttpResponse) {};
@@ -114,22 +114,22 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                         return log_error_errno(r, "Failed to %s at %s: %s. This will not pass by retrying: "
                                                "check the IAM URL and the TLS files in the config.",
                                                what, req->url, error);
-                if (s->attempt >= s->max_attempts)
+                if (attempt >= s->max_attempts)
                         return log_error_errno(r < 0 ? r : EREMOTEIO,
                                                "Failed to %s at %s after %u attempts: %s. Check 'systemctl "
                                                "status iam.service'; the next start tries again.",
-                                               what, req->url, s->attempt, error);
+                                               what, req->url, attempt, error);
 
                 delay = backoff_next(&s->backoff);
                 log_event_errno(LOG_WARNING, r < 0 ? r : EREMOTEIO, MID_ATTEMPT_FAILED,
                                 LOG_FIELDS("SERVICE", "iam",
                                            "URL", req->url,
-                                           "ATTEMPT", FMT_INT(s->attempt),
+                                           "ATTEMPT", FMT_INT(attempt),
                                            "MAX_ATTEMPTS", FMT_INT(s->max_attempts),
                                            "HTTP_STATUS", r >= 0 ? FMT_INT(resp->status) : NULL,
                                            "ERROR", error),
                                 "Failed to %s at %s (attempt %u/%u): %s. Retrying in %" PRIu64 " ms.",
-                                what, req->url, s->attempt, s->max_attempts, error, delay / USEC_PER_MSEC);
+                                what, req->url, attempt, s->max_attempts, error, delay / USEC_PER_MSEC);
                 sleep_usec(delay);
         }
 }
