@@ -13,7 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 usage() {
         cat <<'EOT'
 Usage: make-initramfs.sh OUT.cpio.gz [options]
-  --binary PATH        copy PATH (same path in the guest) and every shared library ldd lists
+  --binary PATH[:DEST] copy PATH (to DEST, default the same path) and every shared library
+                       ldd lists
   --file SRC:DEST      copy a file or directory to DEST in the guest
   --modules m1,m2      kernel modules to include, with their dependencies
   --load m1,m2         modules to include and load at boot, in this order
@@ -68,7 +69,7 @@ if [ "$net" = 1 ]; then
 fi
 [ -z "$script" ] || [ -r "$script" ] || vm_die "cannot read script '$script'"
 for b in "${binaries[@]}"; do
-        [ -x "$b" ] || vm_die "binary '$b' is not an executable file"
+        [ -x "${b%%:*}" ] || vm_die "binary '${b%%:*}' is not an executable file"
 done
 
 # The shared libraries of every binary (ldd follows the whole tree).
@@ -79,7 +80,7 @@ libs=()
 for b in "${binaries[@]}"; do
         while read -r l; do
                 [ -n "$l" ] && libs+=("$l")
-        done < <(libs_of "$b")
+        done < <(libs_of "${b%%:*}")
 done
 
 # The module files (dependencies first), as modprobe would load them.
@@ -94,7 +95,8 @@ for m in "${modules[@]}" "${load[@]}"; do
 done
 
 # Cache key: this script, its inputs and their contents.
-key_inputs=("$0" "$here/lib.sh" /bin/busybox "${binaries[@]}" "${libs[@]}" "${modfiles[@]}")
+key_inputs=("$0" "$here/lib.sh" /bin/busybox "${libs[@]}" "${modfiles[@]}")
+for b in "${binaries[@]}"; do key_inputs+=("${b%%:*}"); done
 [ -n "$script" ] && key_inputs+=("$script")
 for f in "${files[@]}"; do
         src=${f%%:*}
@@ -136,15 +138,22 @@ for l in "${libs[@]}"; do
         [ "$real" = "$l" ] || copy_path "$l" "$real"
 done
 for b in "${binaries[@]}"; do
-        copy_path "$b" "$b"
+        src=${b%%:*}
+        dest=${b#*:}
+        copy_path "$src" "$dest"
 done
 for f in "${files[@]}"; do
         src=${f%%:*}
         dest=${f#*:}
         [ "$dest" != "$f" ] || vm_die "--file wants SRC:DEST, got '$f'"
         [ -e "$src" ] || vm_die "--file source '$src' does not exist"
-        mkdir -p "$stage$(dirname "$dest")"
-        cp -a "$src" "$stage$dest"
+        if [ -d "$src" ]; then
+                mkdir -p "$stage$dest"
+                cp -a "$src/." "$stage$dest/"
+        else
+                mkdir -p "$stage$(dirname "$dest")"
+                cp -a "$src" "$stage$dest"
+        fi
 done
 
 # Modules: copied uncompressed (busybox insmod reads plain .ko), then depmod for the subset.

@@ -1,0 +1,350 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The zero-touch proof (TAP): a QEMU guest network-boots the installer, which flashes the gold
+# image to NVMe and firmware to an MTD SPI-NOR and powers off; it then boots the NVMe disk,
+# where systemd runs first-boot-agent.service, which joins the cluster on the host; a third
+# boot skips the agent. A corrupted image leaves the disk without a partition table.
+# See tests/vm/README.md.
+#
+# zero-touch.sh [--keep] [--verbose] [--workdir DIR] [--agent-from deb|build]
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+zt=$here/zero-touch
+src=${FBA_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
+
+keep=0
+work=
+agent_from=auto
+while [ $# -gt 0 ]; do
+        case "$1" in
+        --keep) keep=1; shift ;;
+        --verbose) export VM_VERBOSE=1; shift ;;
+        --workdir) work=$2; shift 2 ;;
+        --agent-from) agent_from=$2; shift 2 ;;
+        -h|--help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "zero-touch.sh: unknown argument '$1'" >&2; exit 2 ;;
+        esac
+done
+
+# ---- TAP ----------------------------------------------------------------------------------
+n=0
+failed=0
+ok() {  # ok STATUS DESCRIPTION
+        n=$((n + 1))
+        if [ "$1" -eq 0 ]; then
+                echo "ok $n - $2"
+        else
+                echo "not ok $n - $2"
+                failed=$((failed + 1))
+        fi
+}
+note() { printf '%s\n' "$@" | sed 's/^/# /'; }
+check() {  # check DESCRIPTION CHECK.PY-ARGS... : one TAP line, the helper's output as notes
+        local desc=$1 out rc
+        shift
+        out=$(python3 "$zt/check.py" "$@" 2>&1)
+        rc=$?
+        ok "$rc" "$desc"
+        [ -n "$out" ] && note "$out"
+        return "$rc"
+}
+bail() {
+        ok 1 "$1"
+        echo "Bail out! $1"
+        exit 1
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+timings=()
+timed() { timings+=("$1: $2 s"); note "time: $1 $2 s"; }
+
+t_total=$(now)
+if [ "$(id -u)" -ne 0 ]; then
+        echo "1..0 # SKIP needs root (debootstrap, chroot)"
+        exit 0
+fi
+if ! vm_need_packages "${VM_HOST_PACKAGES[@]}" debootstrap zstd e2fsprogs fdisk openssl meson ninja-build; then
+        echo "1..0 # SKIP packages missing and not installable"
+        exit 0
+fi
+
+[ -n "$work" ] || work=$(mktemp -d /var/tmp/fba-zero-touch.XXXXXX)
+mkdir -p "$work"
+pids=()
+cleanup() {
+        local p
+        for p in "${pids[@]}"; do
+                kill "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        if [ "$keep" = 1 ] || [ "$failed" -ne 0 ]; then
+                echo "# work directory kept: $work" >&2
+        else
+                rm -rf "$work"
+        fi
+}
+trap cleanup EXIT
+note "work directory: $work"
+
+# ---- 1. the agent ---------------------------------------------------------------------------
+t=$(now)
+build=${FBA_BUILD_ROOT:-$src/build-zero-touch}
+if [ -z "${FBA_BUILD_ROOT:-}" ]; then
+        [ -d "$build/meson-private" ] || meson setup "$build" "$src" -Dwerror=true >&2 || bail "meson setup failed"
+        meson compile -C "$build" >&2 || bail "the agent does not build"
+fi
+agent_bin=$build/agent/first-boot-agent
+[ -x "$agent_bin" ] || bail "no agent binary at $agent_bin"
+
+deb=
+if [ "$agent_from" != build ] && [ -x "$src/tests/pkg/build-deb.sh" ]; then
+        mkdir -p "$work/deb"
+        if "$src/tests/pkg/build-deb.sh" "$work/deb" >"$work/deb.log" 2>&1; then
+                deb=$(ls -t "$work"/deb/first-boot-agent_*.deb 2>/dev/null | head -n1)
+        fi
+        [ -n "$deb" ] || { note "building the .deb failed:"; note "$(tail -n 20 "$work/deb.log")"; }
+        [ -n "$deb" ] || [ "$agent_from" != deb ] || bail "no .deb built (tests/pkg/build-deb.sh)"
+fi
+if [ -n "$deb" ]; then
+        dpkg-deb -x "$deb" "$work/deb-root"
+        agent_bin=$(ls "$work"/deb-root/usr/sbin/first-boot-agent "$work"/deb-root/usr/bin/first-boot-agent 2>/dev/null | head -n1)
+        [ -x "$agent_bin" ] || bail "the .deb holds no first-boot-agent binary"
+        ok 0 "agent package built: $(basename "$deb")"
+else
+        rm -rf "$work/destdir"
+        DESTDIR=$work/destdir meson install -C "$build" --no-rebuild --quiet >"$work/install.log" 2>&1 ||
+                { note "$(tail -n 20 "$work/install.log")"; bail "meson install of the agent failed"; }
+        ok 0 "agent installed from the build tree (no .deb builder in this tree)"
+fi
+timed "agent build/package" "$(since "$t")"
+
+# ---- 2. host servers ------------------------------------------------------------------------
+t=$(now)
+"$src/tests/server/gen-certs.sh" "$work/certs" 10.0.2.2 >/dev/null 2>&1 || bail "gen-certs.sh failed"
+iam_token=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+iam_password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+python3 "$src/tests/server/clusterd.py" \
+        --listen chainfire:node01:127.0.0.1:0 --listen chainfire:node04:127.0.0.1:0 \
+        --listen flaredb:node01:127.0.0.1:0 --listen flaredb:node04:127.0.0.1:0 \
+        --listen iam:node04:127.0.0.1:0 --listen report:collector:127.0.0.1:0 \
+        --member chainfire:node01:10.0.2.2:2380 --member flaredb:node01:10.0.2.2:2480 \
+        --tls-dir "$work/certs" --iam-bootstrap-token "$iam_token" \
+        --control 127.40.0.1:0 --ready-file "$work/clusterd.ready" -v >"$work/clusterd.log" 2>&1 &
+pids+=($!)
+vm_wait_file "$work/clusterd.ready" 20 || { note "$(tail "$work/clusterd.log")"; bail "clusterd did not start"; }
+python3 "$zt/check.py" ports "$work/clusterd.ready" >"$work/ports"
+port() { awk -v s="$1" -v n="$2" '$1 == s && $2 == n { print $3 }' "$work/ports"; }
+ctl=http://$(awk '$1 == "control" { print $2 }' "$work/ports")
+p_cf_leader=$(port chainfire node01); p_cf_local=$(port chainfire node04)
+p_fd_leader=$(port flaredb node01); p_fd_local=$(port flaredb node04)
+p_iam=$(port iam node04); p_report=$(port report collector)
+
+mkdir -p "$work/www" "$work/tftp"
+p_www=$(vm_free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$p_www" >"$work/www.log" 2>&1 &
+pids+=($!)
+ok 0 "host servers: cluster (leader node01, local services of node04, report) and images on 127.0.0.1"
+note "ports: chainfire $p_cf_leader/$p_cf_local flaredb $p_fd_leader/$p_fd_local iam $p_iam report $p_report images $p_www control $ctl"
+
+# ---- 3. configuration -----------------------------------------------------------------------
+serial=FBA-ZT-$$
+mtd_kb=4096
+mtd_erase_kb=64
+fw_size=$((mtd_kb * 1024))
+head -c "$fw_size" /dev/urandom >"$work/www/firmware.bin"
+fw_sha=$(sha256sum <"$work/www/firmware.bin" | cut -d' ' -f1)
+
+# config.json for the node; the installer's copy adds the "flash" section.
+write_config() {  # write_config OUT [FLASH_JSON]
+        python3 - "$1" "${2:-}" <<EOF
+import json, sys
+host = "https://10.0.2.2"
+cfg = {
+    "node_id": "node04", "node_role": "worker", "bootstrap": False, "cluster_name": "zero-touch",
+    "leader_url": host + ":$p_cf_leader",
+    "raft_addr": "10.0.2.15:2380",
+    "initial_peers": ["10.0.2.2:2380"], "flaredb_peers": ["10.0.2.2:2480"],
+    "node_ip": "10.0.2.15",
+    "services": {
+        "chainfire": {"enabled": True, "leader_url": host + ":$p_cf_leader",
+                      "health_url": host + ":$p_cf_local/health"},
+        "flaredb": {"enabled": True, "leader_url": host + ":$p_fd_leader",
+                    "health_url": host + ":$p_fd_local/health"},
+        "iam": {"enabled": True, "health_url": host + ":$p_iam/health", "url": host + ":$p_iam"},
+    },
+    "tls": {"enabled": True, "ca_cert_path": "/etc/nixos/secrets/ca.crt"},
+    "iam": {"secrets_file": "/etc/nixos/secrets/iam-admin.json"},
+    "timeouts": {"health_wait_s": 180, "request_s": 20, "connect_s": 5},
+    "report": {"url": host + ":$p_report/report", "timeout_s": 10},
+}
+if sys.argv[2]:
+    cfg["flash"] = json.loads(sys.argv[2])
+with open(sys.argv[1], "w") as f:
+    json.dump(cfg, f, indent=2)
+EOF
+        chmod 600 "$1"
+}
+secrets_tree() {  # secrets_tree ROOT CONFIG — /etc/nixos/secrets as the agent expects it
+        install -d -m 700 "$1/etc/nixos/secrets"
+        install -m 600 "$2" "$1/etc/nixos/secrets/cluster-config.json"
+        install -m 644 "$work/certs/ca.crt" "$1/etc/nixos/secrets/ca.crt"
+        printf '{"username": "admin", "password": "%s", "bootstrap_token": "%s"}\n' \
+                "$iam_password" "$iam_token" >"$1/etc/nixos/secrets/iam-admin.json"
+        chmod 600 "$1/etc/nixos/secrets/iam-admin.json"
+}
+
+# ---- 4. gold image --------------------------------------------------------------------------
+t=$(now)
+rootfs=$("$here/build-rootfs.sh" 2>"$work/rootfs.log") || { note "$(tail "$work/rootfs.log")"; bail "debootstrap root file system"; }
+grep -q 'cached' "$work/rootfs.log" && rootfs_state=warm || rootfs_state=cold
+timed "root file system ($rootfs_state)" "$(since "$t")"
+
+t=$(now)
+write_config "$work/node-config.json"
+overlay=$work/gold-overlay
+secrets_tree "$overlay" "$work/node-config.json"
+install -D -m 755 "$zt/zt-probe.sh" "$overlay/usr/local/libexec/zt-probe"
+install -D -m 644 "$zt/zt-probe.service" "$overlay/etc/systemd/system/zt-probe.service"
+gold_args=(--rootfs "$rootfs" --overlay "$overlay" --hostname node04 --enable zt-probe.service)
+if [ -n "$deb" ]; then
+        gold_args+=(--deb "$deb")
+else
+        gold_args+=(--destdir "$work/destdir" --enable first-boot-agent.service)
+fi
+"$here/build-gold-image.sh" "${gold_args[@]}" "$work/gold.img" 2>"$work/gold.log"
+ok $? "gold image: GPT + ext4 root (debootstrap, systemd, agent, config, certificates), zstd, SHA-256"
+note "$(cat "$work/gold.log")"
+[ -s "$work/gold.img.zst" ] || bail "no gold image"
+gold_size=$(stat -c %s "$work/gold.img")
+gold_sha=$(cat "$work/gold.img.zst.sha256")
+cp "$work/gold.img.zst" "$work/www/gold.img.zst"
+timed "gold image" "$(since "$t")"
+
+# ---- 5. installer -------------------------------------------------------------------------
+t=$(now)
+flash_json=$(cat <<EOF
+{"images": [{"name": "system", "url": "http://10.0.2.2:$p_www/gold.img.zst",
+             "sha256": "$gold_sha", "sha256_of": "file", "size": $gold_size,
+             "target": {"type": "nvme", "serial": "$serial"}}],
+ "firmware": [{"name": "spi", "mtd": "mtdram test device",
+               "url": "http://10.0.2.2:$p_www/firmware.bin", "sha256": "$fw_sha"}],
+ "on_success": "poweroff", "on_failure": "none", "progress_interval_s": 1}
+EOF
+)
+write_config "$work/installer-config.json" "$flash_json"
+secrets_tree "$work/installer-root" "$work/installer-config.json"
+"$here/make-initramfs.sh" "$work/www/installer.cpio.gz" --init "$zt/installer.sh" \
+        --binary "$agent_bin:/usr/sbin/first-boot-agent" --file "$work/installer-root/etc:/etc" \
+        --modules mtdram,mtdblock --load nvme 2>"$work/installer.log"
+ok $? "installer: Debian kernel + busybox initramfs with the agent, nvme, virtio_net, mtdram"
+kernel=$(vm_kernel_path) || bail "no Debian kernel"
+cp "$kernel" "$work/www/vmlinuz"
+boot_args="console=ttyS0 panic=-1 first_boot_agent.mode=flash vm.env.ZT_MTD_KB=$mtd_kb"
+boot_args="$boot_args vm.env.ZT_MTD_ERASE_KB=$mtd_erase_kb vm.env.ZT_FW_SIZE=$fw_size"
+cat >"$work/tftp/boot.ipxe" <<EOF
+#!ipxe
+echo zero-touch: network boot of the installer
+kernel http://10.0.2.2:$p_www/vmlinuz $boot_args
+initrd http://10.0.2.2:$p_www/installer.cpio.gz
+boot
+EOF
+"$here/make-initramfs.sh" "$work/boot-root.cpio.gz" --exec-init "$zt/boot-root.sh" --no-net \
+        --load virtio_pci,virtio_net,virtio_rng,nvme,ext4,autofs4 2>>"$work/installer.log"
+ok $? "boot initramfs for the NVMe root (nvme, ext4, switch_root to systemd)"
+timed "installer and boot initramfs" "$(since "$t")"
+
+# ---- 6. boot 1: PXE, flash, power-off ----------------------------------------------------------
+nvme=$work/nvme.img
+rm -f "$nvme"
+truncate -s 2G "$nvme"
+t=$(now)
+"$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+        --log "$work/boot1.log"
+rc=$?
+timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
+grep -a '^zt: \|"MESSAGE_ID"' "$work/boot1.log" | grep -a -i 'zt:\|flash\|firmware\|power' | head -n 40 |
+        cut -c1-300 | sed 's/^/# boot1: /'
+grep -aq 'zero-touch: network boot\|iPXE' "$work/boot1.log" || grep -q 'GET /installer.cpio.gz' "$work/www.log"
+ok $? "boot 1 came over the network: iPXE fetched the kernel and the installer over HTTP"
+ok "$rc" "boot 1: the agent flashed and asked for the power-off by itself (guest exit $rc)"
+cmp -n "$gold_size" "$work/gold.img" "$nvme" >/dev/null 2>&1
+ok $? "after boot 1: the NVMe disk equals the gold image byte for byte ($gold_size bytes)"
+spi_sha=$(python3 "$zt/check.py" console-value "$work/boot1.log" "zt: spi-sha256=")
+[ "$spi_sha" = "$fw_sha" ]
+ok $? "after boot 1: the SPI-NOR content matches the firmware's SHA-256 ($spi_sha)"
+check "after boot 1: the report endpoint received started/progress/done" \
+        events "$ctl" flash-started flash-progress flash-done
+
+# ---- 7. boot 2: first boot from the NVMe disk ----------------------------------------------------
+curl_ctl() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
+disk_boot() {  # disk_boot LOG
+        "$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$nvme:$serial" \
+                --append "systemd.show_status=1" --timeout 600 --log "$1"
+}
+curl_ctl /control/reset-log '{}'
+t=$(now)
+disk_boot "$work/boot2.log"
+rc=$?
+timed "boot 2 (systemd, first-boot-agent.service, join)" "$(since "$t")"
+grep -a 'zt-probe:\|zt-boot:' "$work/boot2.log" | cut -c1-400 | sed 's/^/# boot2: /'
+ok "$rc" "boot 2: systemd ran first-boot-agent.service and the probe (guest exit $rc)"
+check "after boot 2: the leader's chainfire member list holds node04 exactly once" members "$ctl" chainfire node04
+check "after boot 2: the leader's flaredb member list holds node04 exactly once" members "$ctl" flaredb node04
+check "after boot 2: the IAM admin exists" iam-user "$ctl" admin
+check "after boot 2: the report says every step succeeded" firstboot-report "$ctl"
+check "after boot 2: status --json in the guest shows every step done" status-json "$work/boot2.log"
+
+# The journal, read from the disk image.
+part=$work/root-part.img
+dd if="$nvme" of="$part" bs=1M skip=1 count=$(( (gold_size >> 20) - 2 )) conv=sparse status=none
+rm -rf "$work/journal"
+debugfs -R "rdump /var/log/journal $work" "$part" >/dev/null 2>&1
+journalctl --directory="$work/journal" -o json --no-pager >"$work/journal.json" 2>/dev/null
+check "after boot 2: the guest's journal (from the disk) holds the agent's records with MESSAGE_IDs" \
+        journal "$work/journal.json" "$src" MID_STEP_DONE MID_MEMBER_JOINED MID_RUN_DONE
+rm -f "$part"
+
+# ---- 8. boot 3: the agent is skipped ------------------------------------------------------------------
+curl_ctl /control/reset-log '{}'
+t=$(now)
+disk_boot "$work/boot3.log"
+rc=$?
+timed "boot 3 (reboot, agent skipped)" "$(since "$t")"
+grep -a 'zt-probe: unit' "$work/boot3.log" | cut -c1-300 | sed 's/^/# boot3: /'
+ok "$rc" "boot 3: the node booted again (guest exit $rc)"
+grep -a 'zt-probe: unit' "$work/boot3.log" | grep -q 'ConditionResult=no'
+ok $? "boot 3: first-boot-agent.service was skipped by its condition"
+check "boot 3: no request reached the leader (nor any cluster service)" requests "$ctl" all
+
+# ---- 9. failure variant: a corrupted image -----------------------------------------------------------
+t=$(now)
+cp --sparse=always "$work/gold.img" "$work/bad.img"
+printf 'corrupted' | dd of="$work/bad.img" bs=1 seek=$((1048576 + 1024 + 100)) conv=notrunc status=none
+zstd -q -T0 -3 -f "$work/bad.img" -o "$work/www/gold.img.zst"
+rm -f "$work/bad.img"
+nvme=$work/nvme-bad.img
+rm -f "$nvme"
+truncate -s 2G "$nvme"
+printf 'label: gpt\nstart=2048, size=204800, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
+        sfdisk -q "$nvme" >/dev/null
+reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
+"$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+        --log "$work/boot-bad.log"
+rc=$?
+timed "failure variant boot (corrupted image)" "$(since "$t")"
+grep -a '^zt: ' "$work/boot-bad.log" | sed 's/^/# bad: /'
+[ "$rc" -eq 6 ]
+ok $? "corrupted image: the agent fails the flash with exit code 6 (guest exit $rc)"
+check "corrupted image: the report endpoint received flash-failed" events "$ctl" flash-failed
+sfdisk -d "$nvme" >"$work/bad-sfdisk.txt" 2>&1
+[ $? -ne 0 ] && ! grep -q '^label:' "$work/bad-sfdisk.txt"
+ok $? "corrupted image: the NVMe disk has no partition table afterwards (primary nor backup)"
+note "$(head -n 3 "$work/bad-sfdisk.txt")"
+note "reports before the failure boot: $reports_before"
+
+timed "whole test" "$(since "$t_total")"
+echo "1..$n"
+note "timings:" "${timings[@]}"
+exit 0

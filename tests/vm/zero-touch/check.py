@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Checks for the zero-touch test: reads the cluster test server's control API, the guest's
+console log and its journal. Each subcommand prints one line of explanation and exits 0 when
+the check holds, 1 when not."""
+
+import json
+import re
+import sys
+import urllib.request
+
+STEPS = ["config", "health-wait", "chainfire-join", "flaredb-join", "iam-setup", "health-report"]
+
+
+def control(base, path):
+    with urllib.request.urlopen(base + path, timeout=10) as r:
+        return json.load(r)
+
+
+def report_event(body):
+    if isinstance(body, dict):
+        for k in ("event", "type", "kind"):
+            if isinstance(body.get(k), str):
+                return body[k]
+    return None
+
+
+def reports(base):
+    out = []
+    for r in control(base, "/control/state").get("reports", []):
+        body = r.get("body")
+        out.append((report_event(body), body))
+    return out
+
+
+def find_steps(obj):
+    """The steps object of a state or report: {"name": {"status": …}} or a list of them."""
+    if isinstance(obj, dict):
+        s = obj.get("steps")
+        if isinstance(s, dict):
+            return {k: (v.get("status") if isinstance(v, dict) else v) for k, v in s.items()}
+        if isinstance(s, list):
+            return {e.get("name") or e.get("step"): e.get("status") for e in s if isinstance(e, dict)}
+        for v in obj.values():
+            r = find_steps(v)
+            if r:
+                return r
+    return None
+
+
+def cmd_ports(ready_file):
+    ready = json.load(open(ready_file))
+    for l in ready["listeners"]:
+        print("%s %s %d" % (l["service"], l["node"], l["port"]))
+    print("control %s" % ready["control"])
+    return 0
+
+
+def cmd_members(base, service, node):
+    members = control(base, "/control/state")["members"].get(service, [])
+    n = sum(1 for m in members if m.get("id") == node)
+    print("%s members: %s; '%s' appears %d time(s)" % (
+        service, ", ".join("%s@%s" % (m.get("id"), m.get("raft_addr")) for m in members), node, n))
+    return 0 if n == 1 else 1
+
+
+def cmd_events(base, *wanted):
+    got = [e for e, _ in reports(base)]
+    counts = {w: got.count(w) for w in wanted}
+    print("reports received: %s" % (", ".join("%s×%d" % (w, c) for w, c in counts.items())))
+    return 0 if all(counts.values()) else 1
+
+
+def cmd_count_reports(base):
+    print(len(reports(base)))
+    return 0
+
+
+def cmd_firstboot_report(base):
+    done = [b for e, b in reports(base) if e == "firstboot-done"]
+    if not done:
+        print("no firstboot-done report (events: %s)" % [e for e, _ in reports(base)])
+        return 1
+    steps = find_steps(done[-1]) or {}
+    bad = {}
+    for s in STEPS:
+        st = steps.get(s)
+        ok = st == "done" or (s == "health-report" and st in ("running", "done"))
+        if not ok:
+            bad[s] = st
+    print("firstboot-done report steps: %s" % json.dumps(steps, sort_keys=True))
+    if bad:
+        print("steps not done: %s" % bad)
+        return 1
+    return 0
+
+
+def cmd_requests(base, scope):
+    reqs = control(base, "/control/requests")["requests"]
+    if scope != "all":
+        reqs = [r for r in reqs if r.get("node") == scope]
+    print("%d request(s)%s" % (len(reqs), (": " + ", ".join(
+        "%s %s %s %s" % (r["service"], r["node"], r["method"], r["path"]) for r in reqs[:10])) if reqs else ""))
+    return 0 if not reqs else 1
+
+
+def cmd_iam_user(base, name):
+    users = control(base, "/control/state").get("iam_users", [])
+    names = [u.get("name") for u in users]
+    print("IAM users: %s" % names)
+    return 0 if name in names else 1
+
+
+def console_line(log, prefix):
+    text = open(log, "rb").read().decode("utf-8", "replace")
+    lines = [l.strip("\r") for l in text.split("\n") if prefix in l]
+    if not lines:
+        return None
+    l = lines[-1]
+    return l[l.index(prefix) + len(prefix):].strip()
+
+
+def cmd_status_json(log):
+    raw = console_line(log, "zt-probe: status-json")
+    if not raw:
+        print("no status --json output on the console")
+        return 1
+    try:
+        st = json.loads(raw)
+    except ValueError as e:
+        print("status --json is not JSON (%s): %.200s" % (e, raw))
+        return 1
+    steps = find_steps(st) or {}
+    result = (st.get("run") or {}).get("result")
+    bad = {s: steps.get(s) for s in STEPS if steps.get(s) != "done"}
+    print("status --json in the guest: run %s, steps %s" % (result, json.dumps(steps, sort_keys=True)))
+    return 0 if not bad and result == "done" else 1
+
+
+def cmd_console_value(log, prefix):
+    v = console_line(log, prefix)
+    print(v if v is not None else "")
+    return 0 if v is not None else 1
+
+
+def message_ids(source_root):
+    mids = {}
+    for m in re.finditer(r'#define (MID_\w+) "([0-9a-f]{32})"',
+                         open(source_root + "/agent/shared/message-id.h").read()):
+        mids[m.group(2)] = m.group(1)
+    return mids
+
+
+def cmd_journal(json_lines, source_root, *required):
+    mids = message_ids(source_root)
+    seen = {}
+    total = 0
+    for line in open(json_lines, errors="replace"):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("SYSLOG_IDENTIFIER") != "first-boot-agent" and \
+           e.get("_SYSTEMD_UNIT") != "first-boot-agent.service":
+            continue
+        total += 1
+        mid = e.get("MESSAGE_ID")
+        if mid:
+            name = mids.get(mid, mid)
+            seen[name] = seen.get(name, 0) + 1
+    missing = [r for r in required if r not in seen]
+    print("agent journal records: %d, with MESSAGE_ID: %s" % (
+        total, ", ".join("%s×%d" % kv for kv in sorted(seen.items()))))
+    if missing:
+        print("missing: %s" % missing)
+    return 0 if total and not missing else 1
+
+
+def main(argv):
+    cmds = {
+        "ports": cmd_ports, "members": cmd_members, "events": cmd_events,
+        "count-reports": cmd_count_reports, "firstboot-report": cmd_firstboot_report,
+        "requests": cmd_requests, "iam-user": cmd_iam_user, "status-json": cmd_status_json,
+        "console-value": cmd_console_value, "journal": cmd_journal,
+    }
+    if len(argv) < 2 or argv[1] not in cmds:
+        print("usage: check.py {%s} ARGS..." % "|".join(cmds), file=sys.stderr)
+        return 2
+    try:
+        return cmds[argv[1]](*argv[2:])
+    except (OSError, ValueError, KeyError) as e:
+        print("check failed: %s" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Test probe of the gold image (not part of the product): once first-boot-agent.service is
+# finished (or skipped), prints what the test checks on the console, then powers off.
+agent=/usr/sbin/first-boot-agent
+[ -x "$agent" ] || agent=$(command -v first-boot-agent)
+"$agent" status --wait --timeout 600 >/dev/null 2>&1
+echo "zt-probe: status-wait rc=$?"
+echo "zt-probe: unit $(systemctl show first-boot-agent.service -p ActiveState -p SubState \
+        -p Result -p ConditionResult -p ExecMainStatus -p NRestarts | tr '\n' ' ')"
+"$agent" status --json >/run/zt-status.json 2>/run/zt-status.err
+rc=$?
+echo "zt-probe: status-json $(tr -d '\n' </run/zt-status.json)"
+[ "$rc" -eq 0 ] || echo "zt-probe: status-stderr $(tr '\n' ' ' </run/zt-status.err)"
+echo "zt-probe: markers $(ls -A /var/lib/first-boot-automation 2>/dev/null | tr '\n' ' ')"
+echo "zt-probe: uptime $(cut -d' ' -f1 /proc/uptime)s"
+echo "@@VM-GUEST-EXIT-CODE=$rc@@"
+systemctl poweroff --no-block
