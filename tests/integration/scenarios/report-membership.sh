@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The health report: a report server that is down or failing is a warning, not a failure; a
+# node missing from a member list is a failure naming the service and the server asked.
+# Address block 127.10.11.0/24.
+. "$(dirname "$0")/../lib.sh"
+lib_init 127.10.11 "health report: best-effort report, membership verified"
+cluster_start --down report:collector
+
+node_config node04 false
+fba node04 run
+rc=$?
+is "$rc" 0 "report server down: run still exits 0"
+[ "$rc" -eq 0 ] || show_output
+has_mid "$ERR" REPORT_FAILED; ok $? "MID_REPORT_FAILED logged"
+grep -E "\"message_id\": ?\"$(mid REPORT_FAILED)\"" "$ERR" >"$tmp/line"
+like "$tmp/line" '"priority": ?4' "it is a warning"
+like "$tmp/line" "$REPORT_URL" "it names the report URL"
+is "$(missing_markers node04 .health-reported .first-boot-done)" "" "health-reported and done markers written"
+
+# The report server answers 500.
+ctl /control/listener '{"service":"report","node":"collector","up":true}' >/dev/null
+ctl /control/fail '{"service":"report","status":500,"count":1}' >/dev/null
+fba node04 reset health-report >/dev/null
+fba node04 run
+is "$?" 0 "report server failing (HTTP 500): run exits 0"
+grep -E "\"message_id\": ?\"$(mid REPORT_FAILED)\"" "$ERR" >"$tmp/line"
+like "$tmp/line" '"HTTP_STATUS": ?"500"' "MID_REPORT_FAILED carries HTTP_STATUS=500"
+
+# The node vanished from the chainfire member list: the report step fails and says where.
+ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:2380\"}]}" >/dev/null
+fba node04 reset health-report >/dev/null
+fba node04 run
+rc=$?
+is "$rc" 4 "node04 missing from chainfire's member list: exit 4"
+like "$ERR" "not in the chainfire member list" "the error names the service"
+like "$ERR" "https://$B.1:2379" "the error names the server asked"
+like "$ERR" "reset chainfire-join" "the error says how to join again"
+is "$(cstate "len([r for r in d['reports'] if r['body'].get('event') == 'firstboot-done'])")" 0 \
+        "no firstboot-done report for a node that is not a member"
+fba node04 status
+like "$OUT" "chainfire member list" "status shows the membership error"
+
+# Joined again by hand: the report goes through.
+ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:2380\"},{\"id\":\"node04\",\"raft_addr\":\"$B.4:2380\"}]}" >/dev/null
+fba node04 run
+is "$?" 0 "back in the member list: run exits 0"
+has_mid "$ERR" REPORT_SENT; ok $? "MID_REPORT_SENT logged"
+is "$(cstate "len([r for r in d['reports'] if r['body'].get('event') == 'firstboot-done'])")" 1 "one firstboot-done report"
+
+tap_done

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The leader answers 503 twice, then accepts: the join succeeds on the third attempt, and
+# "status" counts the three attempts. Address block 127.10.10.0/24.
+. "$(dirname "$0")/../lib.sh"
+lib_init 127.10.10 "5xx twice then success: three attempts, counted"
+cluster_start
+ctl /control/fail '{"service":"chainfire","path":"/admin/member/add","status":503,"count":2}' >/dev/null ||
+        bail "fail injection refused"
+
+node_config node04 false
+fba node04 run
+rc=$?
+is "$rc" 0 "run exits 0"
+[ "$rc" -eq 0 ] || show_output
+is "$(cstate "[r['status'] for r in d['requests'] if r['path'] == '/admin/member/add' and r['service'] == 'chainfire']")" \
+        "[503, 503, 201]" "chainfire add: 503, 503, then 201"
+is "$(count_mid "$ERR" ATTEMPT_FAILED)" 2 "two MID_ATTEMPT_FAILED records"
+grep -E "\"message_id\": ?\"$(mid MEMBER_JOINED)\"" "$ERR" | grep -m1 chainfire >"$tmp/joined.line"
+like "$tmp/joined.line" '"ATTEMPT": ?"3"' "MID_MEMBER_JOINED carries ATTEMPT=3"
+is "$(count_member chainfire node04)" 1 "exactly one member"
+
+fba node04 status --json
+is "$(jpy "$OUT" "d['steps']['chainfire-join']['attempts']")" 3 \
+        "status --json: chainfire-join took 3 attempts"
+is "$(jpy "$OUT" "d['steps']['flaredb-join']['attempts']")" 1 \
+        "status --json: flaredb-join took 1 attempt"
+fba node04 status
+grep -qE '^chainfire-join +done +[^ ]+ +[^ ]+ +3( |$)' "$OUT"
+ok $? "status shows 3 attempts for chainfire-join"
+
+tap_done
