@@ -327,3 +327,22 @@ marker_names() {
 # elapsed_ms START_NS: milliseconds since START_NS (from now_ns).
 now_ns() { date +%s%N; }
 elapsed_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# notify_listen: a datagram socket standing in for systemd's notify socket; every message the
+# agent sends lands as one line in $tmp/notify.log. Exports NOTIFY_SOCKET.
+notify_listen() {
+        local i
+        python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode(errors="replace").replace("\n", " | ") + "\n")
+        f.flush()' "$tmp/notify.sock" "$tmp/notify.log" &
+        pids+=($!)
+        for ((i = 0; i < 100; i++)); do
+                [ -S "$tmp/notify.sock" ] && break
+                sleep 0.02
+        done
+        export NOTIFY_SOCKET="$tmp/notify.sock"
+}

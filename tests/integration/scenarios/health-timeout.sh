@@ -8,6 +8,7 @@ cluster_start --unhealthy flaredb:node04
 
 node_config node04 false
 config_edit node04 'c["timeouts"]["health_wait_s"] = 3'
+notify_listen
 
 start=$(now_ns)
 fba node04 run
@@ -26,6 +27,8 @@ like "$tmp/timeout.line" "systemctl status flaredb.service" "the record says wha
 unlike "$tmp/timeout.line" "chainfire" "chainfire (healthy) is not blamed"
 has_mid "$ERR" SERVICE_HEALTHY; ok $? "chainfire's health was noticed (MID_SERVICE_HEALTHY)"
 is "$(requests_where "r['path'].startswith('/admin/')")" 0 "no join was attempted"
+like "$tmp/notify.log" "STATUS=waiting for flaredb health \\(https://$B.4:2479/health\\), 2 s" \
+        "sd_notify STATUS names the service, its URL and the time waited"
 
 fba node04 status
 is "$?" 4 "status exits 4 (stopped on a failed step)"

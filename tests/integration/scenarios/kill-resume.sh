@@ -9,6 +9,18 @@ cluster_start
 ctl /control/delay '{"service":"flaredb","path":"/admin/member/add","ms":2500,"count":1}' >/dev/null ||
         bail "delay injection refused"
 
+# wait_delay_taken: the delayed request has reached the server (its rule is used up), so the
+# agent is now waiting for that answer.
+wait_delay_taken() {
+        local i
+        for ((i = 0; i < 200; i++)); do
+                [ "$(cstate "len(d['rules'])")" = 0 ] && return 0
+                sleep 0.05
+        done
+        show_output
+        bail "the delayed flaredb add never reached the server"
+}
+
 node_config node04 false
 fba_bg node04 run
 for ((i = 0; i < 200; i++)); do
@@ -16,7 +28,7 @@ for ((i = 0; i < 200; i++)); do
         sleep 0.05
 done
 [ -e "$(state_dir node04)/.chainfire-joined" ] || { show_output; bail "chainfire-join did not finish"; }
-sleep 0.5       # now inside the delayed flaredb add
+wait_delay_taken
 kill -9 "$FBA_PID"
 wait "$FBA_PID" 2>/dev/null
 ok 0 "agent killed during flaredb-join"
@@ -48,12 +60,7 @@ ctl /control/members '{"service":"flaredb","members":[{"id":"node01","raft_addr"
 fba node04 reset flaredb-join >/dev/null
 ctl /control/delay '{"service":"flaredb","path":"/admin/member/add","ms":1500,"count":1}' >/dev/null
 fba_bg node04 run
-for ((i = 0; i < 100; i++)); do
-        [ -e "$(state_dir node04)/.flaredb-joined" ] && break
-        grep -q '"flaredb-join"' "$ERR" 2>/dev/null && break
-        sleep 0.05
-done
-sleep 0.3
+wait_delay_taken
 kill -9 "$FBA_PID"
 wait "$FBA_PID" 2>/dev/null
 fba node04 run

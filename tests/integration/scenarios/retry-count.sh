@@ -9,6 +9,7 @@ ctl /control/fail '{"service":"chainfire","path":"/admin/member/add","status":50
         bail "fail injection refused"
 
 node_config node04 false
+notify_listen
 fba node04 run
 rc=$?
 is "$rc" 0 "run exits 0"
@@ -19,6 +20,7 @@ is "$(count_mid "$ERR" ATTEMPT_FAILED)" 2 "two MID_ATTEMPT_FAILED records"
 grep -E "\"message_id\": ?\"$(mid MEMBER_JOINED)\"" "$ERR" | grep -m1 chainfire >"$tmp/joined.line"
 like "$tmp/joined.line" '"ATTEMPT": ?"3"' "MID_MEMBER_JOINED carries ATTEMPT=3"
 is "$(count_member chainfire node04)" 1 "exactly one member"
+like "$tmp/notify.log" "STATUS=joining chainfire via $B.1, attempt 3/5" "sd_notify STATUS shows the join attempt"
 
 fba node04 status --json
 is "$(jpy "$OUT" "d['steps']['chainfire-join']['attempts']")" 3 \
