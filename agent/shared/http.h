@@ -42,10 +42,15 @@ typedef struct HttpResponse {
 
 /* Returns 0 when an HTTP answer arrived (whatever its status), or a negative errno:
  * -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -EPROTO (TLS handshake or bad answer),
- * -EKEYREJECTED (peer certificate not trusted), -ENOENT (CA/cert/key file missing), -EINVAL (bad URL).
- * resp is filled in either case and must be released with http_response_done(). */
+ * -EKEYREJECTED (peer certificate not trusted), -ENOENT (CA/cert/key file missing), -EINVAL (bad URL),
+ * -ECONNRESET, -EFBIG (answer over 4 MiB).
+ * resp must be zero-initialised or hold an earlier answer (released first); it is filled in
+ * either case and must be released with http_response_done(), which leaves it zeroed. */
 int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp);
 void http_response_done(HttpResponse *resp);
+
+/* The errno http_perform() returns for a CURLcode (and the socket errno curl saw, or 0). */
+int http_errno_from_curl(int curl_code, int os_errno);
 
 /* True for errors worth retrying against the same or another server. */
 bool http_error_is_transient(int error);

@@ -33,7 +33,8 @@ const Member *member_list_find(const MemberList *l, const char *id, const char *
 /* Errors, beyond the transport errors of http_perform():
  *   -EBADE     the server refused with a 4xx other than 409: permanent, do not retry;
  *   -EREMOTEIO the server failed (5xx): retry;
- *   -EBADMSG   the answer could not be understood. */
+ *   -EBADMSG   the answer could not be understood;
+ *   -ESRCH     remove(): the etcd cluster has no member of that name or ID (no request sent). */
 typedef struct MemberDriver {
         const char *name;               /* "admin", "etcd" */
         int (*list)(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp);
@@ -46,5 +47,15 @@ extern const MemberDriver member_driver_admin;
 extern const MemberDriver member_driver_etcd;
 
 const MemberDriver *member_driver_get(MemberDriverKind kind);
+const char *member_driver_kind_to_string(MemberDriverKind kind);        /* "admin", "etcd" */
+int member_driver_kind_from_string(const char *s);                     /* -EINVAL when unknown */
 /* True when retrying (same or another peer) may help. */
 bool member_error_is_transient(int error);
+
+/* For the drivers: the error for an HTTP status that is not a success (see above), and one more
+ * member appended (strings copied; name and status may be NULL). */
+int member_error_from_status(long status);
+int member_list_append(MemberList *l, const char *id, const char *name, const char *raft_addr,
+                       const char *status);
+/* base (trailing slashes dropped) + path, as a new string; NULL on OOM. */
+char *member_url_join(const char *base, const char *path);
