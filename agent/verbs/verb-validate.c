@@ -1,10 +1,176 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cleanup.h"
+#include "config-flash.h"
+#include "config.h"
 #include "exit-code.h"
+#include "json-util.h"
+#include "strv.h"
 #include "verbs.h"
 
+static void help(void) {
+        printf("Usage: first-boot-agent validate [FILE] [--json]\n\n"
+               "Checks a configuration file and lists every problem in it, one per line, each with\n"
+               "its JSON path, what was expected and what was found.\n\n"
+               "FILE defaults to --config, else first_boot_agent.config= on the kernel command line,\n"
+               "else " CONFIG_DEFAULT_PATH ".\n\n"
+               "Options:\n"
+               "      --json   print {\"file\", \"valid\", \"problems\": [...]} on standard output\n"
+               "  -h, --help   show this help\n\n"
+               "Exit status: 0 valid, 2 usage, 3 problems found, 1 internal error.\n");
+}
+
+static json_t *string_or_null(const char *s) {
+        return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *int_or_null(int v) {
+        return v > 0 ? json_integer(v) : json_null();
+}
+
+static int print_json(const char *path, bool valid, const ProblemList *problems) {
+        _cleanup_json_ json_t *root = NULL;
+        json_t *list;
+
+        list = json_array();
+        root = json_pack("{s:s, s:b, s:o}", "file", path, "valid", valid, "problems", list);
+        if (!root)
+                return -ENOMEM;
+        for (size_t i = 0; i < problems->n; i++) {
+                const Problem *p = &problems->items[i];
+                json_t *o;
+
+                o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+                              "path", string_or_null(p->path),
+                              "expected", string_or_null(p->expected),
+                              "found", string_or_null(p->found),
+                              "hint", string_or_null(p->hint),
+                              "line", int_or_null(p->line),
+                              "column", int_or_null(p->column));
+                if (!o || json_array_append_new(list, o) < 0)
+                        return -ENOMEM;
+        }
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) < 0)
+                return -EIO;
+        putchar('\n');
+        return 0;
+}
+
+static int print_problems(const char *path, const ProblemList *problems) {
+        for (size_t i = 0; i < problems->n; i++) {
+                _cleanup_free_ char *line = problem_format(&problems->items[i]);
+
+                if (!line)
+                        return -ENOMEM;
+                fprintf(stderr, "%s: %s\n", path, line);
+        }
+        return 0;
+}
+
+/* One line: who this node is, what it does, and where it will ask to join. */
+static int print_summary(const char *path, const Config *c) {
+        _cleanup_free_ char *line = NULL;
+        size_t size, enabled = 0, leaders = 0;
+        FILE *f;
+
+        f = open_memstream(&line, &size);
+        if (!f)
+                return -ENOMEM;
+
+        fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, node_role_to_string(c->node_role));
+        if (c->bootstrap)
+                fprintf(f, "bootstraps cluster \"%s\" with %zu initial peer%s", c->cluster_name,
+                        strv_length(c->initial_peers), strv_length(c->initial_peers) == 1 ? "" : "s");
+        else
+                fprintf(f, "joins cluster \"%s\"", c->cluster_name);
+
+        fputs("; services: ", f);
+        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
+                if (c->services[i].enabled)
+                        fprintf(f, "%s%s", enabled++ > 0 ? ", " : "", service_to_string(i));
+        if (enabled == 0)
+                fputs("none", f);
+
+        for (ServiceId i = SERVICE_CHAINFIRE; i <= SERVICE_FLAREDB; i++)
+                if (c->services[i].enabled && c->services[i].leader_url)
+                        fprintf(f, "%s%s %s", leaders++ > 0 ? ", " : "; leaders: ",
+                                service_to_string(i), c->services[i].leader_url);
+
+        if (c->flash)
+                fprintf(f, "; flash: %zu image%s, %zu firmware", c->flash->n_images,
+                        c->flash->n_images == 1 ? "" : "s", c->flash->n_firmware);
+
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        puts(line);
+        return 0;
+}
+
 int verb_validate(int argc, char *argv[], const GlobalOptions *g) {
-        fprintf(stderr, "first-boot-agent validate: not built yet.\n");
-        return EXIT_INTERNAL;
+        enum { ARG_JSON = 0x100 };
+        static const struct option options[] = {
+                { "json", no_argument, NULL, ARG_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        ProblemList problems = {};
+        bool json = false;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (opt) {
+                case ARG_JSON:
+                        json = true;
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                default:
+                        fprintf(stderr, "Try 'first-boot-agent validate --help'.\n");
+                        return EXIT_USAGE;
+                }
+
+        if (argc - optind > 1) {
+                fprintf(stderr, "validate takes at most one FILE, got %d arguments. "
+                        "Try 'first-boot-agent validate --help'.\n", argc - optind);
+                return EXIT_USAGE;
+        }
+
+        r = config_find_path(optind < argc ? argv[optind] : g->config_path, &path);
+        if (r < 0) {
+                fprintf(stderr, "Failed to choose the configuration file: %s\n", strerror(-r));
+                return EXIT_INTERNAL;
+        }
+
+        r = config_load(path, &c, &problems);
+        if (r == -ENOMEM || (r < 0 && problems.n == 0)) {
+                fprintf(stderr, "Failed to check '%s': %s\n", path, strerror(-r));
+                problem_list_done(&problems);
+                return EXIT_INTERNAL;
+        }
+
+        if (json)
+                r = print_json(path, !!c, &problems);
+        else if (!c)
+                r = print_problems(path, &problems);
+        else
+                r = print_summary(path, c);
+        problem_list_done(&problems);
+        if (r < 0) {
+                fprintf(stderr, "Failed to print the result: %s\n", strerror(-r));
+                return EXIT_INTERNAL;
+        }
+        if (fflush(stdout) != 0) {
+                fprintf(stderr, "Failed to write to standard output: %m\n");
+                return EXIT_INTERNAL;
+        }
+        return c ? EXIT_OK : EXIT_CONFIG;
 }

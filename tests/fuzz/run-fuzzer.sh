@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs a libFuzzer target for a while over a corpus seeded from the test data:
+#   run-fuzzer.sh FUZZER SECONDS DICTIONARY SEED_DIR…
+# The corpus lives in the build directory and grows from run to run.
+set -eu
+
+fuzzer=$1
+seconds=$2
+dict=$3
+shift 3
+
+corpus="${FBA_BUILD_ROOT:-.}/tests/fuzz/corpus-$(basename "$fuzzer")"
+mkdir -p "$corpus"
+for dir in "$@"; do
+        find "$dir" -type f -name '*.json' -exec cp {} "$corpus"/ \;
+done
+
+exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -dict="$dict" -print_final_stats=1 "$corpus"

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# "first-boot-agent validate" through the real binary: the bad corpus (each file's problems,
+# line by line, against NAME.expected), the good corpus, --json, exit codes, the permission
+# refusal, a missing file, and the three ways the path is chosen. TAP output.
+
+set -u
+
+src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${FBA_BIN:-$src/build/agent/first-boot-agent}
+corpus="$src/tests/data/configs"
+
+n=0
+failed=0
+
+ok() {          # ok STATUS DESCRIPTION
+        n=$((n + 1))
+        if [ "$1" -eq 0 ]; then
+                echo "ok $n - $2"
+        else
+                echo "not ok $n - $2"
+                failed=$((failed + 1))
+        fi
+}
+
+is() {          # is GOT EXPECTED DESCRIPTION
+        n=$((n + 1))
+        if [ "$1" = "$2" ]; then
+                echo "ok $n - $3"
+        else
+                echo "not ok $n - $3"
+                printf '%s\n' "got:" "$1" "expected:" "$2" | sed 's/^/# /'
+                failed=$((failed + 1))
+        fi
+}
+
+contains() {    # contains TEXT NEEDLE DESCRIPTION
+        case "$1" in
+        *"$2"*) ok 0 "$3" ;;
+        *) ok 1 "$3"; printf '%s\n' "no '$2' in:" "$1" | sed 's/^/# /' ;;
+        esac
+}
+
+[ -x "$bin" ] || { echo "Bail out! no binary at $bin"; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# No kernel command line of this machine may leak into the tests.
+printf 'BOOT_IMAGE=/vmlinuz quiet\n' > "$tmp/cmdline-none"
+export FIRST_BOOT_AGENT_PROC_CMDLINE="$tmp/cmdline-none"
+
+# validate run inside $tmp, so that problem lines carry the bare file name as in NAME.expected.
+run() {         # run ARGS…: sets rc, out, err
+        (cd "$tmp" && "$bin" "$@" >"$tmp/.out" 2>"$tmp/.err")
+        rc=$?
+        out=$(cat "$tmp/.out")
+        err=$(cat "$tmp/.err")
+}
+
+# --- the bad corpus: exact problem lines, exit 3, nothing on stdout ---------------------------
+for f in "$corpus"/bad/*.json; do
+        name=$(basename "$f" .json)
+        install -m 0600 "$f" "$tmp/$name.json"
+        run validate "$name.json"
+        is "$rc" 3 "bad/$name: exit 3"
+        is "$err" "$(cat "$corpus/bad/$name.expected")" "bad/$name: problems as expected"
+        is "$out" "" "bad/$name: nothing on stdout"
+
+        run validate --json "$name.json"
+        is "$rc" 3 "bad/$name --json: exit 3"
+        echo "$out" | python3 -m json.tool >/dev/null 2>&1
+        ok $? "bad/$name --json: valid JSON"
+        count=$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], len(d["problems"]))' 2>/dev/null)
+        is "$count" "False $(grep -c '' "$corpus/bad/$name.expected")" "bad/$name --json: invalid, one entry per problem"
+done
+
+# --- the good corpus: one summary line on stdout, exit 0 -----------------------------------------
+for f in "$corpus"/good/*.json; do
+        name=$(basename "$f" .json)
+        install -m 0600 "$f" "$tmp/$name.json"
+        run validate "$name.json"
+        is "$rc" 0 "good/$name: exit 0"
+        is "$err" "" "good/$name: nothing on stderr"
+        contains "$out" "$name.json: valid: node " "good/$name: summary"
+        is "$(echo "$out" | grep -c '')" 1 "good/$name: one line"
+
+        run validate "$name.json" --json
+        is "$rc" 0 "good/$name --json: exit 0"
+        is "$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["file"], d["valid"], d["problems"])')" \
+           "$name.json True []" "good/$name --json: valid, no problems"
+done
+
+run validate join.json
+is "$out" 'join.json: valid: node cp04 (control-plane) joins cluster "east"; services: chainfire, flaredb, iam; leaders: chainfire https://cp01.east.example.net:2379, flaredb https://cp01.east.example.net:2479' \
+   "join summary: node, role, join, services, derived leader URLs"
+run validate all-in-one.json
+is "$out" 'all-in-one.json: valid: node solo01 (all-in-one) bootstraps cluster "bench" with 1 initial peer; services: chainfire, flaredb, iam' \
+   "all-in-one summary"
+run validate worker-http.json
+is "$out" 'worker-http.json: valid: node wk07 (worker) joins cluster "east"; services: chainfire; leaders: chainfire http://10.20.0.11:2379' \
+   "summary lists only enabled services"
+
+# --- --json details --------------------------------------------------------------------------------
+run validate --json syntax-error.json
+is "$(echo "$out" | python3 -c 'import json,sys; p=json.load(sys.stdin)["problems"][0]; print(p["path"], p["line"], p["column"], p["expected"])')" \
+   "None 4 13 valid JSON" "--json: syntax error with line and column, no path"
+run validate --json unknown-keys.json
+is "$(echo "$out" | python3 -c 'import json,sys; p=json.load(sys.stdin)["problems"][0]; print(p["path"], p["hint"], p["line"])')" \
+   '.bootstap did you mean "bootstrap"? None' "--json: path and hint"
+
+# --- permissions -----------------------------------------------------------------------------------
+install -m 0644 "$corpus/good/join.json" "$tmp/open.json"
+run validate open.json
+is "$rc" 3 "0644: exit 3"
+is "$err" "open.json: expected a file that only its owner can read or write (mode 0600), found mode 0644; run: chmod 600 open.json" \
+   "0644: the mode found and the chmod to run"
+chmod 0640 "$tmp/open.json"
+run validate "$tmp/open.json"
+contains "$err" "found mode 0640; run: chmod 600 $tmp/open.json" "0640: refused with the full path"
+chmod 0600 "$tmp/open.json"
+run validate "$tmp/open.json"
+is "$rc" 0 "after chmod 600: valid"
+
+# --- missing file ------------------------------------------------------------------------------
+run validate nowhere.json
+is "$rc" 3 "missing file: exit 3"
+is "$err" "nowhere.json: expected an existing configuration file, found no file at nowhere.json; the path comes from --config, else first_boot_agent.config= on the kernel command line, else /etc/nixos/secrets/cluster-config.json" \
+   "missing file: the path and how it is chosen"
+run validate --json nowhere.json
+is "$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["valid"], d["problems"][0]["found"])')" \
+   "False no file at nowhere.json" "missing file --json"
+
+# --- how the path is chosen ------------------------------------------------------------------------
+run --config join.json validate
+is "$rc" 0 "global --config"
+contains "$out" "join.json: valid:" "global --config names the file"
+run -c bad-enums.json validate
+is "$rc" 3 "global -c with a bad file"
+run --config bad-enums.json validate join.json
+is "$rc" 0 "FILE wins over --config"
+
+printf 'BOOT_IMAGE=/vmlinuz root=/dev/nvme0n1p2 first_boot_agent.config=%s ro quiet\n' "$tmp/bootstrap.json" \
+        > "$tmp/cmdline"
+FIRST_BOOT_AGENT_PROC_CMDLINE="$tmp/cmdline" run validate
+is "$rc" 0 "kernel command line: first_boot_agent.config="
+contains "$out" "$tmp/bootstrap.json: valid: node cp01" "kernel command line names the file"
+FIRST_BOOT_AGENT_PROC_CMDLINE="$tmp/cmdline" run --config worker-http.json validate
+contains "$out" "worker-http.json: valid: node wk07" "--config wins over the kernel command line"
+
+if [ ! -e /etc/nixos/secrets/cluster-config.json ]; then
+        run validate
+        is "$rc" 3 "default path: exit 3 when absent"
+        contains "$err" "/etc/nixos/secrets/cluster-config.json: expected an existing configuration file, found no file at /etc/nixos/secrets/cluster-config.json" \
+                 "default path named"
+else
+        echo "ok $((n += 1)) - # SKIP this machine has a default configuration"
+        echo "ok $((n += 1)) - # SKIP this machine has a default configuration"
+fi
+
+# --- usage -------------------------------------------------------------------------------------------
+run validate a.json b.json
+is "$rc" 2 "two files: usage error"
+contains "$err" "at most one FILE" "two files: said so"
+run validate --bogus
+is "$rc" 2 "unknown option: usage error"
+run validate --help
+is "$rc" 0 "--help: exit 0"
+contains "$out" "Usage: first-boot-agent validate [FILE] [--json]" "--help: usage line"
+
+# --- nothing beyond what a problem needs ----------------------------------------------------------
+run validate url-credentials.json
+case "$err" in *hunter2*) ok 1 "credentials in a URL are not repeated" ;; *) ok 0 "credentials in a URL are not repeated" ;; esac
+run validate --json url-credentials.json
+case "$out" in *hunter2*) ok 1 "nor in --json" ;; *) ok 0 "nor in --json" ;; esac
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
