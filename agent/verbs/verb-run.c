@@ -177,7 +177,8 @@ static int load_config(const GlobalOptions *g, Config **ret) {
         if (problems.n == 0)
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));
         log_event_errno(LOG_ERR, r, MID_CONFIG_INVALID, NO_FIELDS,
-                        "Configuration '%s' refused (%zu problem%s); run \"first-boot-agent validate %s\" for the list.",
+                        "Configuration '%s' refused: %zu problem%s, listed on standard error; "
+                        "\"first-boot-agent validate %s\" checks it again.",
                         path, problems.n, problems.n == 1 ? "" : "s", path);
         problem_list_done(&problems);
         return EXIT_CONFIG;
