@@ -129,8 +129,13 @@ STATE = State()
 VERBOSE = False
 
 
+SAY_LOCK = threading.Lock()
+
+
 def say(msg):
-    print("clusterd: " + msg, file=sys.stderr, flush=True)
+    with SAY_LOCK:
+        sys.stderr.write("clusterd: " + msg + "\n")
+        sys.stderr.flush()
 
 
 class HttpError(Exception):
@@ -148,7 +153,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         if VERBOSE:
-            say("%s %s" % (self.address_string(), fmt % args))
+            lst = getattr(self.server, "listener", None)
+            say("%s %s" % (lst.name() if lst else "control", fmt % args))
 
     def read_body(self):
         te = self.headers.get("Transfer-Encoding", "")
@@ -824,7 +830,16 @@ def main(argv):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 
     opened = []
+    written = []
     control = None
+    if args.ready_file:                 # a stale one must not announce this run
+        try:
+            os.unlink(args.ready_file)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            say("cannot remove the old ready file: %s" % e)
+            return 1
     try:
         for lst in STATE.listeners.values():
             if lst in down:
@@ -843,12 +858,18 @@ def main(argv):
         threading.Thread(target=control.serve_forever, kwargs={"poll_interval": 0.05},
                          name="control", daemon=True).start()
 
-        if args.pidfile:
-            write_atomic(args.pidfile, "%d\n" % os.getpid())
-        if args.ready_file:
-            ready = {"pid": os.getpid(), "control": "%s:%d" % control.server_address[:2],
-                     "listeners": [l.describe() for l in STATE.listeners.values()]}
-            write_atomic(args.ready_file, json.dumps(ready, sort_keys=True) + "\n")
+        try:
+            if args.pidfile:
+                write_atomic(args.pidfile, "%d\n" % os.getpid())
+                written.append(args.pidfile)
+            if args.ready_file:
+                ready = {"pid": os.getpid(), "control": "%s:%d" % control.server_address[:2],
+                         "listeners": [l.describe() for l in STATE.listeners.values()]}
+                write_atomic(args.ready_file, json.dumps(ready, sort_keys=True) + "\n")
+                written.append(args.ready_file)
+        except OSError as e:
+            say("cannot write the pid or ready file: %s" % e)
+            return 1
         say("ready: %d listener(s) up, %d down, control on %s:%d%s" % (
             len(opened), len(down), control.server_address[0], control.server_address[1],
             " (TLS%s)" % (", client certificates required" if args.client_ca else "") if SSL_CTX else ""))
@@ -861,12 +882,11 @@ def main(argv):
         if control is not None:
             control.shutdown()
             control.server_close()
-        for f in (args.ready_file, args.pidfile):
-            if f:
-                try:
-                    os.unlink(f)
-                except OSError:
-                    pass
+        for f in written:
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
