@@ -8,7 +8,10 @@
 #include "log.h"
 #include "notify.h"
 
-/* A health check that hangs must not stall the loop for the whole request timeout. */
+/* One loop serves every endpoint, so a health check that hangs must not stall the others for
+ * the whole request timeout: a local health endpoint slower than this is not healthy anyway.
+ * Near the deadline a check still gets the minimum. */
+#define HEALTH_REQUEST_MAX (2 * USEC_PER_SEC)
 #define HEALTH_REQUEST_MIN (100 * USEC_PER_MSEC)
 
 size_t health_targets_from_config(const Config *c, HealthTarget targets[static _SERVICE_MAX]) {
@@ -29,7 +32,7 @@ size_t health_targets_from_config(const Config *c, HealthTarget targets[static _
 
 static void health_check_one(Agent *a, HealthTarget *t, usec_t start, usec_t deadline) {
         const usec_t now = now_monotonic();
-        usec_t timeout = a->config->timeouts.request;
+        usec_t timeout = MIN(a->config->timeouts.request, HEALTH_REQUEST_MAX);
         HttpResponse resp = {};
         HttpRequest req;
         int r;

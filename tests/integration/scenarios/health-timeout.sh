@@ -42,8 +42,20 @@ is "$?" 4 "with the listener closed: exit 4 again"
 grep -E "\"message_id\": ?\"$(mid HEALTH_TIMEOUT)\"" "$ERR" >"$tmp/timeout.line"
 like "$tmp/timeout.line" "[Cc]onnect|refused" "the record names the transport error"
 
-# It resumes once healthy.
+# A health endpoint that hangs: each check gives up after 2 s, the deadline still holds.
 ctl /control/listener '{"service":"flaredb","node":"node04","up":true}' >/dev/null
+ctl /control/delay '{"service":"flaredb","node":"node04","path":"/health","ms":10000,"count":-1}' >/dev/null
+start=$(now_ns)
+fba node04 run
+rc=$?
+ms=$(elapsed_ms "$start")
+is "$rc" 4 "with a hanging health endpoint: exit 4"
+cmp_le "$ms" 6000 "a hanging check does not stretch the deadline much (${ms} ms)"
+grep -E "\"message_id\": ?\"$(mid HEALTH_TIMEOUT)\"" "$ERR" >"$tmp/timeout.line"
+like "$tmp/timeout.line" "[Tt]imed out|[Tt]imeout" "the record names the timeout"
+ctl /control/clear-rules '{}' >/dev/null
+
+# It resumes once healthy.
 ctl /control/health '{"service":"flaredb","node":"node04","healthy":true}' >/dev/null
 fba node04 run
 is "$?" 0 "once flaredb is healthy, the next run finishes"
