@@ -228,18 +228,15 @@ static bool key_is_secret(const char *key) {
         return false;
 }
 
-static void print_flash_target(const char *name, json_t *t) {
+/* The scalar members of a record as ", key=value"; nested ones and secret-looking keys are left out. */
+static void print_scalars(json_t *o) {
         const char *key;
         json_t *val;
         bool first = true;
 
-        printf("  %s:", name);
-        if (!json_is_object(t)) {
-                printf("\n");
-                return;
-        }
-        json_object_foreach(t, key, val) {
-                if (key_is_secret(key) || json_is_object(val) || json_is_array(val) || json_is_null(val))
+        json_object_foreach(o, key, val) {
+                if (key_is_secret(key) || json_is_object(val) || json_is_array(val) || json_is_null(val) ||
+                    (json_is_string(val) && json_string_length(val) == 0))
                         continue;
                 printf("%s%s=", first ? " " : ", ", key);
                 first = false;
@@ -252,39 +249,49 @@ static void print_flash_target(const char *name, json_t *t) {
                 else
                         printf("%s", json_is_true(val) ? "true" : "false");
         }
+}
+
+static void print_flash_entry(const char *group, const char *name, json_t *t) {
+        printf("  %s%s%s:", group ? group : "", group ? "/" : "", name);
+        if (json_is_object(t))
+                print_scalars(t);
         printf("\n");
 }
 
-/* The flasher's record is its own; show each target it holds, whatever its shape:
- * {"targets":{name:{…}}}, {"targets":[{"name":…}]}, or {name:{…}}. */
-static void print_flash(json_t *flash) {
-        json_t *targets = json_object_get(flash, "targets"), *t;
+static bool has_object_members(json_t *o) {
         const char *key;
+        json_t *v;
+
+        json_object_foreach(o, key, v)
+                if (json_is_object(v))
+                        return true;
+        return false;
+}
+
+/* The flasher's record is its own: its scalar members make the first line, then one line per
+ * entry of each group ({"images":{"gold":{…}},"firmware":{…}}), or per element of an array. */
+static void print_flash(json_t *flash) {
+        const char *key, *name;
+        json_t *group, *t;
         size_t i;
 
-        if (!targets)
-                targets = flash;
-        printf("\nFlash:\n");
-        if (json_is_array(targets))
-                json_array_foreach(targets, i, t) {
-                        const char *n = json_string_value(json_object_get(t, "name"));
-
-                        if (!n)
-                                n = json_string_value(json_object_get(t, "target"));
-                        if (!n)
-                                n = json_string_value(json_object_get(t, "device"));
-                        print_flash_target(n ? n : "target", t);
-                }
-        else if (json_is_object(targets)) {
-                bool any = false;
-
-                json_object_foreach(targets, key, t)
-                        if (json_is_object(t)) {
-                                print_flash_target(key, t);
-                                any = true;
+        printf("\nFlash:");
+        if (json_is_object(flash))
+                print_scalars(flash);
+        printf("\n");
+        json_object_foreach(flash, key, group) {
+                if (json_is_array(group))
+                        json_array_foreach(group, i, t) {
+                                name = json_string_value(json_object_get(t, "name"));
+                                if (!name)
+                                        name = json_string_value(json_object_get(t, "device"));
+                                print_flash_entry(key, name ? name : "?", t);
                         }
-                if (!any)
-                        print_flash_target("flash", targets);
+                else if (json_is_object(group) && has_object_members(group))
+                        json_object_foreach(group, name, t)
+                                print_flash_entry(key, name, t);
+                else if (json_is_object(group) && json_object_size(group) > 0)
+                        print_flash_entry(NULL, key, group);
         }
 }
 

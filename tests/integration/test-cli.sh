@@ -171,6 +171,23 @@ echo '{ broken' >"$d/state.json"
 fba --config "$tmp/none.json" --state-dir "$d" status; is $? 7 "corrupt state file: still answers"
 like "$out" "state file is corrupt" "and says so"
 
+# The flasher's record, per image and firmware, without credentials.
+d="$tmp/flashed"
+mkdir -m 0700 "$d"
+cat >"$d/state.json" <<'EOF'
+{"version": 1, "node_id": "inst01", "mode": "flash", "pid": 1, "run": {"result": "done", "exit_code": 0},
+ "flash": {"started": "2025-12-10T10:30:45+00:00", "result": "done",
+           "images": {"gold": {"verdict": "done", "url": "https://user:hunter22@10.0.0.1/gold.img.zst",
+                               "bytes_written": 8589934592}},
+           "firmware": {"spi": {"verdict": "current", "mtd": "spi-nor"}}}}
+EOF
+fba --config "$tmp/none.json" --state-dir "$d" status; is $? 7 "after a flash, first boot is still to come: exit 7"
+like "$out" "^Flash: started=2025-12-10T10:30:45\+00:00, result=done" "flash summary line"
+like "$out" "^  images/gold: verdict=done, url=https://\[redacted\]@10.0.0.1/gold.img.zst, bytes_written=8589934592" \
+        "one line per image"
+like "$out" "^  firmware/spi: verdict=current, mtd=spi-nor" "one line per firmware"
+unlike "$out" "hunter22" "no credential printed"
+
 # --- status --wait --------------------------------------------------------------------------
 start=$(date +%s)
 fba --config "$tmp/none.json" --state-dir "$tmp/empty" status --wait --timeout 1; is $? 8 "--wait --timeout 1 on a pending node: exit 8"
