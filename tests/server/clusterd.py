@@ -477,6 +477,7 @@ class Listener:
         self.healthy = True
         self.health_flip_at = None      # monotonic time at which `healthy` becomes effective
         self.tls_failures = 0
+        self.plain = False              # plain HTTP even with --tls-dir
         self.lock = threading.Lock()
 
     def name(self):
@@ -500,7 +501,7 @@ class Listener:
         with self.lock:
             if self.server is not None:
                 return
-            srv = ServiceServer(self, (self.host, self.port), ssl_ctx)
+            srv = ServiceServer(self, (self.host, self.port), None if self.plain else ssl_ctx)
             self.port = srv.server_address[1]
             t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
                                  name="listener-" + self.name(), daemon=True)
@@ -519,7 +520,8 @@ class Listener:
 
     def describe(self):
         d = {"service": self.service, "node": self.node, "host": self.host, "port": self.port,
-             "up": self.is_up(), "healthy": self.is_healthy(), "tls_failures": self.tls_failures}
+             "up": self.is_up(), "healthy": self.is_healthy(), "tls_failures": self.tls_failures,
+             "tls": SSL_CTX is not None and not self.plain}
         if self.health_flip_at is not None:
             d["health_changes_in_s"] = max(0.0, round(self.health_flip_at - time.monotonic(), 3))
         return d
@@ -730,6 +732,7 @@ def parse_args(argv):
     p.add_argument("--control", required=True, metavar="HOST:PORT")
     p.add_argument("--ready-file", metavar="FILE")
     p.add_argument("--pidfile", metavar="FILE")
+    p.add_argument("--plain", action="append", default=[], metavar="SERVICE:NODE")
     p.add_argument("--down", action="append", default=[], metavar="SERVICE:NODE")
     p.add_argument("--unhealthy", action="append", default=[], metavar="SERVICE:NODE")
     p.add_argument("--healthy-after", action="append", default=[], metavar="SERVICE:NODE:SECONDS")
@@ -783,6 +786,8 @@ def setup(args):
     down = set()
     for spec in args.down:
         down.add(find(spec, "--down", split_spec(spec, 2, "SERVICE:NODE", "--down")))
+    for spec in args.plain:
+        find(spec, "--plain", split_spec(spec, 2, "SERVICE:NODE", "--plain")).plain = True
     for spec in args.unhealthy:
         find(spec, "--unhealthy", split_spec(spec, 2, "SERVICE:NODE", "--unhealthy")).set_health(False)
     for spec in args.healthy_after:
