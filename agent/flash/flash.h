@@ -10,6 +10,7 @@
 typedef struct FlashOptions {
         bool no_power_action;           /* --no-power-action: never power off or reboot */
         bool progress;                  /* a progress line on a terminal */
+        bool dry_run;                   /* choose and check the targets, write nothing */
 } FlashOptions;
 
 /* Returns a process exit code (EXIT_OK, EXIT_FLASH_FAILED, EXIT_CONFIG, …); logs everything. */

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "flash-internal.h"
+#include "log.h"
+#include "pipeline.h"
+
+/* One image to one disk: open it exclusively, stream through the pipeline while showing
+ * progress, then check the hash (and signature) before the held-back partition tables are
+ * written. Any failure after the first write wipes the tables again. */
+
+#define WATCH_INTERVAL (200 * USEC_PER_MSEC)
+
+static int percent_of(const Pipeline *p) {
+        uint64_t total = atomic_load(&p->total), received = atomic_load(&p->received);
+        uint64_t hint = p->writer->size_hint, processed = atomic_load(&p->processed);
+
+        if (total > 0)
+                return (int) MIN(received * 100 / total, (uint64_t) 100);
+        if (hint > 0)
+                return (int) MIN(processed * 100 / hint, (uint64_t) 100);
+        return -1;
+}
+
+/* Runs the pipeline to its end, logging retries and progress; returns its result. */
+static int watch(FlashContext *ctx, Pipeline *p, Progress *progress) {
+        bool cancelled = false;
+        PipelineEvent e;
+
+        for (;;) {
+                bool done = pipeline_wait(p, WATCH_INTERVAL);
+
+                while (pipeline_take_event(p, &e)) {
+                        progress_break(progress);
+                        log_event_errno(LOG_WARNING, e.error, MID_ATTEMPT_FAILED,
+                                        LOG_FIELDS("TARGET", progress->name, "URL", p->url,
+                                                   "ATTEMPT", FMT_INT(e.attempt), "BYTES", FMT_U64(e.offset)),
+                                        "Download of '%s' broke at byte %" PRIu64 " (%s); resuming there in %.1f s "
+                                        "(attempt %u of %u).", progress->name, e.offset, e.text,
+                                        (double) e.delay / USEC_PER_SEC, e.attempt, ctx->flash->retries);
+                }
+                if (done)
+                        break;
+                if (flash_interrupted() && !cancelled) {
+                        cancelled = true;
+                        progress_break(progress);
+                        log_warning("Interrupted: stopping the flash of '%s'.", progress->name);
+                        pipeline_cancel(p);
+                }
+                progress_update(progress, atomic_load(&p->processed), percent_of(p), false);
+        }
+        return pipeline_join(p);
+}
+
+static void record_result(FlashContext *ctx, json_t *rec, const Pipeline *p, const Writer *w,
+                          const char *verdict, usec_t elapsed) {
+        char hex[DIGEST_SHA256_HEX_SIZE];
+
+        flash_record_set(ctx, rec, "verdict", json_string(verdict));
+        flash_record_set(ctx, rec, "bytes_written", json_integer((json_int_t) atomic_load(&p->processed)));
+        flash_record_set(ctx, rec, "bytes_downloaded", json_integer((json_int_t) atomic_load(&p->received)));
+        flash_record_set(ctx, rec, "compression", json_string(compression_format_to_string(p->format)));
+        flash_record_set(ctx, rec, "resumes", json_integer(p->stats.resumes));
+        flash_record_set(ctx, rec, "elapsed_ms", json_integer((json_int_t) (elapsed / USEC_PER_MSEC)));
+        flash_record_set(ctx, rec, "finished", json_string(""));
+        if (p->image_size > 0)
+                flash_record_set(ctx, rec, "image_size", json_integer((json_int_t) p->image_size));
+        if (streq(verdict, "written") || streq(verdict, "hash-mismatch"))
+                flash_record_set(ctx, rec, "sha256", json_string(digest_to_hex(p->digest, DIGEST_SHA256_SIZE, hex)));
+        flash_record_set(ctx, rec, "zeroed_bytes", json_integer((json_int_t) w->zero_bytes));
+        flash_record_set(ctx, rec, "zero_method", json_string(writer_zero_method(w)));
+}
+
+static void fail_cleanup(FlashContext *ctx, const FlashImage *img, const BlockDevice *d, Writer *w,
+                         Pipeline *p, int error) {
+        int r;
+
+        if (!w->started) {
+                log_info("Nothing was written to %s; it is unchanged.", d->devnode);
+                return;
+        }
+        r = writer_wipe(w);
+        if (r < 0)
+                log_error_errno(r, "%s. %s may still hold a partial image!", w->error, d->devnode);
+        else
+                log_notice("Wiped the partition tables of %s: it holds a partial image and will not boot.", d->devnode);
+        (void) blockdev_reread_partitions(w->fd);
+}
+
+static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice *d, json_t *rec) {
+        _cleanup_free_ void *signature = NULL;
+        _cleanup_close_ int fd = -1;
+        char hex[DIGEST_SHA256_HEX_SIZE];
+        size_t signature_size = 0;
+        Pipeline p = {};
+        Progress progress;
+        Writer w = {};
+        usec_t start;
+        double mbps;
+        int r;
+
+        r = flash_fetch_signature(ctx, img->name, img->signature_url, &signature, &signature_size);
+        if (r < 0)
+                return r;
+
+        fd = blockdev_open_exclusive(d->devnode);
+        if (fd == -EBUSY) {
+                flash_set_error(ctx, "%s is in use", d->devnode);
+                return log_event_errno(LOG_ERR, fd, MID_TARGET_REFUSED,
+                                       LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", "in use"),
+                                       "Refusing to flash image '%s' to %s: it is in use (mounted, or opened "
+                                       "exclusively by another program).", img->name, d->devnode);
+        }
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to open %s for writing: %m", d->devnode);
+        r = writer_init(&w, fd, d->size, d->logical_block_size);
+        if (r < 0) {
+                writer_done(&w);
+                return log_oom();
+        }
+
+        log_event(LOG_NOTICE, MID_FLASH_BEGIN,
+                  LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "URL", img->url, "IMAGE_SHA256", img->sha256_hex),
+                  "Flashing image '%s' from %s to %s (%s).", img->name, img->url, d->devnode, FMT_BYTES(d->size));
+
+        start = now_monotonic();
+        p = (Pipeline) {
+                .url = img->url,
+                .scope = img->sha256_of,
+                .expected_size = img->size,
+                .download = ctx->download,
+                .writer = &w,
+        };
+        progress_init(&progress, img->name, d->devnode, ctx->options && ctx->options->progress,
+                      ctx->flash->progress_interval, &ctx->reporter);
+        r = pipeline_start(&p);
+        if (r >= 0)
+                r = watch(ctx, &p, &progress);
+        progress_break(&progress);
+
+        if (r < 0) {
+                if (flash_interrupted())
+                        flash_set_error(ctx, "interrupted");
+                else
+                        flash_set_error(ctx, "%s", p.error);
+                log_event_errno(LOG_ERR, r, MID_FLASH_FAILED,
+                                LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", p.error,
+                                           "BYTES", FMT_U64(atomic_load(&p.processed))),
+                                "Flashing '%s' to %s failed (%s): %s.", img->name, d->devnode,
+                                p.error_stage ? p.error_stage : "start", p.error[0] ? p.error : strerror(-r));
+                fail_cleanup(ctx, img, d, &w, &p, r);
+                record_result(ctx, rec, &p, &w, "failed", now_monotonic() - start);
+                goto out;
+        }
+
+        /* The image is on the disk except its partition tables: check it before they go out. */
+        r = flash_verify(ctx, img->name, p.digest, img->sha256, img->sha256_of, signature, signature_size);
+        if (r < 0) {
+                fail_cleanup(ctx, img, d, &w, &p, r);
+                record_result(ctx, rec, &p, &w, "hash-mismatch", now_monotonic() - start);
+                if (signature)
+                        flash_record_set(ctx, rec, "verdict", json_string("failed"));
+                goto out;
+        }
+        r = writer_commit(&w);
+        if (r < 0) {
+                flash_set_error(ctx, "%s", w.error);
+                log_event_errno(LOG_ERR, r, MID_FLASH_FAILED,
+                                LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", w.error),
+                                "Flashing '%s' to %s failed: %s.", img->name, d->devnode, w.error);
+                fail_cleanup(ctx, img, d, &w, &p, r);
+                record_result(ctx, rec, &p, &w, "failed", now_monotonic() - start);
+                goto out;
+        }
+        r = blockdev_reread_partitions(fd);
+        if (r < 0)
+                log_debug("Re-reading the partition table of %s failed (%s); it is read at the next boot.",
+                          d->devnode, strerror(-r));
+        r = 0;
+
+        mbps = progress_mbps(&progress, p.image_size);
+        progress_update(&progress, p.image_size, 100, true);
+        progress_break(&progress);
+        digest_to_hex(p.digest, DIGEST_SHA256_SIZE, hex);
+        log_event(LOG_NOTICE, MID_FLASH_DONE,
+                  LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "IMAGE_SHA256", hex,
+                             "BYTES", FMT_U64(p.image_size), "ELAPSED_MS", FMT_U64((now_monotonic() - start) / USEC_PER_MSEC),
+                             "MBPS", FMT_INT((int64_t) mbps)),
+                  "Image '%s' written to %s and verified: %s (%s, %s written, %s zeroed with %s), %.0f MB/s, "
+                  "%u resumed transfer(s).", img->name, d->devnode, FMT_BYTES(p.image_size),
+                  compression_format_to_string(p.format), FMT_BYTES(w.data_bytes), FMT_BYTES(w.zero_bytes),
+                  writer_zero_method(&w), mbps, p.stats.resumes);
+        record_result(ctx, rec, &p, &w, "written", now_monotonic() - start);
+out:
+        pipeline_done(&p);
+        writer_done(&w);
+        return r;
+}
+
+int flash_image(FlashContext *ctx, const FlashImage *img, int target_index) {
+        const BlockDevice *d = &ctx->targets.devices.items[target_index];
+        json_t *rec = flash_record_entry(ctx, "images", img->name);
+        int r;
+
+        flash_record_set(ctx, rec, "url", json_string(img->url));
+        flash_record_set(ctx, rec, "device", json_string(d->devnode));
+        flash_record_set(ctx, rec, "expected_sha256", json_string(img->sha256_hex));
+        flash_record_set(ctx, rec, "sha256_of", json_string(flash_digest_scope_to_string(img->sha256_of)));
+        flash_record_set(ctx, rec, "verdict", json_string("running"));
+        flash_record_save(ctx);
+
+        r = image_do(ctx, img, d, rec);
+        if (r < 0 && !ctx->error[0])
+                flash_set_error(ctx, "flashing '%s' failed: %s", img->name, strerror(-r));
+        if (r < 0)
+                flash_record_set(ctx, rec, "error", json_string(ctx->error));
+        flash_record_save(ctx);
+        return r;
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "writer.h"
+
+#define GRAIN 4096                      /* zero detection unit */
+#define ZERO_RUN_MIN (64 * 1024)        /* shorter zero runs inside data are written */
+#define BOUNCE_SIZE (1024 * 1024)
+#define WIPE_TAIL_SIZE (1024 * 1024)    /* the end of the device: backup GPT */
+#define HELD_BACKUP_MAX (4 * 1024 * 1024)
+
+#define fail(w, err, ...) ({ snprintf((w)->error, sizeof (w)->error, __VA_ARGS__); -abs(err); })
+
+static void *aligned_alloc_zero(size_t size) {
+        void *p;
+
+        if (posix_memalign(&p, 4096, MAX(size, (size_t) 4096)) != 0)
+                return NULL;
+        memset(p, 0, MAX(size, (size_t) 4096));
+        return p;
+}
+
+/* The backup table of whatever GPT the device holds now (found through its primary header). */
+static void read_old_table(Writer *w) {
+        _cleanup_free_ uint8_t *buf = aligned_alloc_zero(8192);
+        GptLocation loc;
+
+        if (!buf || w->device_size < 8192 || pread(w->fd, buf, 8192, 0) != 8192)
+                return;
+        if (gpt_locate(buf, 8192, &loc) <= 0 || loc.backup_end > w->device_size)
+                return;
+        w->old_backup_offset = loc.backup_offset;
+        w->old_backup_end = loc.backup_end;
+}
+
+int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
+        *w = (Writer) {
+                .fd = fd,
+                .device_size = device_size,
+                .sector_size = sector_size ?: 512,
+        };
+        zeroer_init(&w->zeroer, fd, true, true);
+        w->bounce = aligned_alloc_zero(BOUNCE_SIZE);
+        if (!w->bounce)
+                return -ENOMEM;
+        read_old_table(w);
+        return 0;
+}
+
+void writer_done(Writer *w) {
+        free(w->head.data);
+        free(w->backup.data);
+        free(w->bounce);
+        zeroer_done(&w->zeroer);
+        w->head.data = w->backup.data = w->bounce = NULL;
+}
+
+const char *writer_zero_method(const Writer *w) {
+        return zero_method_to_string(w->zeroer.method);
+}
+
+/* Writes any length at any offset: whole sectors directly (through the bounce buffer when the
+ * memory is not aligned), a partial last sector by read-modify-write. */
+static int write_at(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
+        size_t whole = size - size % w->sector_size;
+        int r;
+
+        if (offset % w->sector_size != 0)
+                return -EINVAL;
+        if (whole > 0) {
+                if (((uintptr_t) data % 512) == 0) {
+                        r = pwrite_full(w->fd, data, whole, offset);
+                        if (r < 0)
+                                return r;
+                } else
+                        for (size_t done = 0; done < whole;) {
+                                size_t n = MIN(whole - done, (size_t) BOUNCE_SIZE);
+
+                                memcpy(w->bounce, data + done, n);
+                                r = pwrite_full(w->fd, w->bounce, n, offset + done);
+                                if (r < 0)
+                                        return r;
+                                done += n;
+                        }
+        }
+        if (whole < size) {
+                r = pread_full(w->fd, w->bounce, w->sector_size, offset + whole);
+                if (r < 0)
+                        return r;
+                memcpy(w->bounce, data + whole, size - whole);
+                r = pwrite_full(w->fd, w->bounce, w->sector_size, offset + whole);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int zero_area(Writer *w, uint64_t offset, uint64_t end) {
+        int r;
+
+        end = MIN(end, w->device_size);
+        memset(w->bounce, 0, BOUNCE_SIZE);
+        for (uint64_t o = offset; o < end;) {
+                uint64_t n = MIN(end - o, (uint64_t) BOUNCE_SIZE);
+
+                r = pwrite_full(w->fd, w->bounce, (size_t) n, o);
+                if (r < 0)
+                        return r;
+                o += n;
+        }
+        return 0;
+}
+
+int writer_wipe(Writer *w) {
+        int r;
+
+        r = zero_area(w, 0, GPT_PRIMARY_AREA_SIZE);
+        if (r >= 0 && w->device_size > WIPE_TAIL_SIZE)
+                r = zero_area(w, (w->device_size - WIPE_TAIL_SIZE) & ~(uint64_t) 4095, w->device_size);
+        if (r >= 0 && w->old_backup_end > 0)
+                r = zero_area(w, w->old_backup_offset, w->old_backup_end);
+        if (r >= 0 && w->has_gpt)
+                r = zero_area(w, w->gpt.backup_offset, w->gpt.backup_end);
+        if (r >= 0 && fdatasync(w->fd) < 0)
+                r = -errno;
+        if (r < 0)
+                return fail(w, r, "wiping the partition-table areas failed: %s", strerror(-r));
+        return 0;
+}
+
+static int start(Writer *w, const uint8_t *data, size_t size) {
+        int r;
+
+        if (w->size_hint > w->device_size)
+                return fail(w, EFBIG, "the image is %" PRIu64 " bytes, the device only %" PRIu64,
+                            w->size_hint, w->device_size);
+        if (gpt_locate(data, size, &w->gpt) > 0) {
+                if (w->gpt.sector_size != w->sector_size)
+                        return fail(w, EMEDIUMTYPE,
+                                    "the image's GPT is for %u-byte sectors, the device has %u-byte sectors",
+                                    w->gpt.sector_size, w->sector_size);
+                if (w->gpt.backup_end > w->device_size)
+                        return fail(w, EFBIG,
+                                    "the image's backup GPT ends at byte %" PRIu64 ", past the device's end (%" PRIu64 ")",
+                                    w->gpt.backup_end, w->device_size);
+                w->has_gpt = w->gpt.backup_end - w->gpt.backup_offset <= HELD_BACKUP_MAX &&
+                             w->gpt.backup_offset >= GPT_PRIMARY_AREA_SIZE;
+        }
+
+        w->head = (HeldRange) { .offset = 0, .size = GPT_PRIMARY_AREA_SIZE };
+        w->head.data = aligned_alloc_zero(GPT_PRIMARY_AREA_SIZE);
+        if (!w->head.data)
+                return -ENOMEM;
+        if (w->has_gpt) {
+                w->backup = (HeldRange) { .offset = w->gpt.backup_offset,
+                                          .size = w->gpt.backup_end - w->gpt.backup_offset };
+                w->backup.data = aligned_alloc_zero(w->backup.size);
+                if (!w->backup.data)
+                        return -ENOMEM;
+        }
+
+        /* From here on the device holds no partition table until writer_commit(). */
+        r = writer_wipe(w);
+        if (r < 0)
+                return r;
+        w->started = true;
+        return 0;
+}
+
+static bool grain_is_zero(const uint8_t *p, size_t n) {
+        const uint64_t *q = (const uint64_t *) p;
+        uint64_t acc = 0;
+
+        /* Data usually shows itself in the first bytes. */
+        if (q[0] | q[1] | q[2] | q[3])
+                return false;
+        for (size_t i = 0; i < n / 8; i += 8)
+                acc |= q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7];
+        return acc == 0;
+}
+
+static int flush_zero(Writer *w) {
+        int r;
+
+        if (w->zero_size == 0)
+                return 0;
+        r = zeroer_zero(&w->zeroer, w->zero_offset, w->zero_size);
+        if (r < 0)
+                return fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
+                            w->zero_size, w->zero_offset, strerror(-r));
+        w->zero_bytes += w->zero_size;
+        w->zero_size = 0;
+        return 0;
+}
+
+static int write_data(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
+        int r;
+
+        if (size == 0)
+                return 0;
+        r = write_at(w, data, size, offset);
+        if (r < 0)
+                return fail(w, r, "writing %zu bytes at offset %" PRIu64 " failed: %s", size,
+                            offset, strerror(-r));
+        w->data_bytes += size;
+        return 0;
+}
+
+/* A contiguous piece outside the held-back areas: long zero runs are zeroed, the rest written. */
+static int put_range(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
+        size_t data_start = 0, data_len = 0, zeros = 0;
+        int r;
+
+        /* A pending zero run only continues if this piece follows it directly. */
+        if (w->zero_size > 0 && w->zero_offset + w->zero_size != offset) {
+                r = flush_zero(w);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < size;) {
+                size_t g = MIN((size_t) GRAIN, size - i);
+                bool zero = g % 512 == 0 && ((uintptr_t) (data + i) % 8) == 0 && grain_is_zero(data + i, g);
+
+                if (zero) {
+                        zeros += g;
+                        if (zeros >= ZERO_RUN_MIN || (data_len == 0 && w->zero_size > 0)) {
+                                /* A long run: the data before it goes out, the run is zeroed later. */
+                                r = write_data(w, data + data_start, data_len, offset + data_start);
+                                if (r < 0)
+                                        return r;
+                                if (w->zero_size == 0)
+                                        w->zero_offset = offset + i + g - zeros;
+                                w->zero_size += zeros;
+                                data_len = 0;
+                                zeros = 0;
+                        }
+                } else {
+                        r = flush_zero(w);
+                        if (r < 0)
+                                return r;
+                        if (data_len == 0)
+                                data_start = i - zeros;
+                        data_len += zeros + g;
+                        zeros = 0;
+                }
+                i += g;
+        }
+        r = write_data(w, data + data_start, data_len, offset + data_start);
+        if (r < 0)
+                return r;
+        /* Short zeros at the end start a pending run (the next piece may extend it). */
+        if (zeros > 0) {
+                if (w->zero_size == 0)
+                        w->zero_offset = offset + size - zeros;
+                w->zero_size += zeros;
+        }
+        return 0;
+}
+
+static void hold(HeldRange *h, const uint8_t *data, uint64_t offset, uint64_t end) {
+        memcpy(h->data + (offset - h->offset), data, (size_t) (end - offset));
+        h->filled += end - offset;
+}
+
+int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
+        uint64_t end = offset + size;
+        int r;
+
+        if (size == 0)
+                return 0;
+        if (end > w->device_size || end < offset)
+                return fail(w, EFBIG,
+                            "the image is larger than the device (%" PRIu64 " bytes): it goes on past byte %" PRIu64,
+                            w->device_size, w->device_size);
+        if (!w->started) {
+                r = start(w, data, size);
+                if (r < 0)
+                        return r;
+        }
+        w->image_end = MAX(w->image_end, end);
+
+        /* Cut the piece around the held-back areas (head first, the backup later in the image). */
+        while (offset < end) {
+                HeldRange *areas[] = { &w->head, w->backup.data ? &w->backup : NULL };
+                uint64_t next = end;
+                bool held = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(areas); i++) {
+                        HeldRange *h = areas[i];
+
+                        if (!h)
+                                continue;
+                        if (offset >= h->offset && offset < h->offset + h->size) {
+                                uint64_t e = MIN(end, h->offset + h->size);
+
+                                hold(h, data, offset, e);
+                                data += e - offset;
+                                offset = e;
+                                held = true;
+                                break;
+                        }
+                        if (h->offset > offset)
+                                next = MIN(next, h->offset);
+                }
+                if (held)
+                        continue;
+                r = put_range(w, data, (size_t) (next - offset), offset);
+                if (r < 0)
+                        return r;
+                data += next - offset;
+                offset = next;
+        }
+        return 0;
+}
+
+int writer_finish(Writer *w) {
+        int r;
+
+        r = flush_zero(w);
+        if (r < 0)
+                return r;
+        if (w->has_gpt && w->backup.filled != w->backup.size)
+                /* The image ended before its own backup table: nothing to hold back there. */
+                w->backup.size = w->backup.filled;
+        if (fsync(w->fd) < 0)
+                return fail(w, errno, "syncing the device failed: %m");
+        return 0;
+}
+
+int writer_commit(Writer *w) {
+        int r;
+
+        if (!w->started)
+                return fail(w, ENODATA, "the image is empty");
+        if (w->backup.data && w->backup.size > 0) {
+                r = write_at(w, w->backup.data, (size_t) w->backup.size, w->backup.offset);
+                if (r < 0)
+                        return fail(w, r, "writing the backup partition table failed: %s", strerror(-r));
+        }
+        if (fdatasync(w->fd) < 0)
+                return fail(w, errno, "syncing the device failed: %m");
+        /* The first MiB last: once it is there, the disk is complete. */
+        r = write_at(w, w->head.data, (size_t) MIN(w->head.filled, w->head.size), 0);
+        if (r < 0)
+                return fail(w, r, "writing the first MiB failed: %s", strerror(-r));
+        if (fsync(w->fd) < 0)
+                return fail(w, errno, "syncing the device failed: %m");
+        w->data_bytes += w->head.filled + w->backup.size;
+        return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpt.h"
+#include "zeroout.h"
+
+/* Writes an image to a block device as it streams in, so that the device never holds a
+ * partition table next to a partial image:
+ *   - before the first byte of the image is written, the partition-table areas are wiped and
+ *     synced: the first MiB, the last MiB of the device, the backup table the old primary header
+ *     points to, and the place of the image's own backup table;
+ *   - the image's first MiB (MBR, primary GPT) and its backup GPT are held back in memory and
+ *     written only by writer_commit(), after the caller checked the hash;
+ *   - runs of all-zero 4 KiB blocks of 64 KiB or more are zeroed by the kernel (zeroout.h)
+ *     instead of being written; everything else goes out in large O_DIRECT writes.
+ * It never logs: errors come back as negative errno with a text in error. */
+
+typedef struct HeldRange {
+        uint8_t *data;                  /* aligned buffer */
+        uint64_t offset;
+        uint64_t size;                  /* bytes of the image in this range */
+        uint64_t filled;                /* bytes received so far */
+} HeldRange;
+
+typedef struct Writer {
+        int fd;
+        uint64_t device_size;
+        unsigned sector_size;
+        uint64_t size_hint;             /* announced image size, 0 if unknown */
+
+        bool started;                   /* areas wiped, writing began */
+        bool has_gpt;
+        GptLocation gpt;                /* of the image */
+        uint64_t old_backup_offset, old_backup_end;     /* of what the device held, or 0 */
+        HeldRange head, backup;
+
+        Zeroer zeroer;
+        uint64_t zero_offset, zero_size;        /* pending zero run */
+        uint64_t image_end;             /* bytes of the image seen */
+        uint64_t data_bytes;            /* written with write() */
+        uint64_t zero_bytes;            /* zeroed by the kernel */
+        uint8_t *bounce;                /* aligned copy for odd addresses and the last sector */
+
+        char error[256];
+} Writer;
+
+/* Reads the device's current partition table to know what to wipe. fd is O_DIRECT. */
+int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size);
+void writer_done(Writer *w);
+
+/* Takes the next piece of the image (offsets are consecutive). The first call checks the image's
+ * partition table against the device and wipes the old tables. */
+int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset);
+/* Everything but the held-back areas is on the device and synced. */
+int writer_finish(Writer *w);
+/* Writes the held-back backup table and first MiB, syncs. Call only once the image is known good. */
+int writer_commit(Writer *w);
+/* Wipes the partition-table areas again (after a failure) and syncs. */
+int writer_wipe(Writer *w);
+
+const char *writer_zero_method(const Writer *w);
