@@ -7,6 +7,7 @@ See tests/server/README.md."""
 
 import argparse
 import datetime
+import ipaddress
 import json
 import os
 import re
@@ -45,6 +46,15 @@ def parse_host_port(text):
     if not port.isdigit() or int(port) > 65535:
         raise ValueError("port '%s' is not a number in 0..65535" % port)
     return host, int(port)
+
+
+def is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def iso8601(ts):
@@ -686,6 +696,7 @@ class ControlHandler(Handler):
 class ControlServer(ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 64
 
     def __init__(self, addr):
         self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
@@ -755,6 +766,8 @@ def setup(args):
             host, port = parse_host_port(rest)
         except ValueError as e:
             raise UsageError("--listen '%s': %s" % (spec, e))
+        if not is_loopback(host):
+            raise UsageError("--listen '%s': '%s' is not a loopback address (127.0.0.0/8, ::1)" % (spec, host))
         if (svc, node) in STATE.listeners:
             raise UsageError("--listen '%s': %s:%s is given twice" % (spec, svc, node))
         STATE.listeners[(svc, node)] = Listener(svc, node, host, port)
@@ -801,6 +814,8 @@ def setup(args):
         control = parse_host_port(args.control)
     except ValueError as e:
         raise UsageError("--control '%s': %s" % (args.control, e))
+    if not is_loopback(control[0]):
+        raise UsageError("--control '%s': '%s' is not a loopback address (127.0.0.0/8, ::1)" % (args.control, control[0]))
     return control, down
 
 
