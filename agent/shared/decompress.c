@@ -171,6 +171,10 @@ static int run_xz(Decompressor *d, const void *in, size_t in_size, size_t *in_us
         *out_used = out_size - d->xz.avail_out;
         switch (r) {
         case LZMA_OK:
+                /* Finishing, with room for output, yet nothing moved: the input ended inside a
+                 * block (liblzma says so only on the next call). */
+                if (finish && *in_used == 0 && *out_used == 0 && out_size > 0)
+                        return -EPIPE;
                 return 0;
         case LZMA_STREAM_END:
                 return finish && d->xz.avail_in == 0 ? 1 : 0;
