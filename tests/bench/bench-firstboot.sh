@@ -30,7 +30,6 @@ export FBA_BIN
 lib_init 127.19.0 "first-boot benchmark: $RUNS runs, $FBA_BIN"
 
 CTL_HOST=$B.100
-CTL_PORT=9000
 
 # ctl_at PATH JSON: POST through bash's /dev/tcp (no process started); sets SENT to the
 # $EPOCHREALTIME just before the request bytes were written. Fails unless the answer is 2xx.

@@ -3,9 +3,13 @@
 # script that runs the real agent ($FBA_BIN) against tests/server/clusterd.py over HTTPS, in
 # its own temporary directory and its own 127.X.Y.0/24 block:
 #
-#   .1 .2 .3   node01..node03, the existing cluster (chainfire :2379, flaredb :2479, iam :8080)
+#   .1 .2 .3   node01..node03, the existing cluster (chainfire :22379, raft :22380; flaredb
+#              :22479, raft :22480; iam :28080)
 #   .4         node04, the node under test (its own local services)
-#   .100       report sink (:8000) and the control API (:9000, plain HTTP)
+#   .100       report sink (:28000) and the control API (:29000, plain HTTP)
+#
+# The ports are not the services' defaults: a test elsewhere on the machine that binds a default
+# port on every address (0.0.0.0:2379) would otherwise take it from under a scenario.
 #
 # Usage in a scenario:
 #   . "$(dirname "$0")/../lib.sh"
@@ -21,6 +25,8 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 FBA_BIN=${FBA_BIN:-$src/build/agent/first-boot-agent}
 server="$src/tests/server/clusterd.py"
 gencerts="$src/tests/server/gen-certs.sh"
+
+CF=22379 CF_RAFT=22380 FDB=22479 FDB_RAFT=22480 IAM_PORT=28080 REPORT_PORT=28000 CTL_PORT=29000
 
 # --- TAP ------------------------------------------------------------------------------------
 tap_n=0
@@ -122,8 +128,8 @@ lib_init() {
         trap 'exit 130' INT TERM
         diag "$2" "address block $B.0/24, files in $tmp"
 
-        CTL="$B.100:9000"
-        REPORT_URL="https://$B.100:8000/report"
+        CTL="$B.100:$CTL_PORT"
+        REPORT_URL="https://$B.100:$REPORT_PORT/report"
         CA="$tmp/certs/ca.crt"
         "$gencerts" "$tmp/certs" "$B.1" "$B.2" "$B.3" "$B.4" "$B.100" >/dev/null 2>"$tmp/gen-certs.log" ||
                 bail "gen-certs.sh failed: $(cat "$tmp/gen-certs.log")"
@@ -134,14 +140,14 @@ lib_init() {
 cluster_start() {
         local i args=() name=${CLUSTER_NAME:-clusterd}
         for i in 1 2 3 4; do
-                args+=(--listen "chainfire:node0$i:$B.$i:2379"
-                       --listen "flaredb:node0$i:$B.$i:2479"
-                       --listen "iam:node0$i:$B.$i:8080")
+                args+=(--listen "chainfire:node0$i:$B.$i:$CF"
+                       --listen "flaredb:node0$i:$B.$i:$FDB"
+                       --listen "iam:node0$i:$B.$i:$IAM_PORT")
         done
         for i in 1 2 3; do
-                args+=(--member "chainfire:node0$i:$B.$i:2380" --member "flaredb:node0$i:$B.$i:2480")
+                args+=(--member "chainfire:node0$i:$B.$i:$CF_RAFT" --member "flaredb:node0$i:$B.$i:$FDB_RAFT")
         done
-        args+=(--listen "report:collector:$B.100:8000")
+        args+=(--listen "report:collector:$B.100:$REPORT_PORT")
 
         python3 "$server" "${args[@]}" --tls-dir "$tmp/certs" --control "$CTL" \
                 --ready-file "$tmp/$name.ready" "$@" 2>"$tmp/$name.log" &
@@ -209,18 +215,18 @@ node_config() {
   "node_role": "control-plane",
   "bootstrap": $bootstrap,
   "cluster_name": "scenario",
-  "leader_url": "https://$B.1:2379",
-  "raft_addr": "$B.$n:2380",
-  "initial_peers": ["$B.1:2380", "$B.2:2380", "$B.3:2380"],
-  "flaredb_peers": ["$B.1:2480", "$B.2:2480", "$B.3:2480"],
+  "leader_url": "https://$B.1:$CF",
+  "raft_addr": "$B.$n:$CF_RAFT",
+  "initial_peers": ["$B.1:$CF_RAFT", "$B.2:$CF_RAFT", "$B.3:$CF_RAFT"],
+  "flaredb_peers": ["$B.1:$FDB_RAFT", "$B.2:$FDB_RAFT", "$B.3:$FDB_RAFT"],
   "node_ip": "$B.$n",
   "services": {
-    "chainfire": { "enabled": true, "api_port": 2379, "raft_port": 2380,
-                   "health_url": "https://$B.$n:2379/health" },
-    "flaredb": { "enabled": true, "api_port": 2479, "raft_port": 2480,
-                 "health_url": "https://$B.$n:2479/health" },
-    "iam": { "enabled": false, "api_port": 8080, "health_url": "https://$B.$n:8080/health",
-             "url": "https://$B.$n:8080" }
+    "chainfire": { "enabled": true, "api_port": $CF, "raft_port": $CF_RAFT,
+                   "health_url": "https://$B.$n:$CF/health" },
+    "flaredb": { "enabled": true, "api_port": $FDB, "raft_port": $FDB_RAFT,
+                 "health_url": "https://$B.$n:$FDB/health" },
+    "iam": { "enabled": false, "api_port": $IAM_PORT, "health_url": "https://$B.$n:$IAM_PORT/health",
+             "url": "https://$B.$n:$IAM_PORT" }
   },
   "tls": { "enabled": true, "ca_cert_path": "$CA" },
   "timeouts": { "health_wait_s": 30, "request_s": 5, "connect_s": 2, "join_attempts": 5,

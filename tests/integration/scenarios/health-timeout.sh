@@ -21,19 +21,19 @@ ok $? "it gives up after the 3 s deadline (${ms} ms)"
 is "$(count_mid "$ERR" HEALTH_TIMEOUT)" 1 "one MID_HEALTH_TIMEOUT (only flaredb is unhealthy)"
 grep -E "\"message_id\": ?\"$(mid HEALTH_TIMEOUT)\"" "$ERR" >"$tmp/timeout.line"
 like "$tmp/timeout.line" "flaredb" "the record names the service"
-like "$tmp/timeout.line" "https://$B.4:2479/health" "the record names the URL"
+like "$tmp/timeout.line" "https://$B.4:$FDB/health" "the record names the URL"
 like "$tmp/timeout.line" "503" "the record names the last answer (HTTP 503)"
 like "$tmp/timeout.line" "systemctl status flaredb.service" "the record says what to check"
 unlike "$tmp/timeout.line" "chainfire" "chainfire (healthy) is not blamed"
 has_mid "$ERR" SERVICE_HEALTHY; ok $? "chainfire's health was noticed (MID_SERVICE_HEALTHY)"
 is "$(requests_where "r['path'].startswith('/admin/')")" 0 "no join was attempted"
-like "$tmp/notify.log" "STATUS=waiting for flaredb health \\(https://$B.4:2479/health\\), 2 s" \
+like "$tmp/notify.log" "STATUS=waiting for flaredb health \\(https://$B.4:$FDB/health\\), 2 s" \
         "sd_notify STATUS names the service, its URL and the time waited"
 
 fba node04 status
 is "$?" 4 "status exits 4 (stopped on a failed step)"
 like "$OUT" "flaredb" "status names the service"
-like "$OUT" "$B.4:2479/health" "status names the URL"
+like "$OUT" "$B.4:$FDB/health" "status names the URL"
 
 # The listener closed: the last error is the transport error.
 ctl /control/listener '{"service":"flaredb","node":"node04","up":false}' >/dev/null

@@ -23,9 +23,9 @@ is "$(marker_names node04)" ".chainfire-joined .first-boot-done .flaredb-joined 
 is "$(count_member chainfire node04)" 1 "chainfire lists node04 exactly once"
 is "$(count_member flaredb node04)" 1 "flaredb lists node04 exactly once"
 is "$(cstate "[m['raft_addr'] for m in d['members']['chainfire'] if m['id'] == 'node04']")" \
-        "[\"$B.4:2380\"]" "chainfire raft address is node04's"
+        "[\"$B.4:$CF_RAFT\"]" "chainfire raft address is node04's"
 is "$(cstate "[m['raft_addr'] for m in d['members']['flaredb'] if m['id'] == 'node04']")" \
-        "[\"$B.4:2480\"]" "flaredb raft address is node04's (raft_addr host, flaredb raft port)"
+        "[\"$B.4:$FDB_RAFT\"]" "flaredb raft address is node04's (raft_addr host, flaredb raft port)"
 is "$(requests_where "r['path'] == '/admin/member/add'")" 2 "one add request per service"
 is "$(requests_where "r['path'] == '/admin/member/add' and r['node'] == 'node01'")" 2 "both adds went to the leader"
 is "$(count_mid "$ERR" MEMBER_JOINED)" 2 "MID_MEMBER_JOINED for chainfire and flaredb"
@@ -40,7 +40,7 @@ token="$(state_dir node04)/iam-admin.token"
 is "$(stat -c %a "$token" 2>/dev/null)" 600 "token file is 0600"
 [ -s "$token" ]; ok $? "token file is not empty"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization: Bearer $(cat "$token")" \
-        "https://$B.1:8080/admin/users/admin")
+        "https://$B.1:$IAM_PORT/admin/users/admin")
 is "$code" 200 "the stored token is accepted by IAM"
 
 is "$(cstate "len(d['reports'])")" 1 "one report received"

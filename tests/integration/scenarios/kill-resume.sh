@@ -56,7 +56,7 @@ fba node04 status
 is "$?" 0 "status exits 0"
 
 # Killed before the add reached the server at all: the rerun adds it, still once.
-ctl /control/members '{"service":"flaredb","members":[{"id":"node01","raft_addr":"'$B'.1:2480"}]}' >/dev/null
+ctl /control/members '{"service":"flaredb","members":[{"id":"node01","raft_addr":"'$B.1:$FDB_RAFT'"}]}' >/dev/null
 fba node04 reset flaredb-join >/dev/null
 ctl /control/delay '{"service":"flaredb","path":"/admin/member/add","ms":1500,"count":1}' >/dev/null
 fba_bg node04 run

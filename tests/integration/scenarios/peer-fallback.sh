@@ -18,12 +18,12 @@ is "$rc" 0 "run exits 0"
 cmp_le "$ms" 10000 "the dead leader costs only its attempts (${ms} ms)"
 
 is "$(count_mid "$ERR" PEER_FALLBACK)" 2 "MID_PEER_FALLBACK for chainfire and flaredb"
-like "$ERR" "https://$B.2:2379" "the fallback names the peer"
+like "$ERR" "https://$B.2:$CF" "the fallback names the peer"
 is "$(cstate "sorted((r['service'], r['node'], r['status']) for r in d['requests'] if r['path'] == '/admin/member/add')")" \
         '[["chainfire", "node02", 201], ["flaredb", "node02", 201]]' "both adds went to the first peer and succeeded"
 is "$(count_member chainfire node04)/$(count_member flaredb node04)" "1/1" "exactly one member in each cluster"
 fba node04 status --json
-is "$(jpy "$OUT" "d['steps']['chainfire-join']['detail']")" "joined via https://$B.2:2379" \
+is "$(jpy "$OUT" "d['steps']['chainfire-join']['detail']")" "joined via https://$B.2:$CF" \
         "status --json: chainfire-join joined via the peer"
 is "$(marker_names node04)" ".chainfire-joined .first-boot-done .flaredb-joined .health-reported" "markers written"
 

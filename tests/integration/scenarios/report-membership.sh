@@ -28,13 +28,13 @@ grep -E "\"message_id\": ?\"$(mid REPORT_FAILED)\"" "$ERR" >"$tmp/line"
 like "$tmp/line" '"HTTP_STATUS": ?"500"' "MID_REPORT_FAILED carries HTTP_STATUS=500"
 
 # The node vanished from the chainfire member list: the report step fails and says where.
-ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:2380\"}]}" >/dev/null
+ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:$CF_RAFT\"}]}" >/dev/null
 fba node04 reset health-report >/dev/null
 fba node04 run
 rc=$?
 is "$rc" 4 "node04 missing from chainfire's member list: exit 4"
 like "$ERR" "not in the chainfire member list" "the error names the service"
-like "$ERR" "https://$B.1:2379" "the error names the server asked"
+like "$ERR" "https://$B.1:$CF" "the error names the server asked"
 like "$ERR" "reset chainfire-join" "the error says how to join again"
 is "$(cstate "len([r for r in d['reports'] if r['body'].get('event') == 'firstboot-done'])")" 0 \
         "no firstboot-done report for a node that is not a member"
@@ -42,7 +42,7 @@ fba node04 status
 like "$OUT" "chainfire member list" "status shows the membership error"
 
 # Joined again by hand: the report goes through.
-ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:2380\"},{\"id\":\"node04\",\"raft_addr\":\"$B.4:2380\"}]}" >/dev/null
+ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\",\"raft_addr\":\"$B.1:$CF_RAFT\"},{\"id\":\"node04\",\"raft_addr\":\"$B.4:$CF_RAFT\"}]}" >/dev/null
 fba node04 run
 is "$?" 0 "back in the member list: run exits 0"
 has_mid "$ERR" REPORT_SENT; ok $? "MID_REPORT_SENT logged"
