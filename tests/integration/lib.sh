@@ -91,6 +91,11 @@ unlike() {      # unlike FILE REGEX DESCRIPTION
 }
 
 tap_done() {
+        # A sanitizer build reports on stderr; no run of the agent may have produced one.
+        if [ -e "$tmp/all-output" ]; then
+                unlike "$tmp/all-output" "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" \
+                        "no sanitizer report in any output of the agent"
+        fi
         echo "1..$tap_n"
         [ "$tap_failed" -eq 0 ] || diag "$tap_failed of $tap_n failed; logs were in $tmp (kept: FBA_KEEP=1)"
         [ "$tap_failed" -eq 0 ]
