@@ -114,9 +114,11 @@ static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
                                                service);
                 }
 
-                if (now_monotonic() >= deadline)
+                usec_t now = now_monotonic();
+
+                if (now >= deadline)
                         break;
-                sleep_usec(MIN(backoff_next(&b), deadline - now_monotonic()));
+                sleep_usec(MIN(backoff_next(&b), deadline - now));
         }
 
         agent_set_error(a, "could not list the %s members: %s", service, last_error);
