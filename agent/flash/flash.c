@@ -300,7 +300,7 @@ int flash_run(const Config *c, State *s, const FlashOptions *o) {
         report_outcome(&ctx, r);
         if (r < 0) {
                 notify_status("Flashing failed: %s", ctx.error);
-                log_error("Flashing failed; the targets written to are left without a partition table.");
+                log_error("Flashing failed: %s.", ctx.error);
         } else {
                 notify_status("Flashing done");
                 log_info("Flashing done: %zu image(s), %zu firmware(s).", c->flash->n_images, c->flash->n_firmware);
