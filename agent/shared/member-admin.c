@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "json-util.h"
 #include "macro.h"
 #include "member.h"
 
@@ -14,11 +15,6 @@
  *   GET    {base}/admin/cluster/members  → {"members":[{"id","raft_addr","status"}]}
  *   POST   {base}/admin/member/add       {"id","raft_addr"} → 200/201, 409 already a member
  *   DELETE {base}/admin/member/{id}      → 200, 404 */
-
-static void json_unrefp(json_t **j) {
-        if (*j)
-                json_decref(*j);
-}
 
 /* Percent-encodes everything but RFC 3986's unreserved characters. */
 static char *url_escape(const char *s) {
@@ -51,7 +47,7 @@ static const char *member_string(json_t *m, const char *key) {
 }
 
 static int admin_parse_members(const HttpResponse *resp, MemberList *ret) {
-        _cleanup_(json_unrefp) json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         MemberList l = {};
         json_t *members, *m;
         size_t i;
@@ -103,7 +99,7 @@ static int admin_list(HttpClient *c, const char *base_url, MemberList *ret, Http
 
 static int admin_add(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
                      bool tls, HttpResponse *resp) {
-        _cleanup_(json_unrefp) json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         _cleanup_free_ char *url = NULL, *body = NULL;
         int r;
 

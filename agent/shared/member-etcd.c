@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "json-util.h"
 #include "macro.h"
 #include "member.h"
 #include "string-util.h"
@@ -32,11 +33,6 @@
 
 #define GRPC_ALREADY_EXISTS 6
 #define GRPC_FAILED_PRECONDITION 9
-
-static void json_unrefp(json_t **j) {
-        if (*j)
-                json_decref(*j);
-}
 
 /* "http://10.0.1.13:2380/" → "10.0.1.13:2380" */
 static char *peer_url_to_addr(const char *url) {
@@ -90,7 +86,7 @@ static int etcd_parse_member(json_t *m, MemberList *l) {
 }
 
 static int etcd_parse_members(const HttpResponse *resp, MemberList *ret) {
-        _cleanup_(json_unrefp) json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         MemberList l = {};
         json_t *members, *m;
         size_t i;
@@ -139,7 +135,7 @@ static int etcd_list(HttpClient *c, const char *base_url, MemberList *ret, HttpR
 
 /* 412 {"code":9,"message":"etcdserver: Peer URLs already exists"} and its kin. */
 static bool answer_says_exists(const HttpResponse *resp) {
-        _cleanup_(json_unrefp) json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         json_t *code;
         const char *msg;
 
@@ -165,7 +161,7 @@ static const Member *find_peer(const MemberList *l, const char *raft_addr) {
 
 static int etcd_add(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
                     bool tls, HttpResponse *resp) {
-        _cleanup_(json_unrefp) json_t *j = NULL;
+        _cleanup_json_ json_t *j = NULL;
         _cleanup_free_ char *peer = NULL, *body = NULL;
         MemberList l = {};
         HttpResponse lr = {};
