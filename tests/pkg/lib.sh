@@ -126,6 +126,41 @@ pkg_rootfs_cached() {
         echo "$dir"
 }
 
+# pkg_deb_depends DEB — the package names the .deb depends on (first of each alternative).
+pkg_deb_depends() {
+        dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' |
+                grep -v '^$' | sort -u
+}
+
+# pkg_rootfs_with_packages PKG... — prints the path of a cached copy of pkg_rootfs_cached with
+# PKG... installed by apt inside it (the tree's own apt sources, the host's network), keyed by
+# the base tree and the package list.
+pkg_rootfs_with_packages() {
+        local base key dir tmp
+        base=$(pkg_rootfs_cached) || return 1
+        key=$(printf '%s\n' "v1" "$base" "$@" | sha256sum | cut -c1-16)
+        dir="$PKG_CACHE_DIR/rootfs-deps-$key"
+        (
+                flock 9
+                [ -f "$dir/.complete" ] && exit 0
+                tmp="$dir.tmp"
+                rm -rf "$tmp" "$dir"
+                pkg_log "installing $* into a copy of $base (once)"
+                cp -a "$base" "$tmp" || exit 1
+                rm -f "$tmp/.complete"
+                systemd-nspawn -q -D "$tmp" --register=no --keep-unit --pipe /bin/sh -ec '
+                        export DEBIAN_FRONTEND=noninteractive
+                        apt-get -q update
+                        apt-get -q install -y --no-install-recommends "$@"
+                        apt-get clean
+                        rm -rf /var/lib/apt/lists/*' sh "$@" </dev/null >&2 || exit 1
+                : >"$tmp/etc/machine-id"
+                printf '%s\n' "$@" >"$tmp/.complete"
+                mv "$tmp" "$dir"
+        ) 9>"$dir.lock" || return 1
+        echo "$dir"
+}
+
 # pkg_tree_files SRC — the files a package is built from, relative to SRC, sorted: from git when
 # SRC is a checkout (tracked and untracked, without ignored files), else every file; never
 # build directories.

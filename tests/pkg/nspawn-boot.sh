@@ -1,0 +1,327 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The .deb on a real systemd: a debootstrapped Debian 12 tree with the package installed is
+# booted with systemd-nspawn (systemd as PID 1) against tests/server/clusterd.py on the host's
+# loopback (nspawn shares it), address block 127.30.0.0/24.
+#
+#   boot 1  first-boot-agent.service runs and succeeds: STATUS= text seen by systemctl, the
+#           agent's records with their MESSAGE_IDs in the journal, catalog text in
+#           "journalctl -x", "first-boot-agent status" reports every step done; the node is a
+#           member of both clusters. The boot-to-done time is measured.
+#   boot 2  the same tree: the unit is skipped by its condition; the servers see no request.
+#   boot 3  a fresh tree whose join the leader refuses (403): the unit fails with exit status
+#           5, is not restarted, and first-boot-agent-failure.service prints the status summary
+#           on the console and into the journal.
+#
+# Inside the tree a test unit waits for the agent's unit to settle, writes what systemctl,
+# journalctl and "first-boot-agent status" say into /fba-results, and powers off.
+# Needs root, systemd-nspawn, debootstrap and the tools of build-deb.sh; the Debian tree is
+# cached in /var/cache/first-boot-agent-tests. TAP output.
+
+src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$src/tests/integration/lib.sh"
+. "$src/tests/pkg/lib.sh"
+set -uo pipefail
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+for c in systemd-nspawn debootstrap dpkg-buildpackage dpkg-deb flock; do
+        command -v "$c" >/dev/null || skip_all "'$c' is not installed"
+done
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+
+lib_init 127.30.0 "nspawn: the .deb boots on systemd; first boot, second boot, refused join"
+
+deb=$("$src/tests/pkg/build-deb.sh" 2>"$tmp/build-deb.log")
+rc=$?
+sed 's/^/# /' "$tmp/build-deb.log"
+[ $rc -eq 0 ] && [ -f "$deb" ] || bail "the .deb did not build"
+diag "package: $deb"
+mapfile -t deps < <(pkg_deb_depends "$deb")
+layer=$(pkg_rootfs_with_packages "${deps[@]}" 2>"$tmp/rootfs.log")
+rc=$?
+sed 's/^/# /' "$tmp/rootfs.log"
+[ $rc -eq 0 ] && [ -d "$layer" ] || bail "no Debian tree (debootstrap or apt failed)"
+diag "Debian tree: $layer"
+
+IAM_BOOTSTRAP_TOKEN="boot-$RANDOM$RANDOM"
+cluster_start --iam-bootstrap-token "$IAM_BOOTSTRAP_TOKEN"
+
+# --- building a tree -------------------------------------------------------------------------
+# make_root DIR NODE_ID N: a copy of the cached tree with the package installed, the node's
+# configuration (node NODE_ID, raft address $B.N, local services at $B.4), the CA and the IAM
+# secrets in /etc/nixos/secrets (0600), and the results collector.
+make_root() {
+        local root=$1 node=$2 n=$3 secrets
+        cp -a "$layer" "$root" || return 1
+        rm -f "$root/.complete"
+        cp "$deb" "$root/var/tmp/first-boot-agent.deb"
+        systemd-nspawn -q -D "$root" --register=no --keep-unit --pipe \
+                dpkg -i /var/tmp/first-boot-agent.deb </dev/null >"$root.dpkg.log" 2>&1 || {
+                sed 's/^/# /' "$root.dpkg.log"
+                return 1
+        }
+        rm -f "$root/var/tmp/first-boot-agent.deb"
+
+        secrets="$root/etc/nixos/secrets"
+        install -d -m 0700 "$secrets"
+        install -m 0600 "$CA" "$secrets/ca.crt"
+        ( umask 077
+          printf '{"username": "admin", "password": "pw-%s", "bootstrap_token": "%s"}\n' \
+                "$RANDOM$RANDOM" "$IAM_BOOTSTRAP_TOKEN" >"$secrets/iam-admin.json"
+          cat >"$secrets/cluster-config.json" <<EOF
+{
+  "node_id": "$node",
+  "node_role": "worker",
+  "bootstrap": false,
+  "cluster_name": "nspawn",
+  "leader_url": "https://$B.1:2379",
+  "raft_addr": "$B.$n:2380",
+  "initial_peers": ["$B.1:2380", "$B.2:2380", "$B.3:2380"],
+  "flaredb_peers": ["$B.1:2480", "$B.2:2480", "$B.3:2480"],
+  "node_ip": "$B.$n",
+  "services": {
+    "chainfire": { "health_url": "https://$B.4:2379/health" },
+    "flaredb": { "health_url": "https://$B.4:2479/health" },
+    "iam": { "health_url": "https://$B.4:8080/health", "url": "https://$B.4:8080" }
+  },
+  "tls": { "enabled": true, "ca_cert_path": "/etc/nixos/secrets/ca.crt" },
+  "timeouts": { "health_wait_s": 30, "request_s": 5, "connect_s": 2, "join_attempts": 3,
+                "backoff_initial_ms": 100, "backoff_max_ms": 1000 },
+  "iam": { "secrets_file": "/etc/nixos/secrets/iam-admin.json" },
+  "report": { "url": "$REPORT_URL", "timeout_s": 5 }
+}
+EOF
+        )
+
+        cat >"$root/usr/local/sbin/fba-test-collect" <<'EOF'
+#!/bin/sh
+# Waits until first-boot-agent.service has settled (and its OnFailure= unit has run), writes
+# what the system says about it into /fba-results, then powers off.
+out=/fba-results
+rm -rf "$out"
+mkdir -p "$out"
+: >"$out/status-text.log"
+deadline=$(($(date +%s) + ${FBA_COLLECT_TIMEOUT:-240}))
+while :; do
+        state=$(systemctl show -P ActiveState first-boot-agent.service)/$(systemctl show -P SubState first-boot-agent.service)
+        text=$(systemctl show -P StatusText first-boot-agent.service)
+        if [ -n "$text" ] && [ "$(tail -n 1 "$out/status-text.log")" != "$text" ]; then
+                echo "$text" >>"$out/status-text.log"
+                # What an operator sees while a step runs.
+                case $text in
+                "step "*) [ -e "$out/systemctl-status-running.txt" ] ||
+                        systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status-running.txt" 2>&1 ;;
+                esac
+        fi
+        case $state in
+        active/exited | inactive/dead) break ;;
+        failed/*)
+                f=$(systemctl show -P ActiveState first-boot-agent-failure.service)
+                t=$(systemctl show -P InactiveEnterTimestampMonotonic first-boot-agent-failure.service)
+                { [ "$f" = inactive ] && [ "$t" != 0 ]; } || [ "$f" = failed ] && break ;;
+        esac
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+                echo "$state" >"$out/timeout"
+                break
+        fi
+        sleep 0.05
+done
+systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status.txt" 2>&1
+systemctl show first-boot-agent.service >"$out/show-agent.txt"
+systemctl show first-boot-agent-failure.service >"$out/show-failure.txt"
+systemctl show -p UserspaceTimestampMonotonic >"$out/show-manager.txt"
+journalctl -b -o json --no-pager _SYSTEMD_UNIT=first-boot-agent.service >"$out/journal.json"
+journalctl -b -x --no-pager -u first-boot-agent.service >"$out/journal-x.txt"
+journalctl -b -o cat --no-pager -u first-boot-agent-failure.service >"$out/failure.txt"
+first-boot-agent status --json >"$out/status.json" 2>"$out/status.err"
+echo $? >"$out/status.rc"
+first-boot-agent status >"$out/status.txt" 2>&1
+stat -c '%a %U %n' /var/lib/first-boot-automation /var/lib/first-boot-automation/* \
+        /var/lib/first-boot-automation/.[a-z]* >"$out/state-dir.txt" 2>&1
+sync
+systemctl --no-block poweroff
+EOF
+        chmod 755 "$root/usr/local/sbin/fba-test-collect"
+        cat >"$root/etc/systemd/system/fba-test-collect.service" <<'EOF'
+[Unit]
+Description=Collect the first-boot-agent test results and power off
+After=first-boot-agent.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/fba-test-collect
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+        ln -sf /etc/systemd/system/fba-test-collect.service \
+                "$root/etc/systemd/system/multi-user.target.wants/fba-test-collect.service"
+}
+
+# boot ROOT NAME: boots ROOT until it powers off; the console goes to $tmp/NAME.console and
+# the collected results to $tmp/NAME.results (R).
+boot() {
+        local root=$1 name=$2 start rc
+        rm -rf "$root/fba-results"
+        start=$(now_ns)
+        timeout -s KILL "$BOOT_TIMEOUT" systemd-nspawn -b -D "$root" --register=no --keep-unit \
+                --console=read-only -q </dev/null >"$tmp/$name.console" 2>&1
+        rc=$?
+        BOOT_MS=$(elapsed_ms "$start")
+        R="$tmp/$name.results"
+        rm -rf "$R"
+        [ -d "$root/fba-results" ] && mv "$root/fba-results" "$R"
+        return $rc
+}
+
+# prop FILE NAME: a property from "systemctl show" output.
+prop() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+# records NAME: how many of the agent's journal records carry MID_NAME.
+records() {
+        python3 - "$R/journal.json" "$(mid "$1")" <<'EOF'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("MESSAGE_ID") == sys.argv[2]:
+        n += 1
+print(n)
+EOF
+}
+
+# --- boot 1: first boot ----------------------------------------------------------------------
+root1="$tmp/root1"
+make_root "$root1" node04 4 || bail "could not prepare the tree"
+is "$(stat -c '%a' "$root1/var/lib/first-boot-automation" 2>/dev/null)" 700 \
+        "after dpkg -i: tmpfiles.d made the state directory 0700"
+[ -L "$root1/etc/systemd/system/multi-user.target.wants/first-boot-agent.service" ]
+ok $? "after dpkg -i: first-boot-agent.service is enabled"
+
+boot "$root1" boot1
+ok $? "boot 1: the system booted and powered off (${BOOT_MS} ms on the host clock)"
+[ -f "$R/show-agent.txt" ] || { sed 's/^/# /' "$tmp/boot1.console" | tail -n 40; bail "no results from boot 1"; }
+[ ! -e "$R/timeout" ]
+ok $? "boot 1: first-boot-agent.service settled"
+is "$(prop "$R/show-agent.txt" ActiveState)/$(prop "$R/show-agent.txt" SubState)/$(prop "$R/show-agent.txt" Result)" \
+        "active/exited/success" "boot 1: the unit ran and succeeded (active, exited, success)"
+is "$(prop "$R/show-agent.txt" ExecMainStatus)" 0 "boot 1: the agent exited 0"
+is "$(prop "$R/show-agent.txt" NRestarts)" 0 "boot 1: no restart was needed"
+like "$R/systemctl-status.txt" 'Status: "first boot complete"' "boot 1: systemctl status shows the agent's final STATUS= text"
+diag "STATUS= texts seen:" && sed 's/^/#   /' "$R/status-text.log"
+
+for m in AGENT_START MODE_DECIDED STEP_BEGIN STEP_DONE SERVICE_HEALTHY MEMBER_JOINED \
+        IAM_ADMIN_CREATED IAM_TOKEN_ISSUED REPORT_SENT RUN_DONE; do
+        c=$(records "$m")
+        [ "${c:-0}" -ge 1 ]
+        ok $? "boot 1: the journal holds MID_$m records of the unit ($c)"
+done
+is "$(records MEMBER_JOINED)" 2 "boot 1: MID_MEMBER_JOINED once per cluster"
+python3 - "$R/journal.json" "$(mid STEP_DONE)" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("MESSAGE_ID") == sys.argv[2]:
+        ok = r.get("STEP") and r.get("NODE_ID") == "node04" and r.get("ELAPSED_MS") and r.get("_SYSTEMD_UNIT") == "first-boot-agent.service"
+        sys.exit(0 if ok else 1)
+sys.exit(1)
+EOF
+ok $? "boot 1: records carry STEP, NODE_ID, ELAPSED_MS and come from first-boot-agent.service"
+python3 - "$R/journal.json" "$(mid AGENT_START)" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("MESSAGE_ID") == sys.argv[2]:
+        print("# SYSLOG_IDENTIFIER: %r" % (r.get("SYSLOG_IDENTIFIER"),))
+        sys.exit(0 if r.get("SYSLOG_IDENTIFIER") == "first-boot-agent" else 1)
+sys.exit(1)
+EOF
+ok $? "boot 1: records carry SYSLOG_IDENTIFIER=first-boot-agent (journalctl -t first-boot-agent finds them)"
+like "$R/journal-x.txt" 'Subject: first-boot step [a-z-]+ finished' "boot 1: journalctl -x shows the catalog subject with @STEP@ filled in"
+like "$R/journal-x.txt" 'Defined-By: first-boot-agent' "boot 1: journalctl -x shows Defined-By: first-boot-agent"
+like "$R/journal-x.txt" 'Documentation: man:first-boot-agent\(8\)' "boot 1: journalctl -x shows the man page reference"
+like "$R/journal-x.txt" 'The step health-wait finished successfully in [0-9]+ ms' "boot 1: catalog text substitutes @STEP@ and @ELAPSED_MS@"
+unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 1: no unsubstituted @FIELD@ in journalctl -x"
+
+is "$(cat "$R/status.rc")" 0 "boot 1: first-boot-agent status exits 0 (every step done)"
+python3 - "$R/status.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+steps = d.get("steps") or {}
+bad = [n for n, s in steps.items() if s.get("status") not in ("done", "skipped")]
+print("# steps: " + ", ".join("%s=%s" % (n, s.get("status")) for n, s in steps.items()))
+sys.exit(0 if steps and not bad else 1)
+EOF
+ok $? "boot 1: status --json reports every step done"
+[ -e "$root1/var/lib/first-boot-automation/.first-boot-done" ]
+ok $? "boot 1: .first-boot-done written"
+like "$R/state-dir.txt" '^700 root /var/lib/first-boot-automation$' "boot 1: state directory stays 0700 root"
+like "$R/state-dir.txt" '^600 root /var/lib/first-boot-automation/state.json$' "boot 1: state.json is 0600 root"
+like "$R/state-dir.txt" '^600 root /var/lib/first-boot-automation/iam-admin.token$' "boot 1: the issued IAM token is 0600 root"
+is "$(count_member chainfire node04) $(count_member flaredb node04)" "1 1" "boot 1: node04 is a member of chainfire and flaredb, once"
+is "$(cstate "[u['name'] for u in d['iam_users']]")" '["admin"]' "boot 1: the IAM admin exists"
+is "$(cstate "[r['body']['event'] for r in d['reports']]")" '["firstboot-done"]' "boot 1: the provisioning server got firstboot-done"
+
+# Boot-to-done: from systemd's start (PID 1 of the container) to the agent's exit.
+t0=$(prop "$R/show-manager.txt" UserspaceTimestampMonotonic)
+t_start=$(prop "$R/show-agent.txt" ExecMainStartTimestampMonotonic)
+t_exit=$(prop "$R/show-agent.txt" ExecMainExitTimestampMonotonic)
+if [ -n "$t0" ] && [ -n "$t_exit" ] && [ "$t_exit" -gt 0 ]; then
+        diag "boot-to-done: $(((t_exit - t0) / 1000)) ms from systemd's start to the agent's exit" \
+                "agent run: $(((t_exit - t_start) / 1000)) ms (ExecMainStart to ExecMainExit)" \
+                "whole container boot to power-off on the host clock: $BOOT_MS ms"
+fi
+
+# --- boot 2: the same tree, everything done --------------------------------------------------
+ctl /control/reset-log '{}' >/dev/null || bail "control API: reset-log failed"
+boot "$root1" boot2
+ok $? "boot 2: the system booted and powered off (${BOOT_MS} ms)"
+[ -f "$R/show-agent.txt" ] || bail "no results from boot 2"
+is "$(prop "$R/show-agent.txt" ConditionResult)" no "boot 2: first-boot-agent.service skipped by its condition"
+is "$(prop "$R/show-agent.txt" ExecMainStartTimestampMonotonic)" 0 "boot 2: the agent was not even started"
+is "$(cstate "len(d['requests'])")" 0 "boot 2: the servers saw no request at all"
+is "$(cstate "len(d['reports'])")" 1 "boot 2: no new report"
+
+# --- boot 3: the leader refuses the join -----------------------------------------------------
+ctl /control/reset-log '{}' >/dev/null
+ctl /control/fail '{"service": "chainfire", "path": "/admin/member/add", "status": 403, "count": 100, "body": "{\"error\": \"node not allowed\"}"}' \
+        >/dev/null || bail "control API: fail injection refused"
+# Slow answers from the leader keep chainfire-join running long enough to be watched.
+ctl /control/delay '{"service": "chainfire", "node": "node01", "ms": 800, "count": 2}' >/dev/null ||
+        bail "control API: delay injection refused"
+root2="$tmp/root2"
+make_root "$root2" node05 5 || bail "could not prepare the second tree"
+boot "$root2" boot3
+ok $? "boot 3: the system booted and powered off (${BOOT_MS} ms)"
+[ -f "$R/show-agent.txt" ] || { sed 's/^/# /' "$tmp/boot3.console" | tail -n 40; bail "no results from boot 3"; }
+[ ! -e "$R/timeout" ]
+ok $? "boot 3: first-boot-agent.service settled"
+like "$R/status-text.log" '^step 3 of 6: chainfire-join$' "boot 3: systemd received the agent's STATUS= step text"
+like "$R/systemctl-status-running.txt" 'Status: "step 3 of 6: chainfire-join"' \
+        "boot 3: systemctl status shows the step in progress"
+diag "systemctl status while chainfire-join ran:" && sed 's/^/#   /' "$R/systemctl-status-running.txt" | head -n 12
+is "$(prop "$R/show-agent.txt" ActiveState)/$(prop "$R/show-agent.txt" Result)" "failed/exit-code" \
+        "boot 3: the unit failed"
+is "$(prop "$R/show-agent.txt" ExecMainStatus)" 5 "boot 3: exit status 5 (refused by a server)"
+is "$(prop "$R/show-agent.txt" NRestarts)" 0 "boot 3: not restarted (RestartPreventExitStatus)"
+is "$(requests_where "r['path'] == '/admin/member/add' and r['status'] == 403")" 1 "boot 3: one add request, refused with 403"
+is "$(prop "$R/show-failure.txt" Result)" success "boot 3: first-boot-agent-failure.service ran"
+[ -n "$(prop "$R/show-failure.txt" ExecMainStartTimestamp)" ]
+ok $? "boot 3: the OnFailure= unit was started"
+like "$R/failure.txt" 'chainfire-join' "boot 3: the failure summary (journal) names the failed step"
+like "$tmp/boot3.console" 'chainfire-join' "boot 3: the failure summary reached the console"
+diag "console, failure summary:" && grep -A12 -m1 'first-boot-agent-failure\|chainfire-join' "$tmp/boot3.console" | sed 's/^/#   /'
+is "$(records JOIN_REFUSED)" 1 "boot 3: MID_JOIN_REFUSED in the journal"
+is "$(records RUN_FAILED)" 1 "boot 3: MID_RUN_FAILED in the journal"
+like "$R/journal-x.txt" 'Subject: chainfire: the leader refused the join' "boot 3: journalctl -x explains the refusal"
+unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 3: no unsubstituted @FIELD@ in journalctl -x"
+is "$(cat "$R/status.rc")" 5 "boot 3: first-boot-agent status exits 5"
+[ ! -e "$root2/var/lib/first-boot-automation/.first-boot-done" ]
+ok $? "boot 3: no .first-boot-done"
+is "$(cstate "[r['body']['event'] for r in d['reports']][-1:]")" '["firstboot-failed"]' "boot 3: the provisioning server got firstboot-failed"
+
+tap_done
