@@ -34,7 +34,8 @@ static void help(void) {
                "                        kernel command line, else /etc/nixos/secrets/cluster-config.json)\n"
                "      --state-dir DIR   markers and state (default: the config's state_dir,\n"
                "                        else /var/lib/first-boot-automation)\n"
-               "      --log-target T    auto, journal or json (default: auto)\n"
+               "      --log-target T    auto, journal, json or console (default: auto: the journal\n"
+               "                        under systemd, else JSON lines on standard error)\n"
                "  -h, --help            show this help; VERB --help shows a verb's\n"
                "      --version         show the version\n\n"
                "Exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration, 4 step failed (resumes\n"
@@ -68,7 +69,7 @@ int main(int argc, char *argv[]) {
                 case ARG_LOG_TARGET:
                         target = log_target_from_string(optarg);
                         if ((int) target < 0) {
-                                fprintf(stderr, "Unknown --log-target '%s': expected auto, journal or json.\n", optarg);
+                                fprintf(stderr, "Unknown --log-target '%s': expected auto, journal, json or console.\n", optarg);
                                 return EXIT_USAGE;
                         }
                         break;

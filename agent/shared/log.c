@@ -58,6 +58,8 @@ LogTarget log_target_from_string(const char *s) {
                 return LOG_TARGET_JOURNAL;
         if (streq(s, "json"))
                 return LOG_TARGET_JSON;
+        if (streq(s, "console"))
+                return LOG_TARGET_CONSOLE;
         if (streq(s, "null"))
                 return LOG_TARGET_NULL;
         return (LogTarget) -1;
@@ -173,6 +175,19 @@ static void emit_json(int priority, const char *message_id, const char *message,
         (void) !write(STDERR_FILENO, buf, size);
 }
 
+static void emit_console(int priority, const char *message) {
+        static const char *const names[] = { "emerg", "alert", "crit", "error",
+                                              "warning", "notice", "info", "debug" };
+        _cleanup_free_ char *line = NULL;
+        char ts[ISO8601_MAX];
+        int n;
+
+        (void) iso8601_format(now_realtime(), ts);
+        n = asprintf(&line, "%.8s %-7s %s\n", ts + 11, names[priority & 7], message);
+        if (n > 0)
+                (void) !write(STDERR_FILENO, line, (size_t) n);
+}
+
 static void emit_journal(int priority, const char *message_id, const char *message,
                          const Field *fields, size_t n) {
         struct iovec iov[MAX_FIELDS + 4];
@@ -253,6 +268,8 @@ int log_eventv(int priority, int error, const char *message_id, const char *cons
 
         if (log_target == LOG_TARGET_JOURNAL)
                 emit_journal(priority, message_id, message, f, n);
+        else if (log_target == LOG_TARGET_CONSOLE)
+                emit_console(priority, message);
         else
                 emit_json(priority, message_id, message, f, n);
 

@@ -18,6 +18,7 @@ typedef enum LogTarget {
         LOG_TARGET_AUTO,
         LOG_TARGET_JOURNAL,
         LOG_TARGET_JSON,
+        LOG_TARGET_CONSOLE,             /* "12:00:01 info    message": for people at a terminal */
         LOG_TARGET_NULL,
 } LogTarget;
 
