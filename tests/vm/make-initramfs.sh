@@ -120,7 +120,7 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/vm-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc/vm,dev,proc,sys,tmp,run,root,mnt,var/log}
-ln -s lib "$stage/usr/lib" 2>/dev/null || true
+ln -s ../lib "$stage/usr/lib"
 cp /bin/busybox "$stage/bin/busybox"
 for applet in $(/bin/busybox --list-full); do
         [ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"

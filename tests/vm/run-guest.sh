@@ -87,7 +87,8 @@ if [ -n "$pxe" ]; then
         file=${pxe#*:}
         [ -d "$dir" ] && [ -n "$file" ] && [ "$file" != "$pxe" ] || vm_die "--pxe wants DIR:BOOTFILE, got '$pxe'"
         net="$net,tftp=$dir,bootfile=$file"
-        args+=(-boot order=n)
+        # When iPXE gives up, SeaBIOS reboots at once and -no-reboot ends qemu.
+        args+=(-boot order=n,reboot-timeout=0)
 fi
 args+=(-netdev "$net$netopt" -device virtio-net-pci,netdev=net0)
 

@@ -6,7 +6,7 @@
 # boot skips the agent. A corrupted image leaves the disk without a partition table.
 # See tests/vm/README.md.
 #
-# zero-touch.sh [--keep] [--verbose] [--workdir DIR] [--agent-from deb|build]
+# zero-touch.sh [--keep] [--verbose] [--workdir DIR] [--agent-from deb|build] [--skip-install]
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,12 +17,14 @@ src=${FBA_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 keep=0
 work=
 agent_from=auto
+skip_install=0
 while [ $# -gt 0 ]; do
         case "$1" in
         --keep) keep=1; shift ;;
         --verbose) export VM_VERBOSE=1; shift ;;
         --workdir) work=$2; shift 2 ;;
         --agent-from) agent_from=$2; shift 2 ;;
+        --skip-install) skip_install=1; shift ;;
         -h|--help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "zero-touch.sh: unknown argument '$1'" >&2; exit 2 ;;
         esac
@@ -100,9 +102,10 @@ agent_bin=$build/agent/first-boot-agent
 
 deb=
 if [ "$agent_from" != build ] && [ -x "$src/tests/pkg/build-deb.sh" ]; then
-        mkdir -p "$work/deb"
-        if "$src/tests/pkg/build-deb.sh" "$work/deb" >"$work/deb.log" 2>&1; then
-                deb=$(ls -t "$work"/deb/first-boot-agent_*.deb 2>/dev/null | head -n1)
+        # It prints the .deb's path; its build is cached by the tree's content.
+        if "$src/tests/pkg/build-deb.sh" >"$work/deb.out" 2>"$work/deb.log"; then
+                deb=$(tail -n1 "$work/deb.out")
+                [ -f "$deb" ] || deb=
         fi
         [ -n "$deb" ] || { note "building the .deb failed:"; note "$(tail -n 20 "$work/deb.log")"; }
         [ -n "$deb" ] || [ "$agent_from" != deb ] || bail "no .deb built (tests/pkg/build-deb.sh)"
@@ -237,8 +240,9 @@ write_config "$work/installer-config.json" "$flash_json"
 secrets_tree "$work/installer-root" "$work/installer-config.json"
 "$here/make-initramfs.sh" "$work/www/installer.cpio.gz" --init "$zt/installer.sh" \
         --binary "$agent_bin:/usr/sbin/first-boot-agent" --file "$work/installer-root/etc:/etc" \
-        --modules mtdram,mtdblock --load nvme 2>"$work/installer.log"
-ok $? "installer: Debian kernel + busybox initramfs with the agent, nvme, virtio_net, mtdram"
+        --modules mtdram,mtdblock --load nvme 2>"$work/installer.log" ||
+        { note "$(cat "$work/installer.log")"; bail "installer initramfs"; }
+ok 0 "installer: Debian kernel + busybox initramfs with the agent, nvme, virtio_net, mtdram"
 kernel=$(vm_kernel_path) || bail "no Debian kernel"
 cp "$kernel" "$work/www/vmlinuz"
 boot_args="console=ttyS0 panic=-1 first_boot_agent.mode=flash vm.env.ZT_MTD_KB=$mtd_kb"
@@ -246,44 +250,54 @@ boot_args="$boot_args vm.env.ZT_MTD_ERASE_KB=$mtd_erase_kb vm.env.ZT_FW_SIZE=$fw
 cat >"$work/tftp/boot.ipxe" <<EOF
 #!ipxe
 echo zero-touch: network boot of the installer
-kernel http://10.0.2.2:$p_www/vmlinuz $boot_args
-initrd http://10.0.2.2:$p_www/installer.cpio.gz
-boot
+kernel http://10.0.2.2:$p_www/vmlinuz $boot_args || goto failed
+initrd http://10.0.2.2:$p_www/installer.cpio.gz || goto failed
+boot || goto failed
+:failed
+echo zero-touch: network boot failed
+exit 1
 EOF
 "$here/make-initramfs.sh" "$work/boot-root.cpio.gz" --exec-init "$zt/boot-root.sh" --no-net \
-        --load virtio_pci,virtio_net,virtio_rng,nvme,ext4,autofs4 2>>"$work/installer.log"
-ok $? "boot initramfs for the NVMe root (nvme, ext4, switch_root to systemd)"
+        --load virtio_pci,virtio_net,virtio_rng,nvme,ext4,autofs4 2>>"$work/installer.log" ||
+        { note "$(cat "$work/installer.log")"; bail "boot initramfs"; }
+ok 0 "boot initramfs for the NVMe root (nvme, ext4, switch_root to systemd)"
 timed "installer and boot initramfs" "$(since "$t")"
 
 # ---- 6. boot 1: PXE, flash, power-off ----------------------------------------------------------
 nvme=$work/nvme.img
 rm -f "$nvme"
 truncate -s 2G "$nvme"
-t=$(now)
-"$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
-        --log "$work/boot1.log"
-rc=$?
-timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
-grep -a '^zt: \|"MESSAGE_ID"' "$work/boot1.log" | grep -a -i 'zt:\|flash\|firmware\|power' | head -n 40 |
-        cut -c1-300 | sed 's/^/# boot1: /'
-grep -aq 'zero-touch: network boot\|iPXE' "$work/boot1.log" || grep -q 'GET /installer.cpio.gz' "$work/www.log"
-ok $? "boot 1 came over the network: iPXE fetched the kernel and the installer over HTTP"
-ok "$rc" "boot 1: the agent flashed and asked for the power-off by itself (guest exit $rc)"
-cmp -n "$gold_size" "$work/gold.img" "$nvme" >/dev/null 2>&1
-ok $? "after boot 1: the NVMe disk equals the gold image byte for byte ($gold_size bytes)"
-spi_sha=$(python3 "$zt/check.py" console-value "$work/boot1.log" "zt: spi-sha256=")
-[ "$spi_sha" = "$fw_sha" ]
-ok $? "after boot 1: the SPI-NOR content matches the firmware's SHA-256 ($spi_sha)"
-check "after boot 1: the report endpoint received started/progress/done" \
-        events "$ctl" flash-started flash-progress flash-done
+if [ "$skip_install" = 1 ]; then
+        # Debugging the later boots: the gold image is copied, boot 1 and the failure are skipped.
+        dd if="$work/gold.img" of="$nvme" bs=1M conv=notrunc,sparse status=none
+        note "--skip-install: gold image copied to the NVMe disk, boot 1 skipped"
+else
+        t=$(now)
+        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+                --log "$work/boot1.log"
+        rc=$?
+        timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
+        grep -a '^zt: \|"MESSAGE_ID"' "$work/boot1.log" | grep -a -i 'zt:\|flash\|firmware\|power' | head -n 40 |
+                cut -c1-300 | sed 's/^/# boot1: /'
+        grep -aq 'zero-touch: network boot\|iPXE' "$work/boot1.log" || grep -q 'GET /installer.cpio.gz' "$work/www.log"
+        ok $? "boot 1 came over the network: iPXE fetched the kernel and the installer over HTTP"
+        ok "$rc" "boot 1: the agent flashed and asked for the power-off by itself (guest exit $rc)"
+        cmp -n "$gold_size" "$work/gold.img" "$nvme" >/dev/null 2>&1
+        ok $? "after boot 1: the NVMe disk equals the gold image byte for byte ($gold_size bytes)"
+        spi_sha=$(python3 "$zt/check.py" console-value "$work/boot1.log" "zt: spi-sha256=")
+        [ "$spi_sha" = "$fw_sha" ]
+        ok $? "after boot 1: the SPI-NOR content matches the firmware's SHA-256 ($spi_sha)"
+        check "after boot 1: the report endpoint received started/progress/done" \
+                events "$ctl" flash-started flash-progress flash-done
+fi
 
 # ---- 7. boot 2: first boot from the NVMe disk ----------------------------------------------------
-curl_ctl() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
+control_post() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
 disk_boot() {  # disk_boot LOG
         "$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$nvme:$serial" \
                 --append "systemd.show_status=1" --timeout 600 --log "$1"
 }
-curl_ctl /control/reset-log '{}'
+control_post /control/reset-log '{}'
 t=$(now)
 disk_boot "$work/boot2.log"
 rc=$?
@@ -307,7 +321,7 @@ check "after boot 2: the guest's journal (from the disk) holds the agent's recor
 rm -f "$part"
 
 # ---- 8. boot 3: the agent is skipped ------------------------------------------------------------------
-curl_ctl /control/reset-log '{}'
+control_post /control/reset-log '{}'
 t=$(now)
 disk_boot "$work/boot3.log"
 rc=$?
@@ -319,30 +333,32 @@ ok $? "boot 3: first-boot-agent.service was skipped by its condition"
 check "boot 3: no request reached the leader (nor any cluster service)" requests "$ctl" all
 
 # ---- 9. failure variant: a corrupted image -----------------------------------------------------------
-t=$(now)
-cp --sparse=always "$work/gold.img" "$work/bad.img"
-printf 'corrupted' | dd of="$work/bad.img" bs=1 seek=$((1048576 + 1024 + 100)) conv=notrunc status=none
-zstd -q -T0 -3 -f "$work/bad.img" -o "$work/www/gold.img.zst"
-rm -f "$work/bad.img"
-nvme=$work/nvme-bad.img
-rm -f "$nvme"
-truncate -s 2G "$nvme"
-printf 'label: gpt\nstart=2048, size=204800, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
-        sfdisk -q "$nvme" >/dev/null
-reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
-"$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
-        --log "$work/boot-bad.log"
-rc=$?
-timed "failure variant boot (corrupted image)" "$(since "$t")"
-grep -a '^zt: ' "$work/boot-bad.log" | sed 's/^/# bad: /'
-[ "$rc" -eq 6 ]
-ok $? "corrupted image: the agent fails the flash with exit code 6 (guest exit $rc)"
-check "corrupted image: the report endpoint received flash-failed" events "$ctl" flash-failed
-sfdisk -d "$nvme" >"$work/bad-sfdisk.txt" 2>&1
-[ $? -ne 0 ] && ! grep -q '^label:' "$work/bad-sfdisk.txt"
-ok $? "corrupted image: the NVMe disk has no partition table afterwards (primary nor backup)"
-note "$(head -n 3 "$work/bad-sfdisk.txt")"
-note "reports before the failure boot: $reports_before"
+if [ "$skip_install" = 0 ]; then
+        t=$(now)
+        cp --sparse=always "$work/gold.img" "$work/bad.img"
+        printf 'corrupted' | dd of="$work/bad.img" bs=1 seek=$((1048576 + 1024 + 100)) conv=notrunc status=none
+        zstd -q -T0 -3 -f "$work/bad.img" -o "$work/www/gold.img.zst"
+        rm -f "$work/bad.img"
+        nvme=$work/nvme-bad.img
+        rm -f "$nvme"
+        truncate -s 2G "$nvme"
+        printf 'label: gpt\nstart=2048, size=204800, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
+                sfdisk -q "$nvme" >/dev/null
+        reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
+        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+                --log "$work/boot-bad.log"
+        rc=$?
+        timed "failure variant boot (corrupted image)" "$(since "$t")"
+        grep -a '^zt: ' "$work/boot-bad.log" | sed 's/^/# bad: /'
+        [ "$rc" -eq 6 ]
+        ok $? "corrupted image: the agent fails the flash with exit code 6 (guest exit $rc)"
+        check "corrupted image: the report endpoint received flash-failed" events "$ctl" flash-failed
+        sfdisk -d "$nvme" >"$work/bad-sfdisk.txt" 2>&1
+        [ $? -ne 0 ] && ! grep -q '^label:' "$work/bad-sfdisk.txt"
+        ok $? "corrupted image: the NVMe disk has no partition table afterwards (primary nor backup)"
+        note "$(head -n 3 "$work/bad-sfdisk.txt")"
+        note "reports before the failure boot: $reports_before"
+fi
 
 timed "whole test" "$(since "$t_total")"
 echo "1..$n"
