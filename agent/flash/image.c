@@ -184,6 +184,12 @@ static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice 
                           d->devnode, strerror(-r));
         r = 0;
 
+        log_debug("Pipeline CPU: download %" PRIu64 " ms, hash %" PRIu64 " ms, decompress %" PRIu64
+                  " ms, write %" PRIu64 " ms. Waiting at the chunk stages: %" PRIu64 "/%" PRIu64 "/%" PRIu64
+                  " ms, at the block stages: %" PRIu64 "/%" PRIu64 "/%" PRIu64 " ms.",
+                  p.cpu_usec[0] / 1000, p.cpu_usec[1] / 1000, p.cpu_usec[2] / 1000, p.cpu_usec[3] / 1000,
+                  p.chunk_wait_usec[0] / 1000, p.chunk_wait_usec[1] / 1000, p.chunk_wait_usec[2] / 1000,
+                  p.block_wait_usec[0] / 1000, p.block_wait_usec[1] / 1000, p.block_wait_usec[2] / 1000);
         mbps = progress_mbps(&progress, p.image_size);
         progress_update(&progress, p.image_size, 100, true);
         progress_break(&progress);

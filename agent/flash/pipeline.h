@@ -13,16 +13,18 @@
 #include "queue.h"
 #include "writer.h"
 
-/* The streaming pipeline of one image, three threads joined by two bounded queues:
+/* The streaming pipeline of one image, four threads joined by two bounded queues of buffers:
  *
- *   download (libcurl, Range resume) ── SHA-256 of the file as served ──▶ compressed chunks
- *   decompress (zstd/xz/gzip/raw, sniffed) ──────────────────────────────▶ image blocks
- *   writer (held-back tables, kernel zero-out of zero runs, O_DIRECT writes, fsync)
+ *   download (libcurl, Range resume) ──▶ chunks ──▶ hash (SHA-256 of the file as served)
+ *                                                     └──▶ decompress (zstd/xz/gzip/raw, sniffed)
+ *                                                            ──▶ blocks ──▶ writer
+ *   writer: held-back partition tables, kernel zero-out of zero runs, O_DIRECT writes, fsync
  *
- * With "sha256_of": "file" the hash runs on the download thread, beside decompression and
- * writing instead of in front of them; with "image" it runs on the decompress thread. The caller
- * (the main thread) watches progress, logs, then checks the hash and commits or wipes. None of
- * these threads logs. */
+ * With "sha256_of": "file" the hash thread is a stage of the chunk queue: it hashes a chunk
+ * while the decompressor works on the one before, so the hash costs no time on the way to the
+ * disk on a machine with two cores. With "image" it is a stage of the block queue instead
+ * (hashing the larger, uncompressed stream). The caller (the main thread) watches progress,
+ * logs, then checks the hash and commits or wipes. None of these threads logs. */
 
 #define PIPELINE_MAX_EVENTS 16
 
@@ -56,6 +58,9 @@ typedef struct Pipeline {
         DownloadStats stats;
         char error[320];                /* what failed, for the log */
         const char *error_stage;        /* "download", "decompress", "write" */
+        uint64_t cpu_usec[4];           /* CPU time of the download, hash, decompress, writer threads */
+        uint64_t chunk_wait_usec[QUEUE_MAX_STAGES];     /* time waited at each queue stage */
+        uint64_t block_wait_usec[QUEUE_MAX_STAGES];
 
         /* Internal. */
         pthread_mutex_t lock;
@@ -67,7 +72,7 @@ typedef struct Pipeline {
         Queue chunks, blocks;
         QueueBuffer *chunk;             /* being filled by the download thread */
         Digest *hash;
-        pthread_t threads[3];
+        pthread_t threads[4];
         unsigned n_threads;
 } Pipeline;
 

@@ -4,31 +4,50 @@
 #include <string.h>
 
 #include "queue.h"
+#include "time-util.h"
 
-int queue_init(Queue *q, size_t n_buffers, size_t capacity) {
-        *q = (Queue) { .n_buffers = n_buffers };
+static void push(QueueStage *s, size_t n_buffers, QueueBuffer *b) {
+        s->ring[(s->head + s->n) % n_buffers] = b;
+        s->n++;
+}
+
+int queue_init(Queue *q, size_t n_buffers, size_t capacity, unsigned n_stages, bool zero_maps) {
+        if (n_stages < 2 || n_stages > QUEUE_MAX_STAGES || n_buffers == 0)
+                return -EINVAL;
+        *q = (Queue) { .n_buffers = n_buffers, .n_stages = n_stages };
         q->buffers = calloc(n_buffers, sizeof *q->buffers);
-        q->free_list = calloc(n_buffers, sizeof *q->free_list);
-        q->full = calloc(n_buffers, sizeof *q->full);
-        if (!q->buffers || !q->free_list || !q->full)
+        if (!q->buffers)
                 goto oom;
+        for (unsigned s = 0; s < n_stages; s++) {
+                q->stages[s].ring = calloc(n_buffers, sizeof(QueueBuffer *));
+                if (!q->stages[s].ring)
+                        goto oom;
+        }
         for (size_t i = 0; i < n_buffers; i++) {
                 void *p;
 
                 if (posix_memalign(&p, 4096, capacity) != 0)
                         goto oom;
                 q->buffers[i] = (QueueBuffer) { .data = p, .capacity = capacity };
-                q->free_list[q->n_free++] = &q->buffers[i];
+                if (zero_maps) {
+                        q->buffers[i].zero_map = calloc((capacity / QUEUE_GRAIN + 63) / 64, sizeof(uint64_t));
+                        if (!q->buffers[i].zero_map)
+                                goto oom;
+                }
+                push(&q->stages[0], n_buffers, &q->buffers[i]);
         }
         pthread_mutex_init(&q->lock, NULL);
-        pthread_cond_init(&q->changed, NULL);
+        for (unsigned s = 0; s < n_stages; s++)
+                pthread_cond_init(&q->stages[s].filled, NULL);
         return 0;
 oom:
-        for (size_t i = 0; q->buffers && i < n_buffers; i++)
+        for (size_t i = 0; q->buffers && i < n_buffers; i++) {
                 free(q->buffers[i].data);
+                free(q->buffers[i].zero_map);
+        }
         free(q->buffers);
-        free(q->free_list);
-        free(q->full);
+        for (unsigned s = 0; s < n_stages; s++)
+                free(q->stages[s].ring);
         *q = (Queue) {};
         return -ENOMEM;
 }
@@ -36,72 +55,65 @@ oom:
 void queue_done(Queue *q) {
         if (!q->buffers)
                 return;
-        for (size_t i = 0; i < q->n_buffers; i++)
+        for (size_t i = 0; i < q->n_buffers; i++) {
                 free(q->buffers[i].data);
+                free(q->buffers[i].zero_map);
+        }
         free(q->buffers);
-        free(q->free_list);
-        free(q->full);
+        for (unsigned s = 0; s < q->n_stages; s++) {
+                free(q->stages[s].ring);
+                pthread_cond_destroy(&q->stages[s].filled);
+        }
         pthread_mutex_destroy(&q->lock);
-        pthread_cond_destroy(&q->changed);
         *q = (Queue) {};
 }
 
-QueueBuffer *queue_get_free(Queue *q) {
+QueueBuffer *queue_take(Queue *q, unsigned stage) {
+        QueueStage *s = &q->stages[stage];
         QueueBuffer *b = NULL;
 
         pthread_mutex_lock(&q->lock);
-        while (!q->closed && q->n_free == 0)
-                pthread_cond_wait(&q->changed, &q->lock);
+        if (!q->closed && s->n == 0) {
+                usec_t t = now_monotonic();
+
+                while (!q->closed && s->n == 0)
+                        pthread_cond_wait(&s->filled, &q->lock);
+                s->wait_usec += now_monotonic() - t;
+        }
         if (!q->closed) {
-                b = q->free_list[--q->n_free];
-                b->size = 0;
-                b->offset = 0;
-                b->last = false;
+                b = s->ring[s->head];
+                s->head = (s->head + 1) % q->n_buffers;
+                s->n--;
+                if (stage == 0) {
+                        b->size = 0;
+                        b->offset = 0;
+                        b->last = false;
+                }
         }
         pthread_mutex_unlock(&q->lock);
         return b;
 }
 
-int queue_put_full(Queue *q, QueueBuffer *b) {
+int queue_pass(Queue *q, unsigned stage, QueueBuffer *b) {
         int r = 0;
 
         pthread_mutex_lock(&q->lock);
         if (q->closed)
                 r = -ECANCELED;
         else {
-                q->full[(q->full_head + q->n_full) % q->n_buffers] = b;
-                q->n_full++;
-                pthread_cond_broadcast(&q->changed);
+                QueueStage *next = &q->stages[(stage + 1) % q->n_stages];
+
+                push(next, q->n_buffers, b);
+                pthread_cond_signal(&next->filled);     /* one thread per stage */
         }
         pthread_mutex_unlock(&q->lock);
         return r;
 }
 
-QueueBuffer *queue_get_full(Queue *q) {
-        QueueBuffer *b = NULL;
-
-        pthread_mutex_lock(&q->lock);
-        while (!q->closed && q->n_full == 0)
-                pthread_cond_wait(&q->changed, &q->lock);
-        if (!q->closed) {
-                b = q->full[q->full_head];
-                q->full_head = (q->full_head + 1) % q->n_buffers;
-                q->n_full--;
-        }
-        pthread_mutex_unlock(&q->lock);
-        return b;
-}
-
-void queue_put_free(Queue *q, QueueBuffer *b) {
-        pthread_mutex_lock(&q->lock);
-        q->free_list[q->n_free++] = b;
-        pthread_cond_broadcast(&q->changed);
-        pthread_mutex_unlock(&q->lock);
-}
-
 void queue_close(Queue *q) {
         pthread_mutex_lock(&q->lock);
         q->closed = true;
-        pthread_cond_broadcast(&q->changed);
+        for (unsigned s = 0; s < q->n_stages; s++)
+                pthread_cond_broadcast(&q->stages[s].filled);
         pthread_mutex_unlock(&q->lock);
 }

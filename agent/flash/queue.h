@@ -6,10 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A fixed pool of equally sized, page-aligned buffers passed from a producer thread to a
- * consumer thread: the producer takes a free buffer, fills it and queues it; the consumer takes
- * it, uses it and gives it back. The pool size bounds the memory and makes a fast producer wait
- * for a slow consumer. Closing wakes every waiter (used to stop a pipeline on failure). */
+/* A fixed pool of equally sized, page-aligned buffers that travel through a ring of stages,
+ * one thread per stage: stage 0 holds the free buffers; a producer takes one from stage 0,
+ * fills it and passes it on to stage 1; the thread of stage 1 takes it, uses it, passes it to
+ * stage 2, and so on; the last stage passes it back to stage 0. Within a stage buffers keep
+ * their order. The pool size bounds the memory and makes fast stages wait for slow ones.
+ * Closing wakes every waiter (used to stop a pipeline on failure). */
+
+#define QUEUE_MAX_STAGES 4
 
 typedef struct QueueBuffer {
         uint8_t *data;
@@ -17,27 +21,38 @@ typedef struct QueueBuffer {
         size_t size;                    /* bytes used */
         uint64_t offset;                /* where data belongs in the stream */
         bool last;                      /* the final buffer of the stream (may be empty) */
+        uint64_t *zero_map;             /* with QUEUE_GRAIN maps: bit i set = grain i is all
+                                         * zeroes (and its bytes in data are not valid) */
 } QueueBuffer;
+
+#define QUEUE_GRAIN 4096
+#define QUEUE_ZERO_MAP_TEST(b, i) (((b)->zero_map[(i) / 64] >> ((i) % 64)) & 1)
+
+typedef struct QueueStage {
+        pthread_cond_t filled;          /* a buffer arrived */
+        QueueBuffer **ring;             /* FIFO of n_buffers slots */
+        size_t head, n;
+        uint64_t wait_usec;             /* time the stage's thread spent waiting for a buffer */
+} QueueStage;
 
 typedef struct Queue {
         pthread_mutex_t lock;
-        pthread_cond_t changed;
         QueueBuffer *buffers;
         size_t n_buffers;
-        QueueBuffer **free_list;        /* stack of free buffers */
-        size_t n_free;
-        QueueBuffer **full;             /* FIFO ring of filled buffers */
-        size_t full_head, n_full;
+        QueueStage stages[QUEUE_MAX_STAGES];
+        unsigned n_stages;
         bool closed;
 } Queue;
 
-int queue_init(Queue *q, size_t n_buffers, size_t capacity);
+/* zero_maps: give each buffer a zero map of capacity / QUEUE_GRAIN bits. */
+int queue_init(Queue *q, size_t n_buffers, size_t capacity, unsigned n_stages, bool zero_maps);
 void queue_done(Queue *q);
 
-/* Each blocks until it can proceed; returns NULL (get) or -ECANCELED (put) once closed. */
-QueueBuffer *queue_get_free(Queue *q);
-int queue_put_full(Queue *q, QueueBuffer *b);
-QueueBuffer *queue_get_full(Queue *q);
-void queue_put_free(Queue *q, QueueBuffer *b);
+/* The next buffer of a stage, waiting for one; NULL once closed. Buffers taken from stage 0
+ * come back emptied (size 0, offset 0, not last). */
+QueueBuffer *queue_take(Queue *q, unsigned stage);
+/* Hands a buffer taken from stage on to the next one (the last stage's go back to stage 0).
+ * -ECANCELED once closed (the buffer is then simply dropped: the pool owns it). */
+int queue_pass(Queue *q, unsigned stage, QueueBuffer *b);
 
 void queue_close(Queue *q);

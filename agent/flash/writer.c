@@ -11,9 +11,9 @@
 #include "macro.h"
 #include "writer.h"
 
-#define GRAIN 4096                      /* zero detection unit */
+#define GRAIN WRITER_GRAIN              /* zero detection unit */
 #define ZERO_RUN_MIN (64 * 1024)        /* shorter zero runs inside data are written */
-#define BOUNCE_SIZE (1024 * 1024)
+#define BOUNCE_SIZE (256 * 1024)
 #define WIPE_TAIL_SIZE (1024 * 1024)    /* the end of the device: backup GPT */
 #define HELD_BACKUP_MAX (4 * 1024 * 1024)
 
@@ -49,7 +49,9 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
         };
         zeroer_init(&w->zeroer, fd, true, true);
         w->bounce = aligned_alloc_zero(BOUNCE_SIZE);
-        if (!w->bounce)
+        w->head = (HeldRange) { .offset = 0, .size = GPT_PRIMARY_AREA_SIZE };
+        w->head.data = aligned_alloc_zero(GPT_PRIMARY_AREA_SIZE);
+        if (!w->bounce || !w->head.data)
                 return -ENOMEM;
         read_old_table(w);
         return 0;
@@ -155,10 +157,6 @@ static int start(Writer *w, const uint8_t *data, size_t size) {
                              w->gpt.backup_offset >= GPT_PRIMARY_AREA_SIZE;
         }
 
-        w->head = (HeldRange) { .offset = 0, .size = GPT_PRIMARY_AREA_SIZE };
-        w->head.data = aligned_alloc_zero(GPT_PRIMARY_AREA_SIZE);
-        if (!w->head.data)
-                return -ENOMEM;
         if (w->has_gpt) {
                 w->backup = (HeldRange) { .offset = w->gpt.backup_offset,
                                           .size = w->gpt.backup_end - w->gpt.backup_offset };
@@ -175,16 +173,33 @@ static int start(Writer *w, const uint8_t *data, size_t size) {
         return 0;
 }
 
-static bool grain_is_zero(const uint8_t *p, size_t n) {
-        const uint64_t *q = (const uint64_t *) p;
-        uint64_t acc = 0;
+/* Whether the grain holding image offset x is known zero, and how many bytes of it are left. */
+static bool map_zero(const Writer *w, uint64_t x, size_t *len) {
+        uint64_t rel = x - w->map_base, i = rel / GRAIN;
 
-        /* Data usually shows itself in the first bytes. */
-        if (q[0] | q[1] | q[2] | q[3])
-                return false;
-        for (size_t i = 0; i < n / 8; i += 8)
-                acc |= q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7];
-        return acc == 0;
+        *len = (size_t) (GRAIN - rel % GRAIN);
+        return (w->map[i / 64] >> (i % 64)) & 1;
+}
+
+/* Copies image bytes to memory, writing zeroes for grains the map says are zero. */
+static void copy_out(const Writer *w, uint8_t *dst, const uint8_t *src, uint64_t offset, size_t size) {
+        while (size > 0) {
+                size_t n = size;
+                bool zero = false;
+
+                if (w->map) {
+                        zero = map_zero(w, offset, &n);
+                        n = MIN(n, size);
+                }
+                if (zero)
+                        memset(dst, 0, n);
+                else
+                        memcpy(dst, src, n);
+                dst += n;
+                src += n;
+                offset += n;
+                size -= n;
+        }
 }
 
 static int flush_zero(Writer *w) {
@@ -228,7 +243,13 @@ static int put_range(Writer *w, const uint8_t *data, size_t size, uint64_t offse
 
         for (size_t i = 0; i < size;) {
                 size_t g = MIN((size_t) GRAIN, size - i);
-                bool zero = g % 512 == 0 && ((uintptr_t) (data + i) % 8) == 0 && grain_is_zero(data + i, g);
+                bool zero;
+
+                if (w->map) {
+                        zero = map_zero(w, offset + i, &g);
+                        g = MIN(g, size - i);
+                } else
+                        zero = g % 512 == 0 && ((uintptr_t) (data + i) % 8) == 0 && buffer_is_zero(data + i, g);
 
                 if (zero) {
                         zeros += g;
@@ -266,23 +287,26 @@ static int put_range(Writer *w, const uint8_t *data, size_t size, uint64_t offse
         return 0;
 }
 
-static void hold(HeldRange *h, const uint8_t *data, uint64_t offset, uint64_t end) {
-        memcpy(h->data + (offset - h->offset), data, (size_t) (end - offset));
+static void hold(Writer *w, HeldRange *h, const uint8_t *data, uint64_t offset, uint64_t end) {
+        copy_out(w, h->data + (offset - h->offset), data, offset, (size_t) (end - offset));
         h->filled += end - offset;
 }
 
-int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
+static int write_piece(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
         uint64_t end = offset + size;
         int r;
 
-        if (size == 0)
-                return 0;
         if (end > w->device_size || end < offset)
                 return fail(w, EFBIG,
                             "the image is larger than the device (%" PRIu64 " bytes): it goes on past byte %" PRIu64,
                             w->device_size, w->device_size);
         if (!w->started) {
-                r = start(w, data, size);
+                /* The checks look at the image's first MiB, as the device will hold it. */
+                uint64_t e = MIN(end, (uint64_t) GPT_PRIMARY_AREA_SIZE);
+
+                if (offset < e)
+                        copy_out(w, w->head.data + offset, data, offset, (size_t) (e - offset));
+                r = start(w, w->head.data, (size_t) e);
                 if (r < 0)
                         return r;
         }
@@ -302,7 +326,7 @@ int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
                         if (offset >= h->offset && offset < h->offset + h->size) {
                                 uint64_t e = MIN(end, h->offset + h->size);
 
-                                hold(h, data, offset, e);
+                                hold(w, h, data, offset, e);
                                 data += e - offset;
                                 offset = e;
                                 held = true;
@@ -320,6 +344,18 @@ int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
                 offset = next;
         }
         return 0;
+}
+
+int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map) {
+        int r;
+
+        if (size == 0)
+                return 0;
+        w->map = zero_map;
+        w->map_base = offset;
+        r = write_piece(w, data, size, offset);
+        w->map = NULL;
+        return r;
 }
 
 int writer_finish(Writer *w) {

@@ -44,6 +44,8 @@ typedef struct Writer {
         uint64_t data_bytes;            /* written with write() */
         uint64_t zero_bytes;            /* zeroed by the kernel */
         uint8_t *bounce;                /* aligned copy for odd addresses and the last sector */
+        const uint64_t *map;            /* zero map of the piece being written, or NULL */
+        uint64_t map_base;              /* image offset of the map's first grain */
 
         char error[256];
 } Writer;
@@ -52,9 +54,13 @@ typedef struct Writer {
 int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size);
 void writer_done(Writer *w);
 
+#define WRITER_GRAIN 4096
+
 /* Takes the next piece of the image (offsets are consecutive). The first call checks the image's
- * partition table against the device and wipes the old tables. */
-int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset);
+ * partition table against the device and wipes the old tables. zero_map: NULL, or one bit per
+ * WRITER_GRAIN bytes of data, set for grains known to be all zeroes (their bytes in data are
+ * then not read at all); without a map the writer looks at the bytes itself. */
+int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map);
 /* Everything but the held-back areas is on the device and synced. */
 int writer_finish(Writer *w);
 /* Writes the held-back backup table and first MiB, syncs. Call only once the image is known good. */

@@ -35,6 +35,17 @@ void zeroer_done(Zeroer *z) {
         z->buffer = NULL;
 }
 
+bool buffer_is_zero(const void *p, size_t n) {
+        const uint64_t *q = p;
+        uint64_t acc = 0;
+
+        if (q[0] | q[1] | q[2] | q[3])
+                return false;
+        for (size_t i = 0; i < n / 8; i += 8)
+                acc |= q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7];
+        return acc == 0;
+}
+
 int pwrite_full(int fd, const void *buf, size_t size, uint64_t offset) {
         const uint8_t *p = buf;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Making a range of a disk (or file) read back as zeroes without sending zeroes from memory when
@@ -39,6 +40,10 @@ void zeroer_done(Zeroer *z);
 /* offset and size must be multiples of 512 (4096 for 4K-sector devices). */
 int zeroer_zero(Zeroer *z, uint64_t offset, uint64_t size);
 const char *zero_method_to_string(ZeroMethod m);
+
+/* True when the n bytes at p are all zero; p 8-byte aligned, n a multiple of 64. Data usually
+ * shows itself in the first bytes, so non-zero memory costs almost nothing. */
+bool buffer_is_zero(const void *p, size_t n);
 
 /* Writes all of buf at offset (pwrite until done). */
 int pwrite_full(int fd, const void *buf, size_t size, uint64_t offset);

@@ -49,7 +49,7 @@ static int feed(Writer *w, const uint8_t *img, size_t size, size_t piece) {
                 size_t n = size - o < piece ? size - o : piece;
 
                 memcpy(buf, img + o, n);
-                r = writer_write(w, buf, n, o);
+                r = writer_write(w, buf, n, o, NULL);
         }
         free(buf);
         return r;
