@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config-flash.h"
+#include "json-util.h"
 #include "string-util.h"
 
 /* Parsing of the "flash" section. Every problem is collected (never only the first), each with
@@ -16,8 +17,13 @@
 typedef struct Parser {
         ProblemList *problems;
         int error;                      /* first -ENOMEM, else 0 */
-        size_t n_problems;
 } Parser;
+
+/* Keeps the first out-of-memory error; problems are counted through the list itself. */
+static void note(Parser *p, int r) {
+        if (r == -ENOMEM && p->error == 0)
+                p->error = r;
+}
 
 static const char *const target_type_table[_FLASH_TARGET_TYPE_MAX] = {
         [FLASH_TARGET_NVME] = "nvme",
@@ -66,112 +72,42 @@ const char *flash_digest_scope_to_string(FlashDigestScope s) {
         return s >= 0 && s < _FLASH_DIGEST_SCOPE_MAX ? digest_scope_table[s] : NULL;
 }
 
-/* "the string \"x\"", "the integer 5", … for the "found" part of a problem. */
-static void describe(json_t *v, char *buf, size_t size) {
-        if (!v)
-                snprintf(buf, size, "nothing");
-        else if (json_is_string(v))
-                snprintf(buf, size, "the string \"%.80s\"", json_string_value(v));
-        else if (json_is_integer(v))
-                snprintf(buf, size, "the integer %" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else if (json_is_real(v))
-                snprintf(buf, size, "the number %g", json_real_value(v));
-        else if (json_is_boolean(v))
-                snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
-        else if (json_is_null(v))
-                snprintf(buf, size, "null");
-        else if (json_is_array(v))
-                snprintf(buf, size, "an array");
-        else
-                snprintf(buf, size, "an object");
-}
-
-static void problem(Parser *p, const char *path, const char *expected, json_t *found,
-                    const char *hint) {
-        char buf[128];
-        int r;
-
-        describe(found, buf, sizeof buf);
-        r = problem_add(p->problems, path, expected, buf, hint);
-        if (r < 0 && p->error == 0)
-                p->error = r;
-        p->n_problems++;
+static void problem(Parser *p, const char *path, const char *expected, json_t *found, const char *hint) {
+        note(p, json_add_problem(p->problems, path, expected, found, hint));
 }
 
 static void problem_text(Parser *p, const char *path, const char *expected, const char *found) {
-        int r = problem_add(p->problems, path, expected, found, NULL);
-
-        if (r < 0 && p->error == 0)
-                p->error = r;
-        p->n_problems++;
+        note(p, problem_add(p->problems, path, expected, found, NULL));
 }
 
-static char *subpath(const char *base, const char *key) {
-        char *s;
+static char *subpath(Parser *p, const char *base, const char *key) {
+        char *s = json_path_key(base, key);
 
-        if (asprintf(&s, "%s.%s", base, key) < 0)
-                return NULL;
-        return s;
-}
-
-static char *indexpath(const char *base, size_t i) {
-        char *s;
-
-        if (asprintf(&s, "%s[%zu]", base, i) < 0)
-                return NULL;
-        return s;
-}
-
-static void check_keys(Parser *p, json_t *obj, const char *path, const char *const *allowed) {
-        const char *key;
-        json_t *v;
-
-        json_object_foreach(obj, key, v) {
-                _cleanup_free_ char *kp = NULL, *hint = NULL;
-                const char *near;
-                bool known = false;
-
-                for (const char *const *a = allowed; *a; a++)
-                        if (streq(*a, key))
-                                known = true;
-                if (known)
-                        continue;
-                kp = subpath(path, key);
-                if (!kp) {
-                        p->error = -ENOMEM;
-                        return;
-                }
-                near = nearest_string(key, allowed);
-                if (near && asprintf(&hint, "did you mean \"%s\"?", near) < 0) {
-                        p->error = -ENOMEM;
-                        return;
-                }
-                problem(p, kp, "a known key", v, hint);
-        }
-}
-
-/* Reads obj[key] as a string. Absent: NULL (and a problem when required). */
-static char *get_string(Parser *p, json_t *obj, const char *path, const char *key, bool required) {
-        _cleanup_free_ char *kp = subpath(path, key);
-        json_t *v = json_object_get(obj, key);
-        char *s;
-
-        if (!kp) {
-                p->error = -ENOMEM;
-                return NULL;
-        }
-        if (!v) {
-                if (required)
-                        problem(p, kp, "a string (required)", NULL, NULL);
-                return NULL;
-        }
-        if (!json_is_string(v) || json_string_length(v) == 0) {
-                problem(p, kp, "a non-empty string", v, NULL);
-                return NULL;
-        }
-        s = strdup(json_string_value(v));
         if (!s)
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
+        return s;
+}
+
+/* obj[key] as a new string, NULL when absent (a problem when required) or not a string. */
+static char *get_string(Parser *p, json_t *obj, const char *path, const char *key, bool required) {
+        const char *v = NULL;
+        char *s;
+        int r;
+
+        r = json_get_string(obj, path, key, "a non-empty string", required, &v, p->problems);
+        note(p, r);
+        if (r <= 0)
+                return NULL;
+        if (!*v) {
+                _cleanup_free_ char *kp = subpath(p, path, key);
+
+                if (kp)
+                        problem(p, kp, "a non-empty string", json_object_get(obj, key), NULL);
+                return NULL;
+        }
+        s = strdup(v);
+        if (!s)
+                note(p, -ENOMEM);
         return s;
 }
 
@@ -185,7 +121,7 @@ static char *get_url(Parser *p, json_t *obj, const char *path, const char *key, 
 
         if (!s || is_http_url(s))
                 return s;
-        kp = subpath(path, key);
+        kp = subpath(p, path, key);
         if (kp)
                 problem(p, kp, "an http:// or https:// URL", json_object_get(obj, key), NULL);
         free(s);
@@ -193,24 +129,15 @@ static char *get_url(Parser *p, json_t *obj, const char *path, const char *key, 
 }
 
 /* An integer in [min, max]; absent leaves *ret alone. */
-static void get_uint(Parser *p, json_t *obj, const char *path, const char *key, uint64_t min,
-                     uint64_t max, uint64_t *ret) {
-        _cleanup_free_ char *kp = NULL, *expected = NULL;
-        json_t *v = json_object_get(obj, key);
+static void get_uint(Parser *p, json_t *obj, const char *path, const char *key, int64_t min,
+                     int64_t max, const char *unit, uint64_t *ret) {
+        int64_t v;
+        int r;
 
-        if (!v)
-                return;
-        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-            (uint64_t) json_integer_value(v) >= min && (uint64_t) json_integer_value(v) <= max) {
-                *ret = (uint64_t) json_integer_value(v);
-                return;
-        }
-        kp = subpath(path, key);
-        if (!kp || asprintf(&expected, "an integer between %" PRIu64 " and %" PRIu64, min, max) < 0) {
-                p->error = -ENOMEM;
-                return;
-        }
-        problem(p, kp, expected, v, NULL);
+        r = json_get_integer(obj, path, key, min, max, unit, false, &v, p->problems);
+        note(p, r);
+        if (r > 0)
+                *ret = (uint64_t) v;
 }
 
 static int get_enum(Parser *p, json_t *obj, const char *path, const char *key,
@@ -227,9 +154,9 @@ static int get_enum(Parser *p, json_t *obj, const char *path, const char *key,
                 if (i >= 0)
                         return i;
         }
-        kp = subpath(path, key);
+        kp = subpath(p, path, key);
         if (!kp) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return def;
         }
         /* "one of \"a\", \"b\", \"c\"" */
@@ -244,7 +171,7 @@ static int get_enum(Parser *p, json_t *obj, const char *path, const char *key,
                 expected = e;
         }
         if (!expected) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return def;
         }
         if (json_is_string(v)) {
@@ -289,7 +216,7 @@ static void get_sha256(Parser *p, json_t *obj, const char *path, char **ret_hex,
                         return;
                 }
         }
-        kp = subpath(path, "sha256");
+        kp = subpath(p, path, "sha256");
         if (kp)
                 problem(p, kp, "64 hexadecimal digits (a SHA-256)", json_object_get(obj, "sha256"), NULL);
 }
@@ -303,10 +230,10 @@ static void parse_target(Parser *p, json_t *obj, const char *path, FlashTarget *
                 problem(p, path, "an object with \"type\" and an identifying property", obj, NULL);
                 return;
         }
-        check_keys(p, obj, path, keys);
-        tp = subpath(path, "type");
+        note(p, json_check_keys(obj, path, keys, p->problems));
+        tp = subpath(p, path, "type");
         if (!tp) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return;
         }
         if (!json_object_get(obj, "type"))
@@ -319,16 +246,16 @@ static void parse_target(Parser *p, json_t *obj, const char *path, FlashTarget *
         t->wwn = get_string(p, obj, path, "wwn", false);
         t->model = get_string(p, obj, path, "model", false);
         t->backing_file = get_string(p, obj, path, "backing_file", false);
-        get_uint(p, obj, path, "min_size", 0, INT64_MAX, &t->min_size);
+        get_uint(p, obj, path, "min_size", 0, INT64_MAX, "bytes", &t->min_size);
 
         if (t->path && !startswith(t->path, "/dev/")) {
-                _cleanup_free_ char *pp = subpath(path, "path");
+                _cleanup_free_ char *pp = subpath(p, path, "path");
 
                 if (pp)
                         problem(p, pp, "a device path under /dev/", json_object_get(obj, "path"), NULL);
         }
         if (t->backing_file && t->type != FLASH_TARGET_LOOP) {
-                _cleanup_free_ char *bp = subpath(path, "backing_file");
+                _cleanup_free_ char *bp = subpath(p, path, "backing_file");
 
                 if (bp)
                         problem_text(p, bp, "only with \"type\": \"loop\"",
@@ -351,22 +278,22 @@ static void parse_image(Parser *p, json_t *obj, const char *path, size_t index, 
                 problem(p, path, "an object with \"url\", \"sha256\" and \"target\"", obj, NULL);
                 return;
         }
-        check_keys(p, obj, path, keys);
+        note(p, json_check_keys(obj, path, keys, p->problems));
         img->name = get_string(p, obj, path, "name", false);
         if (!img->name && asprintf(&img->name, "image%zu", index) < 0) {
                 img->name = NULL;
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
         }
         img->url = get_url(p, obj, path, "url", true);
         get_sha256(p, obj, path, &img->sha256_hex, img->sha256);
         img->sha256_of = get_enum(p, obj, path, "sha256_of", digest_scope_table,
                                   _FLASH_DIGEST_SCOPE_MAX, FLASH_DIGEST_FILE);
-        get_uint(p, obj, path, "size", 1, INT64_MAX, &img->size);
+        get_uint(p, obj, path, "size", 1, INT64_MAX, "bytes of the uncompressed image", &img->size);
         img->signature_url = get_url(p, obj, path, "signature_url", false);
 
-        tp = subpath(path, "target");
+        tp = subpath(p, path, "target");
         if (!tp) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return;
         }
         if (!json_object_get(obj, "target"))
@@ -383,13 +310,13 @@ static void parse_firmware(Parser *p, json_t *obj, const char *path, FlashFirmwa
                 problem(p, path, "an object with \"mtd\", \"url\" and \"sha256\"", obj, NULL);
                 return;
         }
-        check_keys(p, obj, path, keys);
+        note(p, json_check_keys(obj, path, keys, p->problems));
         fw->mtd = get_string(p, obj, path, "mtd", true);
         fw->name = get_string(p, obj, path, "name", false);
         if (!fw->name && fw->mtd) {
                 fw->name = strdup(fw->mtd);
                 if (!fw->name)
-                        p->error = -ENOMEM;
+                        note(p, -ENOMEM);
         }
         fw->url = get_url(p, obj, path, "url", true);
         get_sha256(p, obj, path, &fw->sha256_hex, fw->sha256);
@@ -409,9 +336,9 @@ static void *parse_array(Parser *p, json_t *section, const char *path, const cha
         *ret_path = NULL;
         if (!a)
                 return NULL;
-        kp = subpath(path, key);
+        kp = subpath(p, path, key);
         if (!kp) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return NULL;
         }
         if (!json_is_array(a)) {
@@ -421,7 +348,7 @@ static void *parse_array(Parser *p, json_t *section, const char *path, const cha
         }
         items = calloc(MAX(json_array_size(a), (size_t) 1), elem_size);
         if (!items) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 free(kp);
                 return NULL;
         }
@@ -435,7 +362,7 @@ static void check_unique_names(Parser *p, const FlashConfig *f, const char *path
                 for (size_t j = i + 1; j < f->n_images; j++)
                         if (f->images[i].name && f->images[j].name &&
                             streq(f->images[i].name, f->images[j].name)) {
-                                _cleanup_free_ char *ip = indexpath(path, j);
+                                _cleanup_free_ char *ip = json_path_index(path, j);
 
                                 if (ip)
                                         problem_text(p, ip, "a name no other image has",
@@ -444,11 +371,11 @@ static void check_unique_names(Parser *p, const FlashConfig *f, const char *path
 }
 
 static void check_signatures(Parser *p, const FlashConfig *f, const char *path) {
-        _cleanup_free_ char *pk = subpath(path, "public_key");
+        _cleanup_free_ char *pk = subpath(p, path, "public_key");
         bool any = false;
 
         if (!pk) {
-                p->error = -ENOMEM;
+                note(p, -ENOMEM);
                 return;
         }
         for (size_t i = 0; i < f->n_images; i++)
@@ -487,6 +414,7 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
         _cleanup_(flash_config_freep) FlashConfig *f = NULL;
         _cleanup_free_ char *images_path = NULL, *firmware_path = NULL;
         Parser p = { .problems = problems };
+        size_t n_before = problems->n;
         uint64_t u;
 
         if (!path)
@@ -505,12 +433,12 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
         f->progress_interval = 5 * USEC_PER_SEC;
         f->stall_timeout = 30 * USEC_PER_SEC;
 
-        check_keys(&p, section, path, keys);
+        note(&p, json_check_keys(section, path, keys, p.problems));
 
         f->images = parse_array(&p, section, path, "images", sizeof(FlashImage), &f->n_images,
                                 (const char **) &images_path);
         for (size_t i = 0; i < f->n_images; i++) {
-                _cleanup_free_ char *ip = indexpath(images_path, i);
+                _cleanup_free_ char *ip = json_path_index(images_path, i);
 
                 if (!ip)
                         return -ENOMEM;
@@ -520,7 +448,7 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
         f->firmware = parse_array(&p, section, path, "firmware", sizeof(FlashFirmware),
                                   &f->n_firmware, (const char **) &firmware_path);
         for (size_t i = 0; i < f->n_firmware; i++) {
-                _cleanup_free_ char *ip = indexpath(firmware_path, i);
+                _cleanup_free_ char *ip = json_path_index(firmware_path, i);
 
                 if (!ip)
                         return -ENOMEM;
@@ -539,7 +467,7 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
                                  _FLASH_POWER_ACTION_MAX, FLASH_POWER_NONE);
         f->led = get_string(&p, section, path, "led", false);
         if (f->led && (strchr(f->led, '/') || streq(f->led, ".") || streq(f->led, ".."))) {
-                _cleanup_free_ char *lp = subpath(path, "led");
+                _cleanup_free_ char *lp = subpath(&p, path, "led");
 
                 if (lp)
                         problem(&p, lp, "an LED name as in /sys/class/leds (no '/')",
@@ -547,13 +475,13 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
         }
 
         u = f->retries;
-        get_uint(&p, section, path, "retries", 0, 1000, &u);
+        get_uint(&p, section, path, "retries", 0, 1000, NULL, &u);
         f->retries = (unsigned) u;
         u = f->progress_interval / USEC_PER_SEC;
-        get_uint(&p, section, path, "progress_interval_s", 1, 3600, &u);
+        get_uint(&p, section, path, "progress_interval_s", 1, 3600, "seconds", &u);
         f->progress_interval = u * USEC_PER_SEC;
         u = f->stall_timeout / USEC_PER_SEC;
-        get_uint(&p, section, path, "stall_timeout_s", 1, 3600, &u);
+        get_uint(&p, section, path, "stall_timeout_s", 1, 3600, "seconds", &u);
         f->stall_timeout = u * USEC_PER_SEC;
 
         check_unique_names(&p, f, images_path ? images_path : path);
@@ -561,7 +489,7 @@ int flash_config_parse(json_t *section, const char *path, FlashConfig **ret, Pro
 
         if (p.error < 0)
                 return p.error;
-        if (p.n_problems > 0)
+        if (problems->n > n_before)
                 return -EINVAL;
         *ret = TAKE_PTR(f);
         return 0;
