@@ -95,6 +95,7 @@ flash_cleanup() {
         local p l
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
         for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+        [ -f "${tmp:-}/loops" ] && mapfile -t -O "${#loops[@]}" loops <"$tmp/loops"
         for l in "${loops[@]}"; do
                 umount "$l"* 2>/dev/null
                 partx -d "$l" 2>/dev/null
@@ -201,6 +202,11 @@ for r in s.get("reports", []):
     print(b.get("event"))'
 }
 
+# loop_register DEV: detached at exit (a file, so that it works from command substitutions)
+loop_register() {
+        echo "$1" >>"$tmp/loops"
+}
+
 # new_loop SIZE_MIB [NAME]: a loop device on $tmp/NAME.img (default target<N>), its first MiB
 # random and an old GPT disk image in it, so that a wipe is visible. Prints the device.
 new_loop() {
@@ -211,7 +217,7 @@ new_loop() {
         printf 'label: gpt\nsize=8M, name=old\n' | sfdisk -q "$f" >/dev/null 2>&1
         dd if=/dev/urandom of="$f" bs=1M seek=2 count=1 conv=notrunc status=none
         dev=$(losetup -f --show "$f") || bail "losetup failed"
-        loops+=("$dev")
+        loop_register "$dev"
         echo "$dev"
 }
 

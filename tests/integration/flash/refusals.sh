@@ -104,7 +104,7 @@ wait "$holder" 2>/dev/null
 dd if="$tmp/disk.img" of="$tmp/ro.img" bs=1M status=none
 truncate -s 64M "$tmp/ro.img"
 dev=$(losetup -r -f --show "$tmp/ro.img")
-loops+=("$dev")
+loop_register "$dev"
 flash_config "$tmp/cfg.json" "$(image_entry system $f "$tmp/ro.img")"
 fba flash --no-progress
 expect_refused $? "read-only" "read-only disk"
@@ -136,7 +136,7 @@ expect_refused $? "2 disks match" "two disks match"
 like "$tmp/out" "matches.*pair-a.img" "both candidates are listed (a)"
 like "$tmp/out" "matches.*pair-b.img" "both candidates are listed (b)"
 dev=$(losetup -f --show "$tmp/pair-a.img")
-loops+=("$dev")
+loop_register "$dev"
 flash_config "$tmp/cfg.json" "$(image_entry system $f "$tmp/pair-a.img")"
 fba flash --no-progress
 expect_refused $? "2 disks match" "two loop devices on one file"
