@@ -279,7 +279,8 @@ else
         timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
         grep -a '^zt: \|"MESSAGE_ID"' "$work/boot1.log" | grep -a -i 'zt:\|flash\|firmware\|power' | head -n 40 |
                 cut -c1-300 | sed 's/^/# boot1: /'
-        grep -aq 'zero-touch: network boot\|iPXE' "$work/boot1.log" || grep -q 'GET /installer.cpio.gz' "$work/www.log"
+        grep -q '"GET /vmlinuz HTTP/1.1" 200' "$work/www.log" &&
+                grep -q '"GET /installer.cpio.gz HTTP/1.1" 200' "$work/www.log"
         ok $? "boot 1 came over the network: iPXE fetched the kernel and the installer over HTTP"
         ok "$rc" "boot 1: the agent flashed and asked for the power-off by itself (guest exit $rc)"
         cmp -n "$gold_size" "$work/gold.img" "$nvme" >/dev/null 2>&1
@@ -289,6 +290,9 @@ else
         ok $? "after boot 1: the SPI-NOR content matches the firmware's SHA-256 ($spi_sha)"
         check "after boot 1: the report endpoint received started/progress/done" \
                 events "$ctl" flash-started flash-progress flash-done
+        check "boot 1: the console holds the agent's records (mode, firmware, image, power-off)" \
+                console-records "$work/boot1.log" "$src" MID_MODE_DECIDED MID_FIRMWARE_WRITTEN \
+                MID_FLASH_BEGIN MID_FLASH_PROGRESS MID_FLASH_DONE MID_POWER_ACTION
 fi
 
 # ---- 7. boot 2: first boot from the NVMe disk ----------------------------------------------------
@@ -344,6 +348,8 @@ if [ "$skip_install" = 0 ]; then
         truncate -s 2G "$nvme"
         printf 'label: gpt\nstart=2048, size=204800, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
                 sfdisk -q "$nvme" >/dev/null
+        sfdisk -d "$nvme" >/dev/null 2>&1
+        ok $? "corrupted image: the disk starts with a valid GPT"
         reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
         "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
                 --log "$work/boot-bad.log"
@@ -353,6 +359,8 @@ if [ "$skip_install" = 0 ]; then
         [ "$rc" -eq 6 ]
         ok $? "corrupted image: the agent fails the flash with exit code 6 (guest exit $rc)"
         check "corrupted image: the report endpoint received flash-failed" events "$ctl" flash-failed
+        check "corrupted image: the console holds the agent's flash-failed record" \
+                console-records "$work/boot-bad.log" "$src" MID_FLASH_FAILED
         sfdisk -d "$nvme" >"$work/bad-sfdisk.txt" 2>&1
         [ $? -ne 0 ] && ! grep -q '^label:' "$work/bad-sfdisk.txt"
         ok $? "corrupted image: the NVMe disk has no partition table afterwards (primary nor backup)"

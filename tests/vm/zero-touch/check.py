@@ -176,12 +176,36 @@ def cmd_journal(json_lines, source_root, *required):
     return 0 if total and not missing else 1
 
 
+def cmd_console_records(log, source_root, *required):
+    """The agent's JSON records on a console (no journald in the installer)."""
+    mids = message_ids(source_root)
+    seen = {}
+    for line in open(log, "rb").read().decode("utf-8", "replace").split("\n"):
+        i = line.find("{")
+        if i < 0:
+            continue
+        try:
+            e = json.loads(line[i:].strip("\r"))
+        except ValueError:
+            continue
+        mid = e.get("message_id") or e.get("MESSAGE_ID") if isinstance(e, dict) else None
+        if mid:
+            name = mids.get(mid, mid)
+            seen[name] = seen.get(name, 0) + 1
+    missing = [r for r in required if r not in seen]
+    print("agent records on the console: %s" % ", ".join("%s×%d" % kv for kv in sorted(seen.items())))
+    if missing:
+        print("missing: %s" % missing)
+    return 0 if seen and not missing else 1
+
+
 def main(argv):
     cmds = {
         "ports": cmd_ports, "members": cmd_members, "events": cmd_events,
         "count-reports": cmd_count_reports, "firstboot-report": cmd_firstboot_report,
         "requests": cmd_requests, "iam-user": cmd_iam_user, "status-json": cmd_status_json,
         "console-value": cmd_console_value, "journal": cmd_journal,
+        "console-records": cmd_console_records,
     }
     if len(argv) < 2 or argv[1] not in cmds:
         print("usage: check.py {%s} ARGS..." % "|".join(cmds), file=sys.stderr)
