@@ -6,6 +6,10 @@
 # "dpkg-buildpackage -us -uc -b". HASH covers every copied file, so an unchanged tree is built
 # once; concurrent callers wait for one another. Prints the path of the .deb.
 #
+# The unit tests that debian/rules runs (dh_auto_test) are skipped here with
+# DEB_BUILD_OPTIONS=nocheck, since the test suite runs them on its own; PKG_DEB_CHECK=1 runs
+# them inside the package build as well.
+#
 #   tests/pkg/build-deb.sh [OUTDIR]      (default: $FBA_BUILD_ROOT/pkg, else ./build-pkg)
 set -euo pipefail
 
@@ -21,7 +25,13 @@ done
 version=$(dpkg-parsechangelog -l "$src/packaging/debian/changelog" -S Version)
 mapfile -t files < <(pkg_tree_files "$src")
 [ ${#files[@]} -gt 0 ] || pkg_die "no files found in '$src'"
-hash=$(cd "$src" && { printf '%s\n' "$version"; sha256sum -- "${files[@]}"; } | sha256sum | cut -c1-16)
+if [ "${PKG_DEB_CHECK:-0}" = 1 ]; then
+        export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-}"
+else
+        export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
+fi
+hash=$(cd "$src" && { printf '%s\n' "$version" "$DEB_BUILD_OPTIONS"; sha256sum -- "${files[@]}"; } |
+        sha256sum | cut -c1-16)
 dir="$out/deb-$hash"
 mkdir -p "$out"
 
