@@ -19,6 +19,7 @@ cleanup() {
         rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 n=0
 failed=0

@@ -88,6 +88,7 @@ cleanup() {
         fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 note "work directory: $work"
 
 # ---- 1. the agent ---------------------------------------------------------------------------
@@ -280,7 +281,7 @@ if [ "$skip_install" = 1 ]; then
         note "--skip-install: gold image copied to the NVMe disk, boot 1 skipped"
 else
         t=$(now)
-        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 300 \
                 --log "$work/boot1.log"
         rc=$?
         timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
@@ -306,7 +307,7 @@ fi
 control_post() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
 disk_boot() {  # disk_boot LOG
         "$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$nvme:$serial" \
-                --append "systemd.show_status=1" --timeout 600 --log "$1"
+                --append "systemd.show_status=1" --timeout 300 --log "$1"
 }
 control_post /control/reset-log '{}'
 t=$(now)
@@ -358,7 +359,7 @@ if [ "$skip_install" = 0 ]; then
         sfdisk -d "$nvme" >/dev/null 2>&1
         ok $? "corrupted image: the disk starts with a valid GPT"
         reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
-        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 600 \
+        "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 300 \
                 --log "$work/boot-bad.log"
         rc=$?
         timed "failure variant boot (corrupted image)" "$(since "$t")"
