@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Shared helpers for the VM scripts; sourced, never run.
+# Shared functions of the VM scripts; sourced, never run.
 
 VM_CACHE_DIR=${VM_CACHE_DIR:-/var/cache/first-boot-agent-tests}
 

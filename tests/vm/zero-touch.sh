@@ -43,7 +43,7 @@ ok() {  # ok STATUS DESCRIPTION
         fi
 }
 note() { printf '%s\n' "$@" | sed 's/^/# /'; }
-check() {  # check DESCRIPTION CHECK.PY-ARGS... : one TAP line, the helper's output as notes
+check() {  # check DESCRIPTION CHECK.PY-ARGS... : one TAP line, check.py's output as notes
         local desc=$1 out rc
         shift
         out=$(python3 "$zt/check.py" "$@" 2>&1)
