@@ -58,41 +58,12 @@ static void help(void) {
                "answered or the answer was not understood, 5 refused by the server.\n");
 }
 
-static int load_config(const GlobalOptions *g, Config **ret) {
-        _cleanup_free_ char *path = NULL;
-        ProblemList problems = {};
-        int r;
-
-        r = config_find_path(g->config_path, &path);
-        if (r < 0) {
-                log_error_errno(r, "Failed to find the configuration file: %m");
-                return EXIT_CONFIG;
-        }
-        r = config_load(path, ret, &problems);
-        if (r >= 0) {
-                problem_list_done(&problems);
-                return EXIT_OK;
-        }
-        for (size_t i = 0; i < problems.n; i++) {
-                _cleanup_free_ char *line = problem_format(&problems.items[i]);
-
-                fprintf(stderr, "%s: %s\n", path, line ? line : "(out of memory)");
-        }
-        if (problems.n == 0)
-                fprintf(stderr, "%s: %s\n", path, strerror(-r));
-        log_event_errno(LOG_ERR, r, MID_CONFIG_INVALID, NO_FIELDS,
-                        "Configuration '%s' refused (%zu problem%s); run \"first-boot-agent validate %s\" for the list.",
-                        path, problems.n, problems.n == 1 ? "" : "s", path);
-        problem_list_done(&problems);
-        return EXIT_CONFIG;
-}
-
 static int setup(MemberVerb *m, const GlobalOptions *g, const char *url, int driver) {
         const TlsConfig *tls;
         HttpTlsOptions o;
         int r;
 
-        r = load_config(g, &m->config);
+        r = verbs_config_load(g, &m->config);
         if (r != EXIT_OK)
                 return r;
         log_set_node_id(m->config->node_id);

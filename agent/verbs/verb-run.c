@@ -22,91 +22,6 @@
 #include "step.h"
 #include "verbs.h"
 
-#define LOCK_FILE_NAME ".lock"
-
-/* ---- helpers every verb shares ---- */
-
-static const char *state_dir_env(void) {
-        const char *e = getenv("FIRST_BOOT_AGENT_STATE_DIR");
-
-        return e && *e ? e : NULL;
-}
-
-const char *verbs_state_dir(const GlobalOptions *g, const Config *c) {
-        if (g && g->state_dir)
-                return g->state_dir;
-        if (state_dir_env())
-                return state_dir_env();
-        if (c && c->state_dir && *c->state_dir)
-                return c->state_dir;
-        return CONFIG_STATE_DIR_DEFAULT;
-}
-
-const char *verbs_state_dir_early(const GlobalOptions *g) {
-        return verbs_state_dir(g, NULL);
-}
-
-int verbs_config_load_quiet(const GlobalOptions *g, Config **ret) {
-        _cleanup_free_ char *path = NULL;
-        ProblemList problems = {};
-        int r;
-
-        r = config_find_path(g->config_path, &path);
-        if (r < 0)
-                return r;
-        r = config_load(path, ret, &problems);
-        problem_list_done(&problems);
-        return r;
-}
-
-static int lock_read_holder(int fd) {
-        char buf[24] = {};
-        ssize_t n;
-        long pid;
-        char *end;
-
-        n = pread(fd, buf, sizeof(buf) - 1, 0);
-        if (n <= 0)
-                return 0;
-        errno = 0;
-        pid = strtol(buf, &end, 10);
-        if (errno != 0 || end == buf || pid <= 0 || pid > INT32_MAX)
-                return 0;
-        return (int) pid;
-}
-
-int verbs_lock_state_dir(const char *dir, int *ret_holder) {
-        _cleanup_free_ char *path = path_join(dir, LOCK_FILE_NAME);
-        _cleanup_close_ int fd = -1;
-        char buf[24];
-        int n;
-
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = -errno;
-
-                if (r == -EWOULDBLOCK) {
-                        if (ret_holder)
-                                *ret_holder = lock_read_holder(fd);
-                        return -EBUSY;
-                }
-                return r;
-        }
-
-        /* The holder's pid, for the message the next one prints. Advisory only: the lock is
-         * the flock, not the content. */
-        n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
-        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t) n, 0) != n)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
-/* ---- run ---- */
-
 typedef enum Mode {
         MODE_NONE,
         MODE_FIRSTBOOT,
@@ -154,35 +69,6 @@ static int exit_done(const char *dir) {
         return EXIT_OK;
 }
 
-static int load_config(const GlobalOptions *g, Config **ret) {
-        _cleanup_free_ char *path = NULL;
-        ProblemList problems = {};
-        int r;
-
-        r = config_find_path(g->config_path, &path);
-        if (r < 0) {
-                log_error_errno(r, "Failed to find the configuration file: %m");
-                return EXIT_CONFIG;
-        }
-        r = config_load(path, ret, &problems);
-        if (r >= 0) {
-                problem_list_done(&problems);
-                return EXIT_OK;
-        }
-        for (size_t i = 0; i < problems.n; i++) {
-                _cleanup_free_ char *line = problem_format(&problems.items[i]);
-
-                fprintf(stderr, "%s: %s\n", path, line ? line : "(out of memory)");
-        }
-        if (problems.n == 0)
-                fprintf(stderr, "%s: %s\n", path, strerror(-r));
-        log_event_errno(LOG_ERR, r, MID_CONFIG_INVALID, NO_FIELDS,
-                        "Configuration '%s' refused: %zu problem%s, listed on standard error; "
-                        "\"first-boot-agent validate %s\" checks it again.",
-                        path, problems.n, problems.n == 1 ? "" : "s", path);
-        problem_list_done(&problems);
-        return EXIT_CONFIG;
-}
 
 static int run_firstboot(Config *c, State *s) {
         _cleanup_(agent_freep) Agent *a = NULL;
@@ -290,7 +176,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
 
         /* (c) The config, and its state_dir, which may hold the done marker instead. */
-        r = load_config(g, &config);
+        r = verbs_config_load(g, &config);
         if (r != EXIT_OK)
                 return r;
         log_set_node_id(config->node_id);
@@ -326,7 +212,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 return EXIT_PENDING;
         }
         if (lock_fd < 0) {
-                log_error_errno(lock_fd, "Failed to lock '%s/%s': %m", dir, LOCK_FILE_NAME);
+                log_error_errno(lock_fd, "Failed to lock '%s/%s': %m", dir, VERBS_LOCK_FILE);
                 return EXIT_INTERNAL;
         }
 

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+/* The run lock, in the state directory. */
+#define VERBS_LOCK_FILE ".lock"
+
 /* Options given before the verb, shared by all verbs. */
 typedef struct GlobalOptions {
         const char *config_path;        /* --config, or NULL: kernel command line, then default */
@@ -31,6 +34,10 @@ const char *verbs_state_dir(const GlobalOptions *g, const struct Config *c);
 /* Loads the config (--config, the kernel command line, the default path) without printing or
  * logging anything, for verbs that can do without one. Returns 0 or negative errno. */
 int verbs_config_load_quiet(const GlobalOptions *g, struct Config **ret);
+
+/* Loads the config as a verb that needs one: on failure every problem is printed on standard
+ * error, one per line, and a MID_CONFIG_INVALID record is logged. Returns EXIT_OK or EXIT_CONFIG. */
+int verbs_config_load(const GlobalOptions *g, struct Config **ret);
 
 /* Takes the exclusive run lock (DIR/.lock, flock) that keeps two runs, or a run and a reset,
  * from interleaving. Returns the open fd (the lock lasts until it is closed); -EBUSY when
