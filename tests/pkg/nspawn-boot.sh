@@ -132,6 +132,7 @@ done
 systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status.txt" 2>&1
 systemctl show first-boot-agent.service >"$out/show-agent.txt"
 systemctl show first-boot-agent-failure.service >"$out/show-failure.txt"
+systemctl show first-boot-agent-flash.service >"$out/show-flash.txt"
 systemctl show -p UserspaceTimestampMonotonic >"$out/show-manager.txt"
 journalctl -b -o json --no-pager _SYSTEMD_UNIT=first-boot-agent.service >"$out/journal.json"
 journalctl -b -x --no-pager -u first-boot-agent.service >"$out/journal-x.txt"
@@ -214,6 +215,8 @@ is "$(prop "$R/show-agent.txt" ActiveState)/$(prop "$R/show-agent.txt" SubState)
         "active/exited/success" "boot 1: the unit ran and succeeded (active, exited, success)"
 is "$(prop "$R/show-agent.txt" ExecMainStatus)" 0 "boot 1: the agent exited 0"
 is "$(prop "$R/show-agent.txt" NRestarts)" 0 "boot 1: no restart was needed"
+is "$(prop "$R/show-flash.txt" ConditionResult)/$(prop "$R/show-flash.txt" ExecMainStartTimestampMonotonic)" "no/0" \
+        "boot 1: first-boot-agent-flash.service skipped (no first_boot_agent.mode=flash)"
 like "$R/systemctl-status.txt" 'Status: "first boot complete"' "boot 1: systemctl status shows the agent's final STATUS= text"
 diag "STATUS= texts seen:" && sed 's/^/#   /' "$R/status-text.log"
 
