@@ -247,7 +247,7 @@ in
     # reads the same configuration.
     systemd.services.first-boot-agent-flash.serviceConfig.ExecStart = [
       ""
-      "${agent} run"
+      "${agent} flash"
     ];
     systemd.services.first-boot-agent-failure.serviceConfig.ExecStart = [
       ""

@@ -183,6 +183,14 @@ let
     zlib = pkg "zlib";
   };
   mesonOptions = builtins.readFile ../../meson_options.txt;
+  # The verb each packaged unit runs ("ExecStart=@sbindir@/first-boot-agent VERB").
+  unitVerb = name:
+    let
+      lines = builtins.filter isString (builtins.split "\n" (builtins.readFile (../../units + "/${name}.service.in")));
+      exec = builtins.filter (l: match "ExecStart=.*" l != null) lines;
+    in
+    head (match "ExecStart=[^ ]*/first-boot-agent ([a-z]+).*" (head exec));
+  moduleVerb = name: head (match ".*/bin/first-boot-agent --config [^ ]+ ([a-z]+)" (elemAt1 svc.${name}.serviceConfig.ExecStart));
   dashD = map (f: head (match "-D([a-z_]+)=.*" f)) (filter (f: match "-D.*" f != null) drv.mesonFlags);
   keep = p: t: drv.src.filter (toString ../../. + "/" + p) t;
 in
@@ -220,7 +228,7 @@ in
       && svc.first-boot-agent.wantedBy == [ "multi-user.target" ]
       && !(svc.first-boot-agent-flash ? wantedBy)) "")
   (check "units: the flash and failure units read the same configuration"
-    (match ".*--config /etc/first-boot-agent/cluster-config.json run" (elemAt1 svc.first-boot-agent-flash.serviceConfig.ExecStart) != null
+    (match ".*--config /etc/first-boot-agent/cluster-config.json flash" (elemAt1 svc.first-boot-agent-flash.serviceConfig.ExecStart) != null
       && match ".*--config /etc/first-boot-agent/cluster-config.json status" (elemAt1 svc.first-boot-agent-failure.serviceConfig.ExecStart) != null) "")
   (check "state directory and catalog: tmpfiles from the package, catalog in /etc/systemd/catalog, database rebuilt on activation"
     (gen.config.systemd.tmpfiles.packages == [ (pkg "first-boot-agent-0.1.0") ]
@@ -250,6 +258,9 @@ in
   (check "settings: a state_dir other than /var/lib/first-boot-automation is refused"
     (hasMessage "state_dir must be /var/lib/first-boot-automation" stateDir.failed) (toString stateDir.failed))
 
+  (check "units: the module's ExecStart= overrides run the same verbs as the packaged units"
+    (all (u: moduleVerb u == unitVerb u) [ "first-boot-agent" "first-boot-agent-flash" "first-boot-agent-failure" ])
+    (toString (map (u: "${u}: module ${moduleVerb u}, unit ${unitVerb u}") [ "first-boot-agent" "first-boot-agent-flash" "first-boot-agent-failure" ])))
   (check "package: every -D meson flag is an option in meson_options.txt"
     (all (o: match ".*option\\('${o}'.*" (builtins.replaceStrings [ "\n" ] [ " " ] mesonOptions) != null) dashD)
     (toString dashD))
