@@ -68,17 +68,16 @@ static void record_result(FlashContext *ctx, json_t *rec, const Pipeline *p, con
         flash_record_set(ctx, rec, "compression", json_string(compression_format_to_string(p->format)));
         flash_record_set(ctx, rec, "resumes", json_integer(p->stats.resumes));
         flash_record_set(ctx, rec, "elapsed_ms", json_integer((json_int_t) (elapsed / USEC_PER_MSEC)));
-        flash_record_set(ctx, rec, "finished", json_string(""));
         if (p->image_size > 0)
                 flash_record_set(ctx, rec, "image_size", json_integer((json_int_t) p->image_size));
-        if (streq(verdict, "written") || streq(verdict, "hash-mismatch"))
+        if (!streq(verdict, "failed"))
                 flash_record_set(ctx, rec, "sha256", json_string(digest_to_hex(p->digest, DIGEST_SHA256_SIZE, hex)));
         flash_record_set(ctx, rec, "zeroed_bytes", json_integer((json_int_t) w->zero_bytes));
         flash_record_set(ctx, rec, "zero_method", json_string(writer_zero_method(w)));
 }
 
-static void fail_cleanup(FlashContext *ctx, const FlashImage *img, const BlockDevice *d, Writer *w,
-                         Pipeline *p, int error) {
+/* After a failure: nothing to do if nothing was written, else the tables are wiped again. */
+static void fail_cleanup(const BlockDevice *d, Writer *w) {
         int r;
 
         if (!w->started) {
@@ -154,27 +153,31 @@ static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice 
                                            "BYTES", FMT_U64(atomic_load(&p.processed))),
                                 "Flashing '%s' to %s failed (%s): %s.", img->name, d->devnode,
                                 p.error_stage ? p.error_stage : "start", p.error[0] ? p.error : strerror(-r));
-                fail_cleanup(ctx, img, d, &w, &p, r);
+                fail_cleanup(d, &w);
                 record_result(ctx, rec, &p, &w, "failed", now_monotonic() - start);
                 goto out;
         }
 
         /* The image is on the disk except its partition tables: check it before they go out. */
+        usec_t t_verify = now_monotonic();
         r = flash_verify(ctx, img->name, p.digest, img->sha256, img->sha256_of, signature, signature_size);
         if (r < 0) {
-                fail_cleanup(ctx, img, d, &w, &p, r);
-                record_result(ctx, rec, &p, &w, "hash-mismatch", now_monotonic() - start);
-                if (signature)
-                        flash_record_set(ctx, rec, "verdict", json_string("failed"));
+                fail_cleanup(d, &w);
+                record_result(ctx, rec, &p, &w,
+                              memcmp(p.digest, img->sha256, DIGEST_SHA256_SIZE) != 0 ? "hash-mismatch" : "bad-signature",
+                              now_monotonic() - start);
                 goto out;
         }
+        usec_t t_commit = now_monotonic();
         r = writer_commit(&w);
+        log_debug("Timing: streaming %" PRIu64 " ms, checks %" PRIu64 " ms, partition tables written and synced in %" PRIu64 " ms.",
+                  (t_verify - start) / 1000, (t_commit - t_verify) / 1000, (now_monotonic() - t_commit) / 1000);
         if (r < 0) {
                 flash_set_error(ctx, "%s", w.error);
                 log_event_errno(LOG_ERR, r, MID_FLASH_FAILED,
                                 LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", w.error),
                                 "Flashing '%s' to %s failed: %s.", img->name, d->devnode, w.error);
-                fail_cleanup(ctx, img, d, &w, &p, r);
+                fail_cleanup(d, &w);
                 record_result(ctx, rec, &p, &w, "failed", now_monotonic() - start);
                 goto out;
         }

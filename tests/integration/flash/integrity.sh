@@ -64,6 +64,9 @@ sig_config "$f.other.sig" "$tmp/ed.pub"
 fba flash --no-progress
 expect_wiped $? "signature by another key"
 like "$tmp/out" 'signature of .system. does not verify' "bad signature: said so"
+python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['flash']['images']['system']['verdict'])" \
+        "$tmp/state/state.json" >"$tmp/v" 2>&1
+like "$tmp/v" 'bad-signature' "bad signature: recorded in the state file"
 
 restore_old
 sig_config "$f.ed.sig" "$tmp/rsa.pub"
