@@ -53,6 +53,10 @@ mkdir -p "$out"
         fi
 ) 9>"$out/deb.lock"
 
+# Builds of older trees go once they are an hour old (a test may still be using a recent one).
+find "$out" -mindepth 1 -maxdepth 1 -type d -name 'deb-*' ! -name "deb-$hash" -mmin +60 \
+        -exec rm -rf {} + 2>/dev/null
+
 deb=$(pkg_deb_path "$dir")
 [ -n "$deb" ] || pkg_die "no .deb in $dir"
 echo "$deb"

@@ -158,6 +158,10 @@ pkg_rootfs_with_packages() {
                 printf '%s\n' "$@" >"$tmp/.complete"
                 mv "$tmp" "$dir"
         ) 9>"$dir.lock" || return 1
+        # Trees for package lists no longer used in a week go.
+        touch "$dir/.complete"
+        find "$PKG_CACHE_DIR" -mindepth 1 -maxdepth 1 -type d -name 'rootfs-deps-*' ! -name "${dir##*/}" \
+                ! -newermt '7 days ago' -exec rm -rf {} + 2>/dev/null
         echo "$dir"
 }
 
