@@ -198,6 +198,12 @@ static int choose_all(FlashContext *ctx, int *indexes) {
                 _cleanup_free_ char *desc = NULL;
 
                 r = target_choose(&ctx->targets, img, img->size);
+                if (r == -ENODEV)
+                        flash_set_error(ctx, "no disk matches the target of image '%s'", img->name);
+                else if (r == -ENOTUNIQ)
+                        flash_set_error(ctx, "several disks match the target of image '%s'", img->name);
+                else if (r < 0)
+                        flash_set_error(ctx, "the disk for image '%s' was refused (see the log)", img->name);
                 if (r < 0)
                         return r;
                 indexes[i] = r;
