@@ -115,14 +115,26 @@ static bool is_http_url(const char *s) {
         return (startswith(s, "http://") && s[7]) || (startswith(s, "https://") && s[8]);
 }
 
+/* A user name or password in the authority part ("https://user:pw@host/…"). */
+static bool has_credentials(const char *url) {
+        const char *a = strstr(url, "://") + 3;
+        size_t n = strcspn(a, "/?#");
+
+        return memchr(a, '@', n) != NULL;
+}
+
 static char *get_url(Parser *p, json_t *obj, const char *path, const char *key, bool required) {
         char *s = get_string(p, obj, path, key, required);
         _cleanup_free_ char *kp = NULL;
 
-        if (!s || is_http_url(s))
+        if (!s || (is_http_url(s) && !has_credentials(s)))
                 return s;
         kp = subpath(p, path, key);
-        if (kp)
+        if (kp && is_http_url(s))
+                /* Never repeat what may be a password. */
+                problem_text(p, kp, "an http:// or https:// URL without a user name or password",
+                             "a value that is not shown here");
+        else if (kp)
                 problem(p, kp, "an http:// or https:// URL", json_object_get(obj, key), NULL);
         free(s);
         return NULL;
