@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -33,55 +31,6 @@ static void help(void) {
                "left without a partition table), 7 another run is in progress.\n");
 }
 
-static const char *state_dir_of(const GlobalOptions *g, const Config *c) {
-        const char *e = getenv("FIRST_BOOT_AGENT_STATE_DIR");
-
-        if (g->state_dir)
-                return g->state_dir;
-        if (e && *e)
-                return e;
-        if (c->state_dir && *c->state_dir)
-                return c->state_dir;
-        return CONFIG_STATE_DIR_DEFAULT;
-}
-
-static int load_config(const GlobalOptions *g, Config **ret) {
-        _cleanup_free_ char *path = NULL;
-        ProblemList problems = {};
-        int r;
-
-        r = config_find_path(g->config_path, &path);
-        if (r < 0)
-                return log_error_errno(r, "Failed to find the configuration: %m");
-        r = config_load(path, ret, &problems);
-        if (r < 0) {
-                for (size_t i = 0; i < problems.n; i++) {
-                        _cleanup_free_ char *line = problem_format(&problems.items[i]);
-
-                        fprintf(stderr, "%s: %s\n", path, line ? line : "(out of memory)");
-                }
-                log_event_errno(LOG_ERR, r, MID_CONFIG_INVALID, LOG_FIELDS("ERROR", "invalid configuration"),
-                                "The configuration '%s' cannot be used (%zu problem(s)).", path, problems.n);
-        }
-        problem_list_done(&problems);
-        return r;
-}
-
-/* The same lock file the run verb takes: one run or flash at a time. */
-static int lock_state_dir(const char *dir) {
-        _cleanup_free_ char *path = path_join(dir, ".lock");
-        _cleanup_close_ int fd = -1;
-
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : -errno;
-        return TAKE_FD(fd);
-}
-
 int verb_flash(int argc, char *argv[], const GlobalOptions *g) {
         enum { ARG_DRY_RUN = 0x100, ARG_NO_POWER, ARG_NO_PROGRESS };
         static const struct option options[] = {
@@ -96,7 +45,7 @@ int verb_flash(int argc, char *argv[], const GlobalOptions *g) {
         _cleanup_close_ int lock = -1;
         FlashOptions o = { .progress = true };
         const char *dir;
-        int opt, r, code;
+        int opt, r, code, holder = 0;
 
         optind = 0;
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -121,9 +70,9 @@ int verb_flash(int argc, char *argv[], const GlobalOptions *g) {
                 return EXIT_USAGE;
         }
 
-        r = load_config(g, &c);
-        if (r < 0)
-                return r == -ENOMEM ? EXIT_INTERNAL : EXIT_CONFIG;
+        r = verbs_config_load(g, &c);
+        if (r != EXIT_OK)
+                return r;
         if (c->node_id)
                 log_set_node_id(c->node_id);
         if (!c->flash) {
@@ -133,13 +82,16 @@ int verb_flash(int argc, char *argv[], const GlobalOptions *g) {
         if (o.dry_run)
                 return flash_run(c, NULL, &o);
 
-        dir = state_dir_of(g, c);
+        dir = verbs_state_dir(g, c);
         r = mkdir_p(dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the state directory '%s': %m", dir), EXIT_INTERNAL;
-        lock = lock_state_dir(dir);
+        lock = verbs_lock_state_dir(dir, &holder);
         if (lock == -EBUSY) {
-                log_error("Another run holds %s/.lock; not flashing at the same time.", dir);
+                if (holder > 0)
+                        log_error("Another run (pid %d) holds %s/.lock; not flashing at the same time.", holder, dir);
+                else
+                        log_error("Another run holds %s/.lock; not flashing at the same time.", dir);
                 return EXIT_PENDING;
         }
         if (lock < 0)
