@@ -4,7 +4,7 @@
 # to an MTD device (mtdram: 1 MiB, 64 KiB erase blocks) found by name — first write, a rerun
 # skipped as already current, changed firmware (zstd) rewritten block by block and verified,
 # firmware too large refused before anything is erased — then an image to an NVMe disk chosen
-# by its serial, and finally the power-off of an initramfs without systemd (reboot(2)). The
+# by its serial (refused while a device-mapper device sits on it), and finally the power-off of an initramfs without systemd (reboot(2)). The
 # files are served inside the guest by busybox httpd on 127.0.0.1. TAP.
 set -uo pipefail
 
@@ -92,6 +92,17 @@ grep -q 'does not fit' /tmp/huge.log; check huge-said $?
 fba nvme --dry-run; check nvme-dry-run $?
 grep -q 'goes to /dev/nvme0n1: nvme' /tmp/nvme.log; check nvme-chosen-by-serial $?
 
+# A device-mapper device on top of the disk makes it refused.
+modprobe dm-mod
+if dmsetup create --noudevsync fbatest --table "0 2048 linear /dev/nvme0n1 0" 2>/dev/null; then
+        fba nvme --dry-run; check holder-refused $((! $?))
+        grep -q 'it is in use by dm-' /tmp/nvme.log; check holder-said $?
+        dmsetup remove --noudevsync fbatest
+else
+        check holder-refused 1 "(dmsetup create failed)"
+        check holder-said 1
+fi
+
 echo "checks-done fails=$fails"
 # The real run: firmware current, image to NVMe, then power-off through reboot(2).
 fba nvme
@@ -101,8 +112,8 @@ exit 99
 EOF
 chmod +x "$work/guest.sh"
 
-"$vm/make-initramfs.sh" "$work/initrd.gz" --init "$work/guest.sh" --modules mtdram --load nvme --no-net \
-        --binary "$FBA_BIN" --file "$work/srv:/srv" --file "$work/etc:/etc/fba" >&2
+"$vm/make-initramfs.sh" "$work/initrd.gz" --init "$work/guest.sh" --modules mtdram,dm-mod --load nvme --no-net \
+        --binary "$FBA_BIN" --binary "$(command -v dmsetup)" --file "$work/srv:/srv" --file "$work/etc:/etc/fba" >&2
 ok $? "initramfs with the agent, mtdram and nvme"
 
 truncate -s 32M "$work/nvme.img"
@@ -114,7 +125,7 @@ ok $((rc != 125)) "the guest powered off without its init's exit line (status $r
 
 for c in fw1-exit fw1-written fw1-content fw1-five-blocks rerun-exit rerun-current rerun-not-written \
         fw2-exit fw2-one-block fw2-content huge-refused huge-said huge-untouched nvme-dry-run \
-        nvme-chosen-by-serial; do
+        nvme-chosen-by-serial holder-refused holder-said; do
         line=$(grep -a "^check: $c " "$work/console.log" | tr -d '\r')
         [ "${line#check: $c }" = ok ]
         ok $? "guest: $c ${line#check: $c }"
