@@ -287,7 +287,7 @@ static void test_flash_section(void) {
 
         ok(c && c->flash && c->flash->n_images == 1, "flash section parsed");
         check_problems("{" JOIN_FIELDS ", \"flash\": []}",
-                       ".flash: expected an object, found an array",
+                       ".flash: expected an object, found an empty array",
                        "flash problems join the list");
 }
 
