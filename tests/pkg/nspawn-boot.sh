@@ -12,6 +12,9 @@
 #   boot 3  a fresh tree whose join the leader refuses (403): the unit fails with exit status
 #           5, is not restarted, and first-boot-agent-failure.service prints the status summary
 #           on the console and into the journal.
+#   boot 4  a fresh tree whose local services never become healthy: health-wait fails with
+#           exit status 4, which the unit restarts until its start limit (5 starts), then the
+#           OnFailure= summary is printed once.
 #
 # Inside the tree a test unit waits for the agent's unit to settle, writes what systemctl,
 # journalctl and "first-boot-agent status" say into /fba-results, and powers off.
@@ -118,7 +121,9 @@ while :; do
         fi
         case $state in
         active/exited | inactive/dead) break ;;
-        failed/*)
+        failed/* | activating/auto-restart)
+                # Settled once the OnFailure= unit has run (after a final failure, or, with
+                # systemd 252, before an automatic restart too).
                 f=$(systemctl show -P ActiveState first-boot-agent-failure.service)
                 t=$(systemctl show -P InactiveEnterTimestampMonotonic first-boot-agent-failure.service)
                 { [ "$f" = inactive ] && [ "$t" != 0 ]; } || [ "$f" = failed ] && break ;;
@@ -133,7 +138,7 @@ systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status.
 systemctl show first-boot-agent.service >"$out/show-agent.txt"
 systemctl show first-boot-agent-failure.service >"$out/show-failure.txt"
 systemctl show first-boot-agent-flash.service >"$out/show-flash.txt"
-systemctl show -p UserspaceTimestampMonotonic >"$out/show-manager.txt"
+systemctl show -p UserspaceTimestampMonotonic -p Version >"$out/show-manager.txt"
 journalctl -b -o json --no-pager _SYSTEMD_UNIT=first-boot-agent.service >"$out/journal.json"
 journalctl -b -x --no-pager -u first-boot-agent.service >"$out/journal-x.txt"
 journalctl -b -o cat --no-pager -u first-boot-agent-failure.service >"$out/failure.txt"
@@ -330,5 +335,37 @@ is "$(cat "$R/status.rc")" 5 "boot 3: first-boot-agent status exits 5"
 [ ! -e "$root2/var/lib/first-boot-automation/.first-boot-done" ]
 ok $? "boot 3: no .first-boot-done"
 is "$(cstate "[r['body']['event'] for r in d['reports']][-1:]")" '["firstboot-failed"]' "boot 3: the provisioning server got firstboot-failed"
+
+# --- boot 4: the local services stay down ----------------------------------------------------
+# The unit's restart policy as shipped, except RestartSec= (30 s) shortened by a drop-in so
+# that five attempts take seconds.
+root3="$tmp/root3"
+make_root "$root3" node06 6 || bail "could not prepare the third tree"
+python3 - "$root3/etc/nixos/secrets/cluster-config.json" "$B.6" <<'EOF' || bail "could not edit the config"
+import json, sys
+path, down = sys.argv[1:3]
+c = json.load(open(path))
+for name, svc in c["services"].items():
+    svc["health_url"] = svc["health_url"].replace(svc["health_url"].split("/")[2].split(":")[0], down)
+c["timeouts"]["health_wait_s"] = 1
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+EOF
+chmod 600 "$root3/etc/nixos/secrets/cluster-config.json"
+mkdir -p "$root3/etc/systemd/system/first-boot-agent.service.d"
+printf '[Service]\nRestartSec=1s\n' >"$root3/etc/systemd/system/first-boot-agent.service.d/test-restart-sec.conf"
+boot "$root3" boot4
+ok $? "boot 4: the system booted and powered off (${BOOT_MS} ms)"
+[ -f "$R/show-agent.txt" ] || { sed 's/^/# /' "$tmp/boot4.console" | tail -n 40; bail "no results from boot 4"; }
+[ ! -e "$R/timeout" ]
+ok $? "boot 4: first-boot-agent.service settled"
+is "$(records AGENT_START)" 5 "boot 4: exit 4 is restarted: five starts (StartLimitBurst=5)"
+is "$(prop "$R/show-agent.txt" ActiveState)" failed \
+        "boot 4: then the start limit leaves the unit failed (NRestarts=$(prop "$R/show-agent.txt" NRestarts))"
+is "$(prop "$R/show-agent.txt" ExecMainStatus)" 4 "boot 4: the last attempt exited 4 (a step failed)"
+is "$(records HEALTH_TIMEOUT)" 15 "boot 4: MID_HEALTH_TIMEOUT for each of the three services, each attempt"
+is "$(grep -c 'health-wait *failed' "$R/failure.txt")" 1 \
+        "boot 4: the OnFailure= summary ran once, after the last attempt (systemd $(prop "$R/show-manager.txt" Version))"
+like "$tmp/boot4.console" 'first-boot-agent-failure\[[0-9]+\]: health-wait +failed' "boot 4: the summary reached the console"
 
 tap_done
