@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The bash completion answers what it should: verbs, global options and their values, each
+# verb's options, step names for reset, member commands and option values. With the
+# bash-completion package when it is installed, else with stand-ins for its two helpers.
+# TAP output.
+set -u
+
+src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+n=0
+fail=0
+
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+        . /usr/share/bash-completion/bash_completion
+        echo "# with /usr/share/bash-completion/bash_completion"
+else
+        echo "# bash-completion is not installed: stand-ins for _init_completion and _filedir"
+        _init_completion() {
+                words=("${COMP_WORDS[@]}")
+                cword=$COMP_CWORD
+                cur=${COMP_WORDS[COMP_CWORD]}
+                prev=${COMP_WORDS[COMP_CWORD - 1]}
+        }
+        _filedir() { COMPREPLY=(FILES); }
+fi
+. "$src/units/first-boot-agent.bash-completion"
+
+# expect "EXPECTED WORDS" WORD... : completing after WORD... (the last one is being typed)
+expect() {
+        local want=$1 got
+        shift
+        COMP_WORDS=("$@")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMP_LINE="${COMP_WORDS[*]}"
+        COMP_POINT=${#COMP_LINE}
+        COMPREPLY=()
+        _first_boot_agent
+        got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//')
+        want=$(printf '%s\n' $want | sort | tr '\n' ' ' | sed 's/ $//')
+        n=$((n + 1))
+        if [ "$got" = "$want" ]; then
+                echo "ok $n - '$*' completes to: $want"
+        else
+                echo "not ok $n - '$*' completes to: $want"
+                echo "#   got: $got"
+                fail=1
+        fi
+}
+
+[ "$(complete -p first-boot-agent 2>/dev/null)" = "complete -F _first_boot_agent first-boot-agent" ]
+n=$((n + 1)); if [ $? -eq 0 ]; then echo "ok $n - registered for first-boot-agent"; else echo "not ok $n - registered"; fail=1; fi
+
+expect "run flash status validate reset member" first-boot-agent ""
+expect "reset run" first-boot-agent r
+expect "-c --config --state-dir --log-target -h --help --version" first-boot-agent -
+expect "auto journal json" first-boot-agent --log-target ""
+expect "reset run" first-boot-agent -c /etc/x.json r
+expect "status" first-boot-agent --state-dir /tmp st
+expect "--no-power-action -h --help" first-boot-agent run -
+expect "--dry-run --no-power-action --no-progress -h --help" first-boot-agent flash -
+expect "--json --wait --timeout -h --help" first-boot-agent status -
+expect "" first-boot-agent status --timeout ""
+expect "config health-wait chainfire-join flaredb-join iam-setup health-report" first-boot-agent reset ""
+expect "flaredb-join" first-boot-agent reset fl
+expect "--all -y --yes -h --help" first-boot-agent reset -
+expect "list add remove" first-boot-agent member ""
+expect "chainfire flaredb" first-boot-agent member --service ""
+expect "admin etcd" first-boot-agent member -d ""
+expect "list add remove" first-boot-agent member -s flaredb ""
+expect "" first-boot-agent member list ""
+expect "--json" first-boot-agent member list --j
+
+echo "1..$n"
+exit $fail
