@@ -53,7 +53,7 @@ n=$((n + 1)); if [ $? -eq 0 ]; then echo "ok $n - registered for first-boot-agen
 expect "run flash status validate reset member" first-boot-agent ""
 expect "reset run" first-boot-agent r
 expect "-c --config --state-dir --log-target -h --help --version" first-boot-agent -
-expect "auto journal json" first-boot-agent --log-target ""
+expect "auto journal json console" first-boot-agent --log-target ""
 expect "reset run" first-boot-agent -c /etc/x.json r
 expect "status" first-boot-agent --state-dir /tmp st
 expect "--no-power-action -h --help" first-boot-agent run -

@@ -75,6 +75,18 @@ def main():
     ok(not missing_man, "the man page names every long option", missing_man)
     ok(not missing_comp, "the completion offers every long option", missing_comp)
 
+    m = re.search(r"Unknown --log-target '%s': expected ([a-z, ]+)\.", main_c)
+    targets = re.split(r", | or ", m.group(1)) if m else []
+    ok(len(targets) >= 3, "main.c names the log targets (%s)" % " ".join(targets))
+    m = re.search(r"^\.BI \\-\\-log\\-target.*?(?=^\.TP)", man, re.M | re.S)
+    entry = m.group(0) if m else ""
+    m = re.search(r"--log-target\)\s*COMPREPLY=\(\$\(compgen -W '([^']*)'", comp)
+    comp_targets = m.group(1).split() if m else []
+    missing = [t for t in targets if not re.search(r"^\.B\w* %s\b" % t, entry, re.M)]
+    ok(targets and not missing, "the man page describes every --log-target value", missing)
+    ok(sorted(comp_targets) == sorted(targets), "the completion offers exactly the --log-target values",
+       ["completion: %s" % " ".join(comp_targets), "main.c: %s" % " ".join(targets)])
+
     codes = re.findall(r"^\s*EXIT_\w+\s*=\s*(\d+)", read(os.path.join(root, "agent/basic/exit-code.h")), re.M)
     status = man_section(man, "EXIT STATUS")
     ok(len(codes) >= 9, "exit-code.h defines exit codes (%d)" % len(codes))
