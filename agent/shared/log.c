@@ -199,7 +199,8 @@ static void emit_journal(int priority, const char *message_id, const char *messa
                 return;
         iov[k++] = (struct iovec) { m, strlen(m) };
         iov[k++] = (struct iovec) { p, strlen(p) };
-        iov[k++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=first-boot-agent", 35 };
+        iov[k++] = (struct iovec) { (char *) "SYSLOG_IDENTIFIER=first-boot-agent",
+                                    strlen("SYSLOG_IDENTIFIER=first-boot-agent") };
         if (message_id) {
                 if (asprintf(&id, "MESSAGE_ID=%s", message_id) < 0)
                         return;

@@ -242,7 +242,6 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                   streq(source, "cmdline") ? "the kernel command line" :
                   streq(source, "flash-section") ? "the \"flash\" section (root is not on a flash target)" :
                   "default (no other signal)");
-        notify_ready();
         notify_status("%s", mode == MODE_FLASH ? "flashing" : "first boot");
 
         if (open_state(dir, config, mode, &state) < 0)
@@ -256,5 +255,10 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+
+        /* READY=1 only once the work is done: units ordered after ours start on a node that has
+         * joined. A failed run exits without it and the unit fails. */
+        if (r == EXIT_OK)
+                notify_ready();
         return r;
 }

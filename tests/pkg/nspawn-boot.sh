@@ -154,7 +154,8 @@ EOF
         cat >"$root/etc/systemd/system/fba-test-collect.service" <<'EOF'
 [Unit]
 Description=Collect the first-boot-agent test results and power off
-After=first-boot-agent.service
+# Not ordered after first-boot-agent.service: that unit is "activating" until every step is
+# done (READY=1 comes last), and this one watches its STATUS= texts while it runs.
 
 [Service]
 Type=oneshot
