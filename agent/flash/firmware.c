@@ -69,7 +69,7 @@ static int program(int fd, const MtdInfo *info, const uint8_t *fw, size_t size, 
                 /* Written length: whole write pages, padded with the erased value. */
                 size_t wn = (n + info->write_size - 1) / info->write_size * info->write_size;
 
-                r = mtd_read(fd, o, cur, n);
+                r = pread_full(fd, cur, n, o);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read %s at offset %" PRIu64 ": %m", dev, o);
                 if (memcmp(cur, fw + o, n) == 0)
@@ -81,10 +81,10 @@ static int program(int fd, const MtdInfo *info, const uint8_t *fw, size_t size, 
                 if (r < 0)
                         return log_error_errno(r, "Failed to erase %s at offset %" PRIu64 ": %m", dev, o);
                 erased++;
-                r = mtd_write(fd, o, want, MIN(wn, (size_t) info->erase_size));
+                r = pwrite_full(fd, want, MIN(wn, (size_t) info->erase_size), o);
                 if (r < 0)
                         return log_error_errno(r, "Failed to write %s at offset %" PRIu64 ": %m", dev, o);
-                r = mtd_read(fd, o, cur, n);
+                r = pread_full(fd, cur, n, o);
                 if (r < 0)
                         return log_error_errno(r, "Failed to read back %s at offset %" PRIu64 ": %m", dev, o);
                 if (memcmp(cur, fw + o, n) != 0)
@@ -165,7 +165,7 @@ static int firmware_do(FlashContext *ctx, const FlashFirmware *fw, json_t *rec) 
         current = malloc(image_size);
         if (!current)
                 return log_oom();
-        r = mtd_read(fd, 0, current, image_size);
+        r = pread_full(fd, current, image_size, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", dev);
         r = digest_sha256(current, image_size, cur_digest);

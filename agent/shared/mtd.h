@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "io-util.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +29,4 @@ const char *mtd_type_to_string(uint8_t type);
 
 /* Erases [offset, offset + size); both must be multiples of the erase size. */
 int mtd_erase(int fd, const MtdInfo *info, uint64_t offset, uint64_t size);
-/* Full reads and writes at an offset (pread/pwrite until done). */
-int mtd_read(int fd, uint64_t offset, void *buf, size_t size);
-int mtd_write(int fd, uint64_t offset, const void *buf, size_t size);
+/* Reads and writes are plain pread_full()/pwrite_full() (io-util.h) on the fd. */

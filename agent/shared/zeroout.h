@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "io-util.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,5 +48,3 @@ const char *zero_method_to_string(ZeroMethod m);
 bool buffer_is_zero(const void *p, size_t n);
 
 /* Writes all of buf at offset (pwrite until done). */
-int pwrite_full(int fd, const void *buf, size_t size, uint64_t offset);
-int pread_full(int fd, void *buf, size_t size, uint64_t offset);

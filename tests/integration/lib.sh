@@ -29,80 +29,17 @@ gencerts="$src/tests/server/gen-certs.sh"
 CF=22379 CF_RAFT=22380 FDB=22479 FDB_RAFT=22480 IAM_PORT=28080 REPORT_PORT=28000 CTL_PORT=29000
 
 # --- TAP ------------------------------------------------------------------------------------
-tap_n=0
-tap_failed=0
+. "$src/tests/tap.sh"
 
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-bail() { echo "Bail out! $*"; exit 1; }
-
-ok() {          # ok STATUS DESCRIPTION: passes when STATUS is 0
-        tap_n=$((tap_n + 1))
-        if [ "$1" -eq 0 ]; then
-                echo "ok $tap_n - $2"
-        else
-                echo "not ok $tap_n - $2"
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-is() {          # is GOT EXPECTED DESCRIPTION
-        tap_n=$((tap_n + 1))
-        if [ "$1" = "$2" ]; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "got:      '$1'" "expected: '$2'"
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-cmp_le() {      # cmp_le GOT LIMIT DESCRIPTION: integers, GOT <= LIMIT
-        tap_n=$((tap_n + 1))
-        if [ "$1" -le "$2" ]; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "got $1, expected at most $2"
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-like() {        # like FILE REGEX DESCRIPTION: grep -E finds REGEX in FILE
-        tap_n=$((tap_n + 1))
-        if grep -qE -- "$2" "$1" 2>/dev/null; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "/$2/ not found in $1:"
-                tail -n 15 "$1" 2>/dev/null | sed 's/^/#   /'
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-unlike() {      # unlike FILE REGEX DESCRIPTION
-        tap_n=$((tap_n + 1))
-        if ! grep -qE -- "$2" "$1" 2>/dev/null; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                grep -nE -- "$2" "$1" | head -n 5 | sed 's/^/#   /'
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-tap_done() {
-        # A sanitizer build reports on stderr; no run of the agent may have produced one.
+# What every scenario checks last: no sanitizer report in any output of the agent.
+tap_before_done() {
         if [ -e "$tmp/all-output" ]; then
                 unlike "$tmp/all-output" "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:" \
                         "no sanitizer report in any output of the agent"
         fi
-        echo "1..$tap_n"
         [ "$tap_failed" -eq 0 ] || diag "$tap_failed of $tap_n failed; logs were in $tmp (kept: FBA_KEEP=1)"
-        [ "$tap_failed" -eq 0 ]
-        exit $?
 }
 
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 # --- setup and cleanup ----------------------------------------------------------------------
 pids=()

@@ -18,43 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() {          # ok STATUS DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-is() {          # is GOT EXPECTED DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" = "$2" ]; then
-                echo "ok $n - $3"
-        else
-                echo "not ok $n - $3"
-                echo "#   got '$1', expected '$2'"
-                failed=$((failed + 1))
-        fi
-}
-like() {        # like FILE REGEX DESCRIPTION
-        n=$((n + 1))
-        if grep -qE -- "$2" "$1"; then
-                echo "ok $n - $3"
-        else
-                echo "not ok $n - $3"
-                echo "#   /$2/ not in $1:"
-                sed 's/^/#     /' "$1" | tail -n 20
-                failed=$((failed + 1))
-        fi
-}
-unlike() {      # unlike FILE REGEX DESCRIPTION
-        n=$((n + 1))
-        if ! grep -qE -- "$2" "$1"; then
-                echo "ok $n - $3"
-        else
-                echo "not ok $n - $3"
-                grep -E -- "$2" "$1" | sed 's/^/#     /' | head -n 5
-                failed=$((failed + 1))
-        fi
-}
+. "$src/tests/tap.sh"
 
 # A clean environment: no kernel command line of the host, no systemd, no inherited state dir.
 : > "$tmp/cmdline"
@@ -311,5 +275,4 @@ chmod 600 "$tmp/node.key"
 fba --config "$tmp/fail.json" run; is $? 0 "fixed: the next run resumes and finishes"
 fba --config "$tmp/fail.json" status; is $? 0 "and status says done"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -8,24 +8,7 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 server="$src/tests/server/clusterd.py"
 gencerts="$src/tests/server/gen-certs.sh"
 
-n=0
-failed=0
-ok() {          # ok CONDITION-RESULT DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-is() {          # is GOT EXPECTED DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" = "$2" ]; then
-                echo "ok $n - $3"
-        else
-                echo "not ok $n - $3"
-                echo "#   got: '$1'"
-                echo "#   expected: '$2'"
-                failed=$((failed + 1))
-        fi
-}
-bail() { echo "Bail out! $*"; exit 1; }
+. "$src/tests/tap.sh"
 
 for p in python3 curl openssl; do
         command -v "$p" >/dev/null || { echo "1..0 # SKIP $p not installed"; exit 0; }
@@ -82,7 +65,6 @@ ctl() {         # ctl PATH [JSON]
 }
 jq_() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
-echo "1..56"
 
 "$gencerts" "$tmp/certs" "$A" "$B" 127.9.0.3 node01.test >/dev/null 2>"$tmp/gen.err"
 ok $? "gen-certs.sh makes the certificates"
@@ -243,4 +225,4 @@ is "$?" 2 "unknown service: exit 2"
 grep -q bogus "$tmp/usage.err"
 ok $? "usage error names the bad value"
 
-[ "$failed" -eq 0 ]
+tap_done

@@ -10,36 +10,7 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${FBA_BIN:-$src/build/agent/first-boot-agent}
 corpus="$src/tests/data/configs"
 
-n=0
-failed=0
-
-ok() {          # ok STATUS DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" -eq 0 ]; then
-                echo "ok $n - $2"
-        else
-                echo "not ok $n - $2"
-                failed=$((failed + 1))
-        fi
-}
-
-is() {          # is GOT EXPECTED DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" = "$2" ]; then
-                echo "ok $n - $3"
-        else
-                echo "not ok $n - $3"
-                printf '%s\n' "got:" "$1" "expected:" "$2" | sed 's/^/# /'
-                failed=$((failed + 1))
-        fi
-}
-
-contains() {    # contains TEXT NEEDLE DESCRIPTION
-        case "$1" in
-        *"$2"*) ok 0 "$3" ;;
-        *) ok 1 "$3"; printf '%s\n' "no '$2' in:" "$1" | sed 's/^/# /' ;;
-        esac
-}
+. "$src/tests/tap.sh"
 
 [ -x "$bin" ] || { echo "Bail out! no binary at $bin"; exit 1; }
 
@@ -173,5 +144,4 @@ case "$err" in *hunter2*) ok 1 "credentials in a URL are not repeated" ;; *) ok 
 run validate --json url-credentials.json
 case "$out" in *hunter2*) ok 1 "nor in --json" ;; *) ok 0 "nor in --json" ;; esac
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

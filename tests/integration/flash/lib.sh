@@ -26,66 +26,7 @@ clusterd="$src/tests/server/clusterd.py"
 gencerts="$src/tests/server/gen-certs.sh"
 
 # --- TAP ------------------------------------------------------------------------------------
-tap_n=0
-tap_failed=0
-
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-bail() { echo "Bail out! $*"; exit 1; }
-
-ok() {          # ok STATUS DESCRIPTION: passes when STATUS is 0
-        tap_n=$((tap_n + 1))
-        if [ "$1" -eq 0 ]; then
-                echo "ok $tap_n - $2"
-        else
-                echo "not ok $tap_n - $2"
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-is() {          # is GOT EXPECTED DESCRIPTION
-        tap_n=$((tap_n + 1))
-        if [ "$1" = "$2" ]; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "got:      '$1'" "expected: '$2'"
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-like() {        # like FILE REGEX DESCRIPTION
-        tap_n=$((tap_n + 1))
-        if grep -qE -- "$2" "$1" 2>/dev/null; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "/$2/ not found in $1:"
-                tail -n 15 "$1" 2>/dev/null | sed 's/^/#   /'
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-unlike() {      # unlike FILE REGEX DESCRIPTION
-        tap_n=$((tap_n + 1))
-        if ! grep -qE -- "$2" "$1" 2>/dev/null; then
-                echo "ok $tap_n - $3"
-        else
-                echo "not ok $tap_n - $3"
-                diag "/$2/ found in $1:"
-                grep -E -- "$2" "$1" | head -n 5 | sed 's/^/#   /'
-                tap_failed=$((tap_failed + 1))
-        fi
-}
-
-tap_done() {
-        echo "1..$tap_n"
-        [ "$tap_failed" -eq 0 ]
-}
-
-skip_all() {
-        echo "1..0 # SKIP $*"
-        exit 0
-}
+. "$src/tests/tap.sh"
 
 # --- set-up -----------------------------------------------------------------------------------
 loops=()
