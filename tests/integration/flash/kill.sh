@@ -78,13 +78,15 @@ is "$(disk_state)" new "the rerun leaves the complete new image"
 imaged_ctl /control/rate '{"bytes_per_s": 1000000}'
 dd if="$tmp/old.img" of="$dev" bs=1M conv=fsync status=none
 FIRST_BOOT_AGENT_LOG_TARGET=json "$FBA_BIN" --config "$tmp/cfg.json" --state-dir "$tmp/state" \
-        flash --no-progress >"$tmp/out" 2>&1 &
+        flash --no-progress >"$tmp/out.term" 2>&1 &
 pid=$!
-wait_written "$tmp/out"
+# Its own output file: $tmp/out still holds the rerun's progress records.
+wait_written "$tmp/out.term"
+ok $? "SIGTERM: the agent reports bytes written first"
 kill -TERM "$pid"
 wait "$pid"
 is "$?" 6 "SIGTERM: exit 6"
 is "$(disk_state)" none "SIGTERM: no partition table"
-like "$tmp/out" 'Interrupted' "SIGTERM: logged"
+like "$tmp/out.term" 'Interrupted' "SIGTERM: logged"
 
 tap_done

@@ -113,12 +113,12 @@ EOF
 chmod +x "$work/guest.sh"
 
 "$vm/make-initramfs.sh" "$work/initrd.gz" --init "$work/guest.sh" --modules mtdram,dm-mod --load nvme --no-net \
-        --binary "$FBA_BIN" --binary "$(command -v dmsetup)" --file "$work/srv:/srv" --file "$work/etc:/etc/fba" >&2
+        --binary "$FBA_BIN:/usr/sbin/first-boot-agent" --binary "$(command -v dmsetup)" --file "$work/srv:/srv" --file "$work/etc:/etc/fba" >&2
 ok $? "initramfs with the agent, mtdram and nvme"
 
 truncate -s 32M "$work/nvme.img"
 "$vm/run-guest.sh" --initrd "$work/initrd.gz" --nvme "$work/nvme.img:FBA-NVME-0042" \
-        --append "vm.env.AGENT=$FBA_BIN vm.env.FW1_SHA=$(sha "$work/srv/fw1.bin") vm.env.FW2_SHA=$(sha "$work/srv/fw2.bin")" \
+        --append "vm.env.AGENT=/usr/sbin/first-boot-agent vm.env.FW1_SHA=$(sha "$work/srv/fw1.bin") vm.env.FW2_SHA=$(sha "$work/srv/fw2.bin")" \
         --timeout 600 --log "$work/console.log"
 rc=$?
 ok $((rc != 125)) "the guest powered off without its init's exit line (status $rc): the agent's power-off"
