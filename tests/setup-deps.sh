@@ -14,7 +14,7 @@ packages=(
         # systemd, packaging and boot-level tests
         systemd systemd-container dbus debootstrap dpkg-dev debhelper lintian rpm nix-bin
         qemu-system-x86 qemu-utils linux-image-amd64 busybox-static ipxe-qemu cpio kmod
-        bash-completion
+        bash-completion dmsetup tar
 )
 
 if [ "$(id -u)" -ne 0 ]; then

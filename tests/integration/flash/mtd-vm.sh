@@ -21,7 +21,7 @@ ok() {
 }
 
 [ -x "$FBA_BIN" ] || { echo "1..0 # SKIP no agent binary at $FBA_BIN"; exit 0; }
-vm_need_packages "${VM_HOST_PACKAGES[@]}" zstd fdisk || { echo "1..0 # SKIP VM packages missing"; exit 0; }
+vm_need_packages "${VM_HOST_PACKAGES[@]}" zstd fdisk dmsetup || { echo "1..0 # SKIP VM packages missing"; exit 0; }
 
 work=$(mktemp -d /var/tmp/fba-flash-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
