@@ -25,7 +25,11 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
 fi
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+        say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+        say() { printf '\n== %s\n' "$*"; }
+fi
 
 say "Installing build and demo dependencies"
 tests/setup-deps.sh
