@@ -73,36 +73,34 @@ void agent_count_attempt(Agent *a) {
         agent_save(a);
 }
 
-void agent_set_detail(Agent *a, const char *format, ...) {
+/* Formats a text for the running step's record with set() and saves the state. */
+_printf_(3, 0)
+static void agent_set_text(Agent *a, int (*set)(StepState *st, const char *text), const char *format,
+                           va_list ap) {
         _cleanup_free_ char *s = NULL;
-        va_list ap;
-        int r;
 
         if (!a || !a->current)
                 return;
-        va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&s, format, ap) < 0)
                 return;
-        if (state_step_set_detail(a->current, s) >= 0)
+        if (set(a->current, s) >= 0)
                 agent_save(a);
 }
 
-void agent_set_error(Agent *a, const char *format, ...) {
-        _cleanup_free_ char *s = NULL;
+void agent_set_detail(Agent *a, const char *format, ...) {
         va_list ap;
-        int r;
 
-        if (!a || !a->current)
-                return;
         va_start(ap, format);
-        r = vasprintf(&s, format, ap);
+        agent_set_text(a, state_step_set_detail, format, ap);
         va_end(ap);
-        if (r < 0)
-                return;
-        if (state_step_set_error(a->current, s) >= 0)
-                agent_save(a);
+}
+
+void agent_set_error(Agent *a, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        agent_set_text(a, state_step_set_error, format, ap);
+        va_end(ap);
 }
 
 uint64_t agent_jitter_seed(const Agent *a) {

@@ -176,6 +176,28 @@ static int iam_admin_exists(IamSetup *s, const char *url) {
         return r;
 }
 
+/* Sends body (which holds the password; consumed) as req's JSON body. The serialized copy and
+ * the password inside body are wiped before this returns, whatever the outcome. */
+static int iam_post_credentials(IamSetup *s, const char *what, json_t *body, HttpRequest *req,
+                                HttpResponse *resp) {
+        char *text;
+        int r;
+
+        if (!body)
+                return log_oom();
+        text = json_dumps(body, JSON_COMPACT);
+        secret_json_wipe(json_object_get(body, "password"));
+        json_decref(body);
+        if (!text)
+                return log_oom();
+
+        req->body = text;
+        r = iam_request(s, what, req, resp);
+        req->body = NULL;
+        secret_free(text);
+        return r;
+}
+
 /* 1: created, 0: it existed after all (409). */
 static int iam_admin_create(IamSetup *s, const char *url) {
         const Config *c = s->agent->config;
@@ -185,26 +207,16 @@ static int iam_admin_create(IamSetup *s, const char *url) {
                 .bearer_token = s->secrets.bootstrap_token,
         };
         HttpResponse resp = {};
-        json_t *body, *roles;
-        char *text;
+        json_t *roles;
         int r;
 
         roles = json_array();
         STRV_FOREACH(role, c->iam.roles)
                 json_array_append_new(roles, json_string(*role));
-        body = json_pack("{s:s, s:s, s:o}", "name", s->secrets.username, "password", s->secrets.password,
-                         "roles", roles);
-        if (!body)
-                return log_oom();
-        text = json_dumps(body, JSON_COMPACT);
-        secret_json_wipe(json_object_get(body, "password"));
-        json_decref(body);
-        if (!text)
-                return log_oom();
-
-        req.body = text;
-        r = iam_request(s, "create the IAM admin", &req, &resp);
-        text = secret_free(text);
+        r = iam_post_credentials(s, "create the IAM admin",
+                                 json_pack("{s:s, s:s, s:o}", "name", s->secrets.username,
+                                           "password", s->secrets.password, "roles", roles),
+                                 &req, &resp);
         if (r < 0)
                 return r;
 
@@ -273,22 +285,12 @@ static int iam_token_issue(IamSetup *s, const char *url) {
                 .url = url,
         };
         HttpResponse resp = {};
-        json_t *body;
-        char *text;
         int r;
 
-        body = json_pack("{s:s, s:s}", "name", s->secrets.username, "password", s->secrets.password);
-        if (!body)
-                return log_oom();
-        text = json_dumps(body, JSON_COMPACT);
-        secret_json_wipe(json_object_get(body, "password"));
-        json_decref(body);
-        if (!text)
-                return log_oom();
-
-        req.body = text;
-        r = iam_request(s, "have an IAM token issued", &req, &resp);
-        text = secret_free(text);
+        r = iam_post_credentials(s, "have an IAM token issued",
+                                 json_pack("{s:s, s:s}", "name", s->secrets.username,
+                                           "password", s->secrets.password),
+                                 &req, &resp);
         if (r < 0)
                 return r;
 

@@ -22,29 +22,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, read, done  # noqa: E402
+
 # Fields present in every record the agent sends through journald.
 ALWAYS = {"MESSAGE", "PRIORITY", "MESSAGE_ID", "SYSLOG_IDENTIFIER", "_PID", "_UID", "_GID",
           "_COMM", "_EXE", "_CMDLINE", "_HOSTNAME", "_BOOT_ID", "_MACHINE_ID",
           "_SYSTEMD_UNIT", "_TRANSPORT"}
-
-n_test = 0
-n_fail = 0
-
-
-def ok(cond, name, diag=None):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_test, name))
-    if diag and not cond:
-        for line in diag:
-            print("#   " + line)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
 
 
 def header_ids(text):
@@ -265,8 +249,7 @@ def main():
     else:
         print("# journalctl not found: the catalog was not parsed by journald's own code")
 
-    print("1..%d" % n_test)
-    return 1 if n_fail else 0
+    return done()
 
 
 if __name__ == "__main__":

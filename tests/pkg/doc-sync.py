@@ -9,25 +9,8 @@ import os
 import re
 import sys
 
-n_test = 0
-n_fail = 0
-
-
-def ok(cond, name, diag=None):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_test, name))
-    if diag and not cond:
-        for line in diag:
-            print("#   " + line)
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import ok, read, done  # noqa: E402
 
 def long_options(text):
     """Long option names of every 'struct option ...[] = { ... }' table in text."""
@@ -114,8 +97,7 @@ def main():
     ok(all(s in man_plain for s in steps if s != "config"), "the man page names every step",
        [s for s in steps if s not in man_plain])
 
-    print("1..%d" % n_test)
-    return 1 if n_fail else 0
+    return done()
 
 
 if __name__ == "__main__":
