@@ -115,7 +115,7 @@ while :; do
                 echo "$text" >>"$out/status-text.log"
                 # What an operator sees while a step runs.
                 case $text in
-                "step "*) [ -e "$out/systemctl-status-running.txt" ] ||
+                "step 3 of 6: "*) [ -e "$out/systemctl-status-running.txt" ] ||
                         systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status-running.txt" 2>&1 ;;
                 esac
         fi
