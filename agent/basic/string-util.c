@@ -183,3 +183,54 @@ const char *format_i64(char buf[static 24], int64_t v) {
         snprintf(buf, 24, "%" PRId64, v);
         return buf;
 }
+
+const char *format_bytes(uint64_t n, char buf[static 32]) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double v = (double) n;
+        size_t u = 0;
+
+        while (v >= 1024 && u < ELEMENTSOF(units) - 1) {
+                v /= 1024;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, 32, "%" PRIu64 " B", n);
+        else
+                snprintf(buf, 32, "%.1f %s", v, units[u]);
+        return buf;
+}
+
+/* Percent-encodes everything but RFC 3986's unreserved characters. */
+char *url_escape(const char *s) {
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(s);
+        char *e, *o;
+
+        e = malloc(n * 3 + 1);
+        if (!e)
+                return NULL;
+        o = e;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                    *p == '-' || *p == '.' || *p == '_' || *p == '~')
+                        *o++ = (char) *p;
+                else {
+                        *o++ = '%';
+                        *o++ = hex[*p >> 4];
+                        *o++ = hex[*p & 15];
+                }
+        }
+        *o = 0;
+        return e;
+}
+
+char *url_join(const char *base, const char *path) {
+        size_t n = strlen(base);
+        char *u;
+
+        while (n > 0 && base[n - 1] == '/')
+                n--;
+        if (asprintf(&u, "%.*s%s%s", (int) n, base, path[0] == '/' || !path[0] ? "" : "/", path) < 0)
+                return NULL;
+        return u;
+}

@@ -31,3 +31,15 @@ const char *format_u64(char buf[static 24], uint64_t v);
 const char *format_i64(char buf[static 24], int64_t v);
 #define FMT_U64(v) format_u64((char[24]){}, (uint64_t) (v))
 #define FMT_INT(v) format_i64((char[24]){}, (int64_t) (v))
+
+/* "1.5 GiB" into buf, for people: binary units, one decimal. */
+const char *format_bytes(uint64_t n, char buf[static 32]);
+#define FMT_BYTES(n) format_bytes((n), (char[32]){})
+
+/* Percent-encodes everything but RFC 3986's unreserved characters, for one URL path segment.
+ * A new string, NULL on OOM. */
+char *url_escape(const char *s);
+
+/* base without its trailing slashes, then path (a '/' between them when path lacks one). A new
+ * string, NULL on OOM. */
+char *url_join(const char *base, const char *path);

@@ -9,7 +9,7 @@
 #include "cleanup.h"
 #include "decompress.h"
 #include "digest.h"
-#include "flash-internal.h"
+#include "firmware.h"
 #include "log.h"
 #include "mtd.h"
 

@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "flash-internal.h"
+#include "image.h"
 #include "log.h"
 #include "pipeline.h"
+#include "progress.h"
 
 /* One image to one disk: open it exclusively, stream through the pipeline while showing
  * progress, then check the hash (and signature) before the held-back partition tables are

@@ -19,22 +19,6 @@
 /* The mounts whose disks are "the running system": never a flash target. */
 static const char *const system_mount_points[] = { "/", "/boot", "/boot/efi", "/efi", "/usr", NULL };
 
-const char *format_bytes(uint64_t n, char buf[static 32]) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-        double v = (double) n;
-        size_t u = 0;
-
-        while (v >= 1024 && u < ELEMENTSOF(units) - 1) {
-                v /= 1024;
-                u++;
-        }
-        if (u == 0)
-                snprintf(buf, 32, "%" PRIu64 " B", n);
-        else
-                snprintf(buf, 32, "%.1f %s", v, units[u]);
-        return buf;
-}
-
 /* The device a mount entry lives on: its st_dev, or for filesystems with anonymous device
  * numbers (btrfs) the node named as source. */
 static dev_t mount_device(const MountEntry *e) {

@@ -33,7 +33,3 @@ int target_check_safe(const TargetContext *c, const BlockDevice *d, const char *
 
 /* "loop3: loop, 64.0 MiB, backing_file=/tmp/x.img" — a new string. */
 char *target_describe(const BlockDevice *d);
-
-/* "1.5 GiB" into buf. */
-const char *format_bytes(uint64_t n, char buf[static 32]);
-#define FMT_BYTES(n) format_bytes((n), (char[32]){})

@@ -30,9 +30,9 @@ size_t health_targets_from_config(const Config *c, HealthTarget targets[static _
         return n;
 }
 
-static void health_check_one(Agent *a, HealthTarget *t, usec_t start, usec_t deadline) {
+static void health_check_one(StepContext *ctx, HealthTarget *t, usec_t start, usec_t deadline) {
         const usec_t now = now_monotonic();
-        usec_t timeout = MIN(a->config->timeouts.request, HEALTH_REQUEST_MAX);
+        usec_t timeout = MIN(ctx->config->timeouts.request, HEALTH_REQUEST_MAX);
         HttpResponse resp = {};
         HttpRequest req;
         int r;
@@ -46,7 +46,7 @@ static void health_check_one(Agent *a, HealthTarget *t, usec_t start, usec_t dea
         };
 
         t->attempts++;
-        r = http_perform(a->http, &req, &resp);
+        r = http_perform(ctx->http, &req, &resp);
         if (r >= 0 && resp.status == 200) {
                 t->healthy = true;
                 t->last_status = 200;
@@ -87,8 +87,8 @@ static void health_check_one(Agent *a, HealthTarget *t, usec_t start, usec_t dea
         t->next = now_monotonic() + backoff_next(&t->backoff);
 }
 
-static void health_report_timeout(Agent *a, HealthTarget *targets, size_t n, usec_t timeout) {
-        const char *ca = a->config->tls.ca_cert_path;
+static void health_report_timeout(StepContext *ctx, HealthTarget *targets, size_t n, usec_t timeout) {
+        const char *ca = ctx->config->tls.ca_cert_path;
         char summary[1024] = "";
         size_t used = 0;
 
@@ -116,14 +116,14 @@ static void health_report_timeout(Agent *a, HealthTarget *targets, size_t n, use
                         used = MIN(used + (size_t) k, sizeof summary - 1);
         }
 
-        agent_set_error(a, "%s", summary);
+        step_set_error(ctx, "%s", summary);
 }
 
-int health_poll(Agent *a, HealthTarget *targets, size_t n, usec_t timeout) {
-        const TimeoutConfig *tc = &a->config->timeouts;
+int health_poll(StepContext *ctx, HealthTarget *targets, size_t n, usec_t timeout) {
+        const TimeoutConfig *tc = &ctx->config->timeouts;
         const usec_t start = now_monotonic(), deadline = start + timeout;
         const usec_t interval_max = MIN(tc->backoff_max, HEALTH_POLL_INTERVAL_MAX);
-        const uint64_t seed = agent_jitter_seed(a);
+        const uint64_t seed = step_context_jitter_seed(ctx);
         uint64_t notified = UINT64_MAX;
 
         for (size_t i = 0; i < n; i++) {
@@ -149,7 +149,7 @@ int health_poll(Agent *a, HealthTarget *targets, size_t n, usec_t timeout) {
                         if (t->healthy)
                                 continue;
                         if (now_monotonic() >= t->next)
-                                health_check_one(a, t, start, deadline);
+                                health_check_one(ctx, t, start, deadline);
                         if (t->healthy)
                                 continue;
 
@@ -180,6 +180,6 @@ int health_poll(Agent *a, HealthTarget *targets, size_t n, usec_t timeout) {
                         sleep_usec(wake - now);
         }
 
-        health_report_timeout(a, targets, n, timeout);
+        health_report_timeout(ctx, targets, n, timeout);
         return -ETIMEDOUT;
 }

@@ -3,8 +3,8 @@
 
 #include <stdbool.h>
 
-#include "agent.h"
 #include "backoff.h"
+#include "step-context.h"
 
 /* Polling local health endpoints until each answers 200. One loop serves every endpoint still
  * unhealthy, each on its own backoff schedule, so a service turning healthy is noticed within
@@ -34,4 +34,4 @@ size_t health_targets_from_config(const Config *c, HealthTarget targets[static _
 /* Polls until every target is healthy (returns 0) or timeout passes (logs MID_HEALTH_TIMEOUT
  * for each unhealthy target, records the error on the step and returns -ETIMEDOUT). Logs
  * MID_SERVICE_HEALTHY for each target as it turns healthy. */
-int health_poll(Agent *a, HealthTarget *targets, size_t n, usec_t timeout);
+int health_poll(StepContext *ctx, HealthTarget *targets, size_t n, usec_t timeout);

@@ -38,8 +38,8 @@ static char *url_base_of(const char *url) {
 }
 
 /* 0 when this node is listed, negative errno (logged) otherwise. */
-static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
-        const Config *c = a->config;
+static int report_check_member(StepContext *ctx, ServiceId id, usec_t deadline) {
+        const Config *c = ctx->config;
         const ServiceConfig *sc = &c->services[id];
         const char *service = service_to_string(id);
         const MemberDriver *driver = member_driver_get(sc->driver);
@@ -67,7 +67,7 @@ static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
                 return log_error_errno(EINVAL, "Cannot check %s membership: no leader URL and no health URL "
                                        "for %s in '%s'.", service, service, strna(c->path));
 
-        backoff_init(&b, c->timeouts.backoff_initial, c->timeouts.backoff_max, agent_jitter_seed(a));
+        backoff_init(&b, c->timeouts.backoff_initial, c->timeouts.backoff_max, step_context_jitter_seed(ctx));
 
         for (;;) {
                 STRV_FOREACH(u, urls) {
@@ -77,7 +77,7 @@ static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
                         size_t used = 0;
                         int r;
 
-                        r = driver->list(a->http, *u, &l, &resp);
+                        r = driver->list(ctx->http, *u, &l, &resp);
                         if (r < 0) {
                                 char reason[160];
 
@@ -104,7 +104,7 @@ static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
                                 if (k > 0)
                                         used = MIN(used + (size_t) k, sizeof names - 1);
                         }
-                        agent_set_error(a, "'%s' is not in the %s member list at %s", c->node_id, service, *u);
+                        step_set_error(ctx, "'%s' is not in the %s member list at %s", c->node_id, service, *u);
                         return log_error_errno(ENXIO,
                                                "This node ('%s', raft address %s) is not in the %s member list "
                                                "that %s answered (%zu members: %s). The %s did not take effect: "
@@ -121,17 +121,15 @@ static int report_check_member(Agent *a, ServiceId id, usec_t deadline) {
                 sleep_usec(MIN(backoff_next(&b), deadline - now));
         }
 
-        agent_set_error(a, "could not list the %s members: %s", service, last_error);
+        step_set_error(ctx, "could not list the %s members: %s", service, last_error);
         return log_error_errno(ETIMEDOUT, "Could not confirm that this node is a %s member: no server answered "
                                "the member list request (last: %s).", service, last_error);
 }
 
-static json_t *report_build(Agent *a, const ReportService *services) {
-        const Config *c = a->config;
-        char now[ISO8601_MAX] = "";
-        json_t *report, *list, *state, *steps;
-
-        (void) iso8601_format(now_realtime(), now);
+/* The members of the firstboot-done report beyond event, node_id and time. */
+static json_t *report_fields(StepContext *ctx, const ReportService *services) {
+        const Config *c = ctx->config;
+        json_t *list, *state, *steps;
 
         list = json_array();
         for (int s = 0; s < _SERVICE_MAX; s++) {
@@ -144,7 +142,7 @@ static json_t *report_build(Agent *a, const ReportService *services) {
                                                                 json_boolean(services[s].member)));
         }
 
-        state = state_to_json(a->state);
+        state = state_to_json(ctx->state);
         steps = json_object_get(state, "steps");
         if (steps)
                 json_incref(steps);
@@ -152,69 +150,46 @@ static json_t *report_build(Agent *a, const ReportService *services) {
                 steps = state ? json_incref(state) : json_null();
         json_decref(state);
 
-        report = json_pack("{s:s, s:s, s:s?, s:s, s:b, s:s, s:o, s:o, s:s}",
-                           "event", "firstboot-done",
-                           "node_id", c->node_id,
-                           "cluster_name", c->cluster_name,
-                           "node_role", node_role_to_string(c->node_role),
-                           "bootstrap", c->bootstrap,
-                           "mode", "firstboot",
-                           "services", list,
-                           "steps", steps,
-                           "time", now);
-        return report;
+        return json_pack("{s:s?, s:s, s:b, s:s, s:o, s:o}",
+                         "cluster_name", c->cluster_name,
+                         "node_role", node_role_to_string(c->node_role),
+                         "bootstrap", c->bootstrap,
+                         "mode", "firstboot",
+                         "services", list,
+                         "steps", steps);
 }
 
-static void report_send(Agent *a, const ReportService *services) {
-        const Config *c = a->config;
-        HttpRequest req = {
-                .method = "POST",
-                .url = c->report.url,
-                .timeout_ms = (long) (c->report.timeout / USEC_PER_MSEC),
-        };
-        HttpResponse resp = {};
-        json_t *report;
-        char *text;
+static void report_done(StepContext *ctx, const ReportService *services) {
+        const char *url = reporter_url(ctx->reporter);
+        ReportResult res;
+        json_t *fields;
         int r;
 
-        report = report_build(a, services);
-        text = report ? json_dumps(report, JSON_COMPACT) : NULL;
-        json_decref(report);
-        if (!text) {
+        fields = report_fields(ctx, services);
+        if (!fields) {
                 log_oom();
                 return;
         }
+        r = report_send(ctx->reporter, "firstboot-done", fields, &res);
+        json_decref(fields);
 
-        req.body = text;
-        r = http_perform(a->http, &req, &resp);
-        free(text);
-
-        if (r >= 0 && resp.status >= 200 && resp.status < 300)
+        if (r >= 0)
                 log_event(LOG_INFO, MID_REPORT_SENT,
-                          LOG_FIELDS("URL", c->report.url,
-                                     "HTTP_STATUS", FMT_INT(resp.status)),
-                          "Report sent to %s (HTTP %ld).", c->report.url, resp.status);
-        else {
-                char error[256], reason[160];
-
-                if (r >= 0)
-                        snprintf(error, sizeof error, "HTTP %ld (%s)", resp.status,
-                                 http_response_reason(&resp, reason, sizeof reason));
-                else
-                        snprintf(error, sizeof error, "%s", resp.error[0] ? resp.error : strerror(-r));
+                          LOG_FIELDS("URL", url,
+                                     "HTTP_STATUS", FMT_INT(res.status)),
+                          "Report sent to %s (HTTP %ld).", url, res.status);
+        else
                 log_event(LOG_WARNING, MID_REPORT_FAILED,
-                          LOG_FIELDS("URL", c->report.url,
-                                     "HTTP_STATUS", r >= 0 ? FMT_INT(resp.status) : NULL,
-                                     "ERROR", error),
+                          LOG_FIELDS("URL", url,
+                                     "HTTP_STATUS", res.status > 0 ? FMT_INT(res.status) : NULL,
+                                     "ERROR", res.error),
                           "Could not deliver the report to %s: %s. The node is set up all the same; "
                           "the provisioning server will not hear about it from this run.",
-                          c->report.url, error);
-        }
-        http_response_done(&resp);
+                          url, res.error);
 }
 
-int step_health_report(Agent *a) {
-        const Config *c = a->config;
+int step_health_report(StepContext *ctx) {
+        const Config *c = ctx->config;
         const usec_t timeout = MIN(HEALTH_REPORT_TIMEOUT, c->timeouts.health_wait);
         const usec_t deadline = now_monotonic() + timeout;
         ReportService services[_SERVICE_MAX] = {};
@@ -225,7 +200,7 @@ int step_health_report(Agent *a) {
         notify_status("checking health and membership");
 
         n = health_targets_from_config(c, targets);
-        r = health_poll(a, targets, n, timeout);
+        r = health_poll(ctx, targets, n, timeout);
         if (r < 0)
                 return r;
 
@@ -239,18 +214,18 @@ int step_health_report(Agent *a) {
                 if (!c->services[s].enabled || s == SERVICE_IAM)
                         continue;
 
-                r = report_check_member(a, s, deadline);
+                r = report_check_member(ctx, s, deadline);
                 if (r < 0)
                         return r;
                 services[s].member = 1;
         }
 
-        if (c->report.url) {
-                notify_status("sending the report to %s", c->report.url);
-                report_send(a, services);
-                agent_set_detail(a, "healthy, member of every cluster; report to %s", c->report.url);
+        if (reporter_url(ctx->reporter)) {
+                notify_status("sending the report to %s", reporter_url(ctx->reporter));
+                report_done(ctx, services);
+                step_set_detail(ctx, "healthy, member of every cluster; report to %s", reporter_url(ctx->reporter));
         } else
-                agent_set_detail(a, "healthy, member of every cluster; no report server configured");
+                step_set_detail(ctx, "healthy, member of every cluster; no report server configured");
 
         return 0;
 }

@@ -6,21 +6,21 @@
 #include "log.h"
 #include "step.h"
 
-int step_health_wait(Agent *a) {
+int step_health_wait(StepContext *ctx) {
         HealthTarget targets[_SERVICE_MAX];
         char detail[256] = "";
         size_t n, used = 0;
         usec_t slowest = 0;
         int r;
 
-        n = health_targets_from_config(a->config, targets);
+        n = health_targets_from_config(ctx->config, targets);
         if (n == 0) {
                 log_info("No local service is enabled; nothing to wait for.");
-                agent_set_detail(a, "no local service enabled");
+                step_set_detail(ctx, "no local service enabled");
                 return 0;
         }
 
-        r = health_poll(a, targets, n, a->config->timeouts.health_wait);
+        r = health_poll(ctx, targets, n, ctx->config->timeouts.health_wait);
         if (r < 0)
                 return r;
 
@@ -32,7 +32,7 @@ int step_health_wait(Agent *a) {
                         used = MIN(used + (size_t) k, sizeof detail - 1);
                 slowest = MAX(slowest, targets[i].elapsed);
         }
-        agent_set_detail(a, "healthy: %s", detail);
+        step_set_detail(ctx, "healthy: %s", detail);
         log_info("Every enabled service is healthy after %" PRIu64 " ms.", slowest / USEC_PER_MSEC);
         return 0;
 }

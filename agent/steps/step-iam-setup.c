@@ -14,6 +14,7 @@
 #include "log.h"
 #include "notify.h"
 #include "step.h"
+#include "string-util.h"
 #include "strv.h"
 
 /* The IAM admin: wait for IAM, create the admin from the secrets file unless it exists, have a
@@ -21,7 +22,7 @@
  * the URLs and the token file, never a password or a token. */
 
 typedef struct IamSetup {
-        Agent *agent;
+        StepContext *ctx;
         IamSecrets secrets;
         Backoff backoff;
         unsigned max_attempts;          /* per request */
@@ -38,54 +39,25 @@ static void response_wipe(HttpResponse *resp) {
         http_response_done(resp);
 }
 
-static char *url_concat(const char *base, const char *path) {
-        size_t n = strlen(base);
-        char *u;
-
-        while (n > 0 && base[n - 1] == '/')
-                n--;
-        if (asprintf(&u, "%.*s%s%s", (int) n, base, path[0] == '/' ? "" : "/", path) < 0)
-                return NULL;
-        return u;
-}
-
 /* user_path with "{user}" replaced by the percent-encoded user name. */
 static char *iam_user_url(const char *base, const char *user_path, const char *user) {
-        static const char hex[] = "0123456789ABCDEF";
         const char *at = strstr(user_path, "{user}");
-        char *escaped, *p, *path, *url;
+        _cleanup_free_ char *escaped = NULL, *path = NULL;
 
         if (!at)
-                return url_concat(base, user_path);
-
-        escaped = p = malloc(strlen(user) * 3 + 1);
+                return url_join(base, user_path);
+        escaped = url_escape(user);
         if (!escaped)
                 return NULL;
-        for (const unsigned char *c = (const unsigned char *) user; *c; c++)
-                if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-                    strchr("-._~", *c))
-                        *p++ = (char) *c;
-                else {
-                        *p++ = '%';
-                        *p++ = hex[*c >> 4];
-                        *p++ = hex[*c & 15];
-                }
-        *p = '\0';
-
         if (asprintf(&path, "%.*s%s%s", (int) (at - user_path), user_path, escaped, at + strlen("{user}")) < 0)
-                path = NULL;
-        free(escaped);
-        if (!path)
                 return NULL;
-        url = url_concat(base, path);
-        free(path);
-        return url;
+        return url_join(base, path);
 }
 
 /* Sends one request, retrying transport failures and 5xx answers with backoff. Returns 0 with
  * resp holding any answer below 500, else a negative errno (logged). */
 static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, HttpResponse *resp) {
-        Agent *a = s->agent;
+        StepContext *ctx = s->ctx;
 
         backoff_reset(&s->backoff);
         for (unsigned attempt = 1;; attempt++) {
@@ -95,10 +67,10 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
 
                 /* The step counted its first attempt; each retry is one more. */
                 if (attempt > 1)
-                        agent_count_attempt(a);
+                        step_count_attempt(ctx);
 
                 *resp = (HttpResponse) {};
-                r = http_perform(a->http, req, resp);
+                r = http_perform(ctx->http, req, resp);
                 if (r >= 0 && resp->status < 500)
                         return 0;
 
@@ -108,9 +80,9 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                 else
                         snprintf(error, sizeof error, "%s", resp->error[0] ? resp->error : strerror(-r));
                 response_wipe(resp);
-                agent_set_error(a, "%s %s: %s", req->method, req->url, error);
+                step_set_error(ctx, "%s %s: %s", req->method, req->url, error);
 
-                if (r < 0 && !http_error_is_transient(r))
+                if (r < 0 && !curl_util_error_is_transient(r))
                         return log_error_errno(r, "Failed to %s at %s: %s. This will not pass by retrying: "
                                                "check the IAM URL and the TLS files in the config.",
                                                what, req->url, error);
@@ -140,7 +112,7 @@ static int iam_refused(IamSetup *s, const char *what, const HttpRequest *req, co
         char reason[160];
 
         http_response_reason(resp, reason, sizeof reason);
-        agent_set_error(s->agent, "%s %s: HTTP %ld (%s)", req->method, req->url, resp->status, reason);
+        step_set_error(s->ctx, "%s %s: HTTP %ld (%s)", req->method, req->url, resp->status, reason);
         return log_error_errno(EBADE, "IAM refused to %s: %s %s answered HTTP %ld (%s). %s",
                                what, req->method, req->url, resp->status, reason, hint);
 }
@@ -200,7 +172,7 @@ static int iam_post_credentials(IamSetup *s, const char *what, json_t *body, Htt
 
 /* 1: created, 0: it existed after all (409). */
 static int iam_admin_create(IamSetup *s, const char *url) {
-        const Config *c = s->agent->config;
+        const Config *c = s->ctx->config;
         HttpRequest req = {
                 .method = "POST",
                 .url = url,
@@ -231,7 +203,7 @@ static int iam_admin_create(IamSetup *s, const char *url) {
 }
 
 static int iam_token_store(IamSetup *s, const char *url, HttpResponse *resp) {
-        const char *path = s->agent->config->iam.token_file;
+        const char *path = s->ctx->config->iam.token_file;
         _cleanup_free_ char *dir = NULL;
         const char *expires = NULL;
         json_error_t err;
@@ -307,8 +279,8 @@ static int iam_token_issue(IamSetup *s, const char *url) {
 }
 
 static int iam_setup(IamSetup *s) {
-        Agent *a = s->agent;
-        const Config *c = a->config;
+        StepContext *ctx = s->ctx;
+        const Config *c = ctx->config;
         const ServiceConfig *sc = &c->services[SERVICE_IAM];
         _cleanup_free_ char *user_url = NULL, *create_url = NULL, *token_url = NULL;
         bool created = false;
@@ -317,7 +289,7 @@ static int iam_setup(IamSetup *s) {
         if (sc->health_url) {
                 HealthTarget t = { .service = "iam", .url = sc->health_url };
 
-                r = health_poll(a, &t, 1, c->timeouts.health_wait);
+                r = health_poll(ctx, &t, 1, c->timeouts.health_wait);
                 if (r < 0)
                         return r;
         }
@@ -330,13 +302,13 @@ static int iam_setup(IamSetup *s) {
                 return r;
 
         user_url = iam_user_url(c->iam.url, strempty(c->iam.user_path), s->secrets.username);
-        create_url = url_concat(c->iam.url, strempty(c->iam.create_path));
-        token_url = url_concat(c->iam.url, strempty(c->iam.token_path));
+        create_url = url_join(c->iam.url, strempty(c->iam.create_path));
+        token_url = url_join(c->iam.url, strempty(c->iam.token_path));
         if (!user_url || !create_url || !token_url)
                 return log_oom();
 
         notify_status("setting up the IAM admin '%s'", s->secrets.username);
-        agent_count_attempt(a);
+        step_count_attempt(ctx);
 
         r = iam_admin_exists(s, user_url);
         if (r < 0)
@@ -362,20 +334,20 @@ static int iam_setup(IamSetup *s) {
                         return r;
         }
 
-        agent_set_detail(a, "admin '%s' %s%s%s", s->secrets.username, created ? "created" : "present",
+        step_set_detail(ctx, "admin '%s' %s%s%s", s->secrets.username, created ? "created" : "present",
                          c->iam.token_file ? "; token in " : "", strempty(c->iam.token_file));
         return 0;
 }
 
-int step_iam_setup(Agent *a) {
-        const TimeoutConfig *tc = &a->config->timeouts;
+int step_iam_setup(StepContext *ctx) {
+        const TimeoutConfig *tc = &ctx->config->timeouts;
         IamSetup s = {
-                .agent = a,
+                .ctx = ctx,
                 .max_attempts = MAX(tc->join_attempts, 1u),
         };
         int r;
 
-        backoff_init(&s.backoff, tc->backoff_initial, tc->backoff_max, agent_jitter_seed(a));
+        backoff_init(&s.backoff, tc->backoff_initial, tc->backoff_max, step_context_jitter_seed(ctx));
         r = iam_setup(&s);
         iam_setup_done(&s);
         return r;

@@ -28,7 +28,7 @@ typedef struct JoinServer {
 } JoinServer;
 
 typedef struct Join {
-        Agent *agent;
+        StepContext *ctx;
         const char *service;            /* "chainfire" */
         const ServiceConfig *sc;
         const MemberDriver *driver;
@@ -70,7 +70,7 @@ static void join_record(JoinServer *srv, int r, const HttpResponse *resp) {
  * Returns 1 when this node is listed, 0 when it is not or nobody answered (the add that
  * follows is safe either way: a member already present gives 409). */
 static int join_find_self(Join *j) {
-        const Config *c = j->agent->config;
+        const Config *c = j->ctx->config;
 
         for (size_t i = 0; i < j->n_servers; i++) {
                 JoinServer *srv = &j->servers[i];
@@ -79,7 +79,7 @@ static int join_find_self(Join *j) {
                 const Member *m;
                 int r;
 
-                r = j->driver->list(j->agent->http, srv->url, &l, &resp);
+                r = j->driver->list(j->ctx->http, srv->url, &l, &resp);
                 if (r < 0) {
                         join_record(srv, r, &resp);
                         http_response_done(&resp);
@@ -111,7 +111,7 @@ static int join_find_self(Join *j) {
                                      "RAFT_ADDR", m->raft_addr),
                           "This node is already a %s member (listed by %s as '%s', %s); nothing to add.",
                           j->service, srv->url, strna(m->id), strna(m->raft_addr));
-                agent_set_detail(j->agent, "already a member (listed by %s)", srv->url);
+                step_set_detail(j->ctx, "already a member (listed by %s)", srv->url);
                 return 1;
         }
 
@@ -119,7 +119,7 @@ static int join_find_self(Join *j) {
 }
 
 static int join_exhausted(Join *j) {
-        const Config *c = j->agent->config;
+        const Config *c = j->ctx->config;
         char tried[1024] = "";
         size_t used = 0;
 
@@ -133,7 +133,7 @@ static int join_exhausted(Join *j) {
                         used = MIN(used + (size_t) k, sizeof tried - 1);
         }
 
-        agent_set_error(j->agent, "could not join %s: tried %s", j->service, tried);
+        step_set_error(j->ctx, "could not join %s: tried %s", j->service, tried);
         return log_error_errno(ETIMEDOUT,
                                "Could not join the %s cluster as '%s' (%s): tried %s. Check that the leader "
                                "is up and reachable from this node ('curl -v %s/health'); the next start "
@@ -144,8 +144,8 @@ static int join_exhausted(Join *j) {
 /* One server: up to join_attempts adds. Returns 0 (joined), -EBADE (refused), -EAGAIN (this
  * server is used up: try the next), or another negative errno (give up). */
 static int join_try_server(Join *j, size_t index, Backoff *b) {
-        Agent *a = j->agent;
-        const Config *c = a->config;
+        StepContext *ctx = j->ctx;
+        const Config *c = ctx->config;
         const unsigned max = MAX(c->timeouts.join_attempts, 1u);
         JoinServer *srv = &j->servers[index];
         char host[128];
@@ -159,11 +159,11 @@ static int join_try_server(Join *j, size_t index, Backoff *b) {
                 usec_t delay;
                 int r;
 
-                agent_count_attempt(a);
+                step_count_attempt(ctx);
                 srv->attempts++;
                 notify_status("joining %s via %s, attempt %u/%u", j->service, host, attempt, max);
 
-                r = j->driver->add(a->http, srv->url, c->node_id, j->sc->raft_addr, c->tls.enabled, &resp);
+                r = j->driver->add(ctx->http, srv->url, c->node_id, j->sc->raft_addr, c->tls.enabled, &resp);
                 if (r == MEMBER_EXISTS) {
                         log_event(LOG_INFO, MID_MEMBER_ALREADY,
                                   LOG_FIELDS("SERVICE", j->service,
@@ -172,7 +172,7 @@ static int join_try_server(Join *j, size_t index, Backoff *b) {
                                              "ATTEMPT", FMT_INT(attempt)),
                                   "This node is already a %s member (HTTP 409 from %s: %s).",
                                   j->service, srv->url, http_response_reason(&resp, reason, sizeof reason));
-                        agent_set_detail(a, "already a member (HTTP 409 from %s)", srv->url);
+                        step_set_detail(ctx, "already a member (HTTP 409 from %s)", srv->url);
                         http_response_done(&resp);
                         return 0;
                 }
@@ -186,7 +186,7 @@ static int join_try_server(Join *j, size_t index, Backoff *b) {
                                              "RAFT_ADDR", j->sc->raft_addr),
                                   "Joined the %s cluster via %s as '%s' (%s), HTTP %ld, attempt %u.",
                                   j->service, srv->url, c->node_id, j->sc->raft_addr, resp.status, attempt);
-                        agent_set_detail(a, "joined via %s", srv->url);
+                        step_set_detail(ctx, "joined via %s", srv->url);
                         http_response_done(&resp);
                         return 0;
                 }
@@ -205,13 +205,13 @@ static int join_try_server(Join *j, size_t index, Backoff *b) {
                                         "answer: fix the cause on the cluster side (or the node's id and "
                                         "raft_addr in the config), then start the agent again.",
                                         j->service, srv->url, c->node_id, j->sc->raft_addr, srv->last_error);
-                        agent_set_error(a, "%s refused the join: %s", srv->url, srv->last_error);
+                        step_set_error(ctx, "%s refused the join: %s", srv->url, srv->last_error);
                         return -EBADE;
                 }
 
-                agent_set_error(a, "%s: %s", srv->url, srv->last_error);
+                step_set_error(ctx, "%s: %s", srv->url, srv->last_error);
 
-                if (!member_error_is_transient(r))
+                if (!curl_util_error_is_transient(r))
                         return log_error_errno(r, "Could not ask %s to add this node to %s: %s. This will "
                                                "not pass by retrying: check the TLS files and URLs in the config.",
                                                srv->url, j->service, srv->last_error);
@@ -245,10 +245,10 @@ static int join_try_server(Join *j, size_t index, Backoff *b) {
         return -EAGAIN;
 }
 
-static int join_service(Agent *a, ServiceId id) {
-        const Config *c = a->config;
+static int join_service(StepContext *ctx, ServiceId id) {
+        const Config *c = ctx->config;
         Join j = {
-                .agent = a,
+                .ctx = ctx,
                 .service = service_to_string(id),
                 .sc = &c->services[id],
         };
@@ -270,7 +270,7 @@ static int join_service(Agent *a, ServiceId id) {
                                      "RAFT_ADDR", j.sc->raft_addr),
                           "Bootstrap node: the %s cluster forms from its initial peers (%s); no join request is sent.",
                           j.service, used > 0 ? list : "none listed");
-                agent_set_detail(a, "bootstrap: cluster forms from the initial peers");
+                step_set_detail(ctx, "bootstrap: cluster forms from the initial peers");
                 return 0;
         }
 
@@ -297,7 +297,7 @@ static int join_service(Agent *a, ServiceId id) {
         if (join_find_self(&j) > 0)
                 return 0;
 
-        backoff_init(&b, c->timeouts.backoff_initial, c->timeouts.backoff_max, agent_jitter_seed(a));
+        backoff_init(&b, c->timeouts.backoff_initial, c->timeouts.backoff_max, step_context_jitter_seed(ctx));
 
         for (size_t i = 0; i < j.n_servers; i++) {
                 if (i > 0) {
@@ -321,10 +321,10 @@ static int join_service(Agent *a, ServiceId id) {
         return join_exhausted(&j);
 }
 
-int step_chainfire_join(Agent *a) {
-        return join_service(a, SERVICE_CHAINFIRE);
+int step_chainfire_join(StepContext *ctx) {
+        return join_service(ctx, SERVICE_CHAINFIRE);
 }
 
-int step_flaredb_join(Agent *a) {
-        return join_service(a, SERVICE_FLAREDB);
+int step_flaredb_join(StepContext *ctx) {
+        return join_service(ctx, SERVICE_FLAREDB);
 }

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "agent.h"
+#include "step-context.h"
 
 /* Steps are data: a row of this table and a function. The runner walks the rows in order;
  * "after" names the rows that must be done (or disabled) first. */
@@ -16,7 +16,7 @@ typedef struct Step {
                                                          * "services.chainfire.enabled" */
         const char *(*marker)(const Config *c);         /* NULL or returns NULL: no marker */
         const char *const *markers;                     /* every name marker() may return */
-        int (*run)(Agent *a);                           /* 0, or negative errno (logged) */
+        int (*run)(StepContext *ctx);                           /* 0, or negative errno (logged) */
 } Step;
 
 extern const Step step_table[];
@@ -30,14 +30,10 @@ const Step *step_find(const char *name);
 /* Index in step_table, or -ENOENT. */
 int step_index(const char *name);
 
-/* Walks the table: skips disabled and marked steps, runs the rest, writes markers, stops at the
- * first failure. Returns an exit code (EXIT_OK, EXIT_STEP_FAILED, EXIT_STEP_REFUSED, …). */
-int step_walk(Agent *a);
-/* The same walk over any table (the tests walk tables of fake steps). */
-int step_walk_table(Agent *a, const Step *table, size_t n);
-
-int step_health_wait(Agent *a);
-int step_chainfire_join(Agent *a);
-int step_flaredb_join(Agent *a);
-int step_iam_setup(Agent *a);
-int step_health_report(Agent *a);
+/* The steps (step-*.c). */
+int step_config(StepContext *ctx);
+int step_health_wait(StepContext *ctx);
+int step_chainfire_join(StepContext *ctx);
+int step_flaredb_join(StepContext *ctx);
+int step_iam_setup(StepContext *ctx);
+int step_health_report(StepContext *ctx);

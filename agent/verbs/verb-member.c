@@ -60,7 +60,7 @@ static void help(void) {
 
 static int setup(MemberVerb *m, const GlobalOptions *g, const char *url, int driver) {
         const TlsConfig *tls;
-        HttpTlsOptions o;
+        TlsOptions o;
         int r;
 
         r = verbs_config_load(g, &m->config);
@@ -91,7 +91,7 @@ static int setup(MemberVerb *m, const GlobalOptions *g, const char *url, int dri
                                 return log_oom(), EXIT_INTERNAL;
         }
 
-        o = (HttpTlsOptions) {
+        o = (TlsOptions) {
                 .ca_file = tls->ca_cert_path,
                 .cert_file = tls->node_cert_path && tls->node_key_path ? tls->node_cert_path : NULL,
                 .key_file = tls->node_cert_path && tls->node_key_path ? tls->node_key_path : NULL,
@@ -183,7 +183,7 @@ static int try_urls(MemberVerb *m, const char *what, TryFunction fn, void *userd
                 r = fn(m, *u, userdata, resp);
                 if (r < 0 && strstr(resp->error, "certificate required"))
                         m->client_cert_required = true;
-                if (r >= 0 || !member_error_is_transient(r))
+                if (r >= 0 || !curl_util_error_is_transient(r))
                         return r;
                 if (u[1]) {
                         http_response_reason(resp, reason, sizeof reason);
@@ -266,7 +266,7 @@ static int verb_list(MemberVerb *m) {
         r = try_urls(m, "list", do_list, &l, &resp, &url);
         if (r < 0) {
                 ret = failure(m, url, "list", r, &resp);
-                if (member_error_is_transient(r) && strv_length(m->urls) > 1)
+                if (curl_util_error_is_transient(r) && strv_length(m->urls) > 1)
                         log_error("No server of %s answered (%zu tried).", m->service_name, strv_length(m->urls));
                 http_response_done(&resp);
                 return ret;
@@ -322,7 +322,7 @@ static int verb_add(MemberVerb *m, const char *id, const char *raft_addr) {
         r = try_urls(m, "add", do_add, &(AddArgs) { id, raft_addr }, &resp, &url);
         if (r < 0) {
                 ret = failure(m, url, "add", r, &resp);
-                if (member_error_is_transient(r) && strv_length(m->urls) > 1)
+                if (curl_util_error_is_transient(r) && strv_length(m->urls) > 1)
                         log_error("No server of %s answered (%zu tried).", m->service_name, strv_length(m->urls));
                 http_response_done(&resp);
                 return ret;

@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "config.h"
 #include "exit-code.h"
 #include "fileio.h"
@@ -19,8 +18,10 @@
 #include "notify.h"
 #include "proc-cmdline.h"
 #include "state.h"
+#include "step-context.h"
 #include "step.h"
 #include "verbs.h"
+#include "walk.h"
 
 typedef enum Mode {
         MODE_NONE,
@@ -69,15 +70,14 @@ static int exit_done(const char *dir) {
         return EXIT_OK;
 }
 
-
-static int run_firstboot(Config *c, State *s) {
-        _cleanup_(agent_freep) Agent *a = NULL;
+static int run_firstboot(const Config *c, const char *dir, State *s) {
+        _cleanup_(step_context_freep) StepContext *ctx = NULL;
         int r;
 
-        r = agent_new(c, s, &a);
+        r = step_context_new(c, dir, s, &ctx);
         if (r < 0)
                 return EXIT_INTERNAL;
-        return step_walk(a);
+        return step_walk(ctx);
 }
 
 static int run_flash(const Config *c, State *s, bool no_power_action) {
@@ -161,7 +161,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 return EXIT_USAGE;
         }
 
-        /* (a) The kernel command line wins. */
+        /* (ctx) The kernel command line wins. */
         r = proc_cmdline_get_key("first_boot_agent.mode", &cmdline_mode);
         if (r > 0 && parse_mode(cmdline_mode, &mode) < 0) {
                 log_warning("Ignoring first_boot_agent.mode='%s' on the kernel command line: "
@@ -181,19 +181,9 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 return r;
         log_set_node_id(config->node_id);
 
+        /* One directory for everyone below, resolved here once: the steps get it in their
+         * context, the flasher through the state. */
         dir = verbs_state_dir(g, config);
-        if (!config->state_dir || !streq(config->state_dir, dir)) {
-                /* One directory for everyone below: the steps and the flasher read it here. */
-                char *d = strdup(dir);
-
-                if (!d) {
-                        log_oom();
-                        return EXIT_INTERNAL;
-                }
-                free(config->state_dir);
-                config->state_dir = d;
-                dir = d;
-        }
         if (mode == MODE_NONE && done_marker_present(dir))
                 return exit_done(dir);
 
@@ -247,7 +237,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         if (open_state(dir, config, mode, &state) < 0)
                 return EXIT_INTERNAL;
 
-        r = mode == MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, state);
+        r = mode == MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, dir, state);
 
         state->run_finished = now_realtime();
         state->result = r == EXIT_OK ? RUN_RESULT_DONE : RUN_RESULT_FAILED;

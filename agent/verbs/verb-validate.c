@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "config-flash.h"
+#include "config-load.h"
 #include "config.h"
 #include "exit-code.h"
 #include "json-util.h"

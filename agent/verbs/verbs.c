@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-load.h"
 #include "config.h"
 #include "exit-code.h"
 #include "fileio.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "config-load.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -244,7 +244,7 @@ show_output() {
 
 # mid NAME: the MESSAGE_ID of MID_NAME (from message-id.h).
 mid() {
-        sed -n "s/^#define MID_$1 \"\([0-9a-f]*\)\".*/\1/p" "$src/agent/shared/message-id.h"
+        sed -n "s/^#define MID_$1 \"\([0-9a-f]*\)\".*/\1/p" "$src/agent/record/message-id.h"
 }
 
 # has_mid FILE NAME: the JSON log lines in FILE carry MID_NAME.

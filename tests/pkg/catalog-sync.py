@@ -3,7 +3,7 @@
 """Keeps units/first-boot-agent.catalog in step with the code (TAP output).
 
 Checks:
-  1. the MESSAGE_IDs of agent/shared/message-id.h and of the catalog are the same set, with
+  1. the MESSAGE_IDs of agent/record/message-id.h and of the catalog are the same set, with
      no duplicate, each ID 32 lower-case hex digits;
   2. every catalog entry has Subject:, Defined-By: first-boot-agent,
      Documentation: man:first-boot-agent(8) and a body;
@@ -163,7 +163,7 @@ def call_sites(source_root):
 
 def main():
     root = os.environ.get("FBA_SOURCE_ROOT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    ids = header_ids(read(os.path.join(root, "agent/shared/message-id.h")))
+    ids = header_ids(read(os.path.join(root, "agent/record/message-id.h")))
     catalog_path = os.path.join(root, "units/first-boot-agent.catalog")
     entries = catalog_entries(read(catalog_path))
 

@@ -77,11 +77,8 @@ def main():
        [c for c in codes if not re.search(r"^\.B %s$" % c, status, re.M)])
 
     keys = set()
-    for fn in ("config.c", "config-sections.c", "config-flash.c"):
-        path = os.path.join(root, "agent/shared", fn)
-        if not os.path.exists(path):
-            continue
-        text = read(path)
+    for fn in ("config-load.c", "config-sections.c", "config-flash.c"):
+        text = read(os.path.join(root, "agent/config", fn))
         for m in re.finditer(r"static const char \*const \w*keys\w*\[\]\s*=\s*\{(.*?)\};", text, re.S):
             keys |= set(re.findall(r'"([a-z0-9_]+)"', m.group(1)))
     config_doc = man_section(man, "CONFIGURATION").replace("\\-", "-")
@@ -89,7 +86,7 @@ def main():
     missing = sorted(k for k in keys if not re.search(r"\b%s\b" % re.escape(k), config_doc))
     ok(not missing, "CONFIGURATION names every configuration key", missing)
 
-    steps = re.findall(r'^\s*\.name\s*=\s*"([a-z-]+)"', read(os.path.join(root, "agent/steps/step.c")), re.M)
+    steps = re.findall(r'^\s*\.name\s*=\s*"([a-z-]+)"', read(os.path.join(root, "agent/steps/step-table.c")), re.M)
     m = re.search(r'local steps="([^"]*)"', comp)
     comp_steps = m.group(1).split() if m else []
     ok(steps and sorted(comp_steps) == sorted(steps), "the completion offers exactly the steps",

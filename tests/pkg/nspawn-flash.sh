@@ -114,7 +114,7 @@ for line in open(path):
 print(n)
 EOF
 }
-mid() { sed -n "s/^#define MID_$1 \"\([0-9a-f]*\)\".*/\1/p" "$src/agent/shared/message-id.h"; }
+mid() { sed -n "s/^#define MID_$1 \"\([0-9a-f]*\)\".*/\1/p" "$src/agent/record/message-id.h"; }
 
 like "$tmp/journal.txt" 'first-boot-agent-flash.service.*(Finished|Deactivated successfully)|Finished first-boot-agent-flash.service' \
         "first-boot-agent-flash.service ran"

@@ -25,6 +25,7 @@ typedef enum StubKind {
         STUB_ECHO,              /* 200, body: "METHOD PATH\nheader lines\n\nBODY" */
         STUB_CONN,              /* 200, keep-alive, body: "conn N" (N counts accepted connections) */
         STUB_BIG,               /* 200, a body of 5 MiB */
+        STUB_RANGE,             /* a file: 200, or 206 for "Range: bytes=N-", with an ETag */
 } StubKind;
 
 typedef struct StubRoute {
@@ -36,6 +37,7 @@ typedef struct StubRoute {
         const char *body;
         unsigned delay_ms;      /* wait before answering */
         unsigned times;         /* 0: always; else used that many times, then skipped */
+        size_t cut;             /* > 0: close the connection after this many body bytes */
 } StubRoute;
 
 typedef struct HttpStub {
@@ -131,6 +133,7 @@ static inline void stub_serve(int lfd, StubRoute *routes, size_t n, int log_fd) 
                         }
 
                         o = open_memstream(&out, &olen);
+                        head[0] = 0;
                         if (!rt) {
                                 fprintf(o, "{\"error\":\"no route for %s %s\"}", method, path);
                                 fflush(o);
@@ -152,17 +155,39 @@ static inline void stub_serve(int lfd, StubRoute *routes, size_t n, int log_fd) 
                                         for (size_t i = 0; i < 5 * 1024 * 1024 / 64; i++)
                                                 fputs("0123456789012345678901234567890123456789012345678901234567890123", o);
                                         break;
+                                case STUB_RANGE: {
+                                        const char *range = strcasestr(req, "\r\nrange: bytes=");
+                                        size_t len = strlen(rt->body ? rt->body : ""), from = 0;
+
+                                        if (range)
+                                                from = strtoul(range + 15, NULL, 10);
+                                        if (from > len)
+                                                from = len;
+                                        fputs((rt->body ? rt->body : "") + from, o);
+                                        if (range)
+                                                snprintf(head, sizeof head, "HTTP/1.1 206 Partial\r\n"
+                                                         "Content-Range: bytes %zu-%zu/%zu\r\nETag: \"v1\"\r\n",
+                                                         from, len > 0 ? len - 1 : 0, len);
+                                        else
+                                                snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\n");
+                                        break;
+                                }
                                 default:
                                         fputs(rt->body ? rt->body : "", o);
                                 }
                                 fflush(o);
-                                snprintf(head, sizeof head, "HTTP/1.1 %d Stub\r\n%s",
-                                         rt->status ? rt->status : 200, rt->headers ? rt->headers : "");
+                                if (!head[0])
+                                        snprintf(head, sizeof head, "HTTP/1.1 %d Stub\r\n%s",
+                                                 rt->status ? rt->status : 200, rt->headers ? rt->headers : "");
                         }
                         keep = rt && rt->kind == STUB_CONN;
                         dprintf(fd, "%sContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
                                 head, olen, keep ? "keep-alive" : "close");
-                        (void) stub_write_all(fd, out, olen);
+                        if (rt && rt->cut > 0 && rt->cut < olen) {
+                                (void) stub_write_all(fd, out, rt->cut);
+                                keep = false;
+                        } else
+                                (void) stub_write_all(fd, out, olen);
                         fclose(o);
                         free(out);
                 }
@@ -221,7 +246,7 @@ static inline void http_stub_stop(HttpStub *s) {
 }
 
 /* The request log so far, as a new string. */
-static inline char *http_stub_log(const HttpStub *s) {
+__attribute__((noinline)) static char *http_stub_log(const HttpStub *s) {
         FILE *f = fopen(s->log_path, "re");
         char *buf = NULL;
         size_t size = 0;

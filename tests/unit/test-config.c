@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "config-flash.h"
+#include "config-load.h"
 #include "config.h"
 #include "strv.h"
 #include "tap.h"

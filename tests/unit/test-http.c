@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include <curl/curl.h>
 #include <errno.h>
 #include <string.h>
 
@@ -23,36 +22,6 @@ static StubRoute routes[] = {
         { "GET", "/big", STUB_BIG, 200, NULL, NULL, 0, 0 },
         { "GET", "/slow", STUB_STATIC, 200, NULL, "{}", 1500, 0 },
 };
-
-static void test_errno_table(void) {
-        is_int(http_errno_from_curl(CURLE_OK, 0), 0, "CURLE_OK → 0");
-        is_int(http_errno_from_curl(CURLE_COULDNT_CONNECT, 0), -ECONNREFUSED, "COULDNT_CONNECT → ECONNREFUSED");
-        is_int(http_errno_from_curl(CURLE_COULDNT_CONNECT, ECONNREFUSED), -ECONNREFUSED, "COULDNT_CONNECT/ECONNREFUSED");
-        is_int(http_errno_from_curl(CURLE_COULDNT_CONNECT, ENETUNREACH), -ENETUNREACH, "COULDNT_CONNECT keeps ENETUNREACH");
-        is_int(http_errno_from_curl(CURLE_OPERATION_TIMEDOUT, 0), -ETIMEDOUT, "OPERATION_TIMEDOUT → ETIMEDOUT");
-        is_int(http_errno_from_curl(CURLE_PEER_FAILED_VERIFICATION, 0), -EKEYREJECTED, "PEER_FAILED_VERIFICATION → EKEYREJECTED");
-        is_int(http_errno_from_curl(CURLE_SSL_CACERT, 0), -EKEYREJECTED, "SSL_CACERT → EKEYREJECTED");
-        is_int(http_errno_from_curl(CURLE_SSL_CONNECT_ERROR, 0), -EPROTO, "SSL_CONNECT_ERROR → EPROTO");
-        is_int(http_errno_from_curl(CURLE_COULDNT_RESOLVE_HOST, 0), -EHOSTUNREACH, "COULDNT_RESOLVE_HOST → EHOSTUNREACH");
-        is_int(http_errno_from_curl(CURLE_SSL_CACERT_BADFILE, 0), -ENOENT, "SSL_CACERT_BADFILE → ENOENT");
-        is_int(http_errno_from_curl(CURLE_SSL_CERTPROBLEM, 0), -ENOENT, "SSL_CERTPROBLEM → ENOENT");
-        is_int(http_errno_from_curl(CURLE_URL_MALFORMAT, 0), -EINVAL, "URL_MALFORMAT → EINVAL");
-        is_int(http_errno_from_curl(CURLE_UNSUPPORTED_PROTOCOL, 0), -EINVAL, "UNSUPPORTED_PROTOCOL → EINVAL");
-        is_int(http_errno_from_curl(CURLE_RECV_ERROR, ECONNRESET), -ECONNRESET, "RECV_ERROR with ECONNRESET");
-        is_int(http_errno_from_curl(CURLE_RECV_ERROR, 0), -EPROTO, "RECV_ERROR without errno (TLS alert) → EPROTO");
-        is_int(http_errno_from_curl(CURLE_GOT_NOTHING, 0), -EPROTO, "GOT_NOTHING → EPROTO");
-        is_int(http_errno_from_curl(CURLE_OUT_OF_MEMORY, 0), -ENOMEM, "OUT_OF_MEMORY → ENOMEM");
-        is_int(http_errno_from_curl(CURLE_TOO_MANY_REDIRECTS, 0), -EIO, "anything else → EIO");
-
-        ok(http_error_is_transient(-ECONNREFUSED), "ECONNREFUSED is transient");
-        ok(http_error_is_transient(-ETIMEDOUT), "ETIMEDOUT is transient");
-        ok(http_error_is_transient(-EHOSTUNREACH), "EHOSTUNREACH is transient");
-        ok(http_error_is_transient(-ECONNRESET), "ECONNRESET is transient");
-        ok(!http_error_is_transient(-EKEYREJECTED), "EKEYREJECTED is not transient");
-        ok(!http_error_is_transient(-ENOENT), "ENOENT is not transient");
-        ok(!http_error_is_transient(-EINVAL), "EINVAL is not transient");
-        ok(!http_error_is_transient(-EFBIG), "EFBIG is not transient");
-}
 
 static const char *reason_of(long status, const char *body, const char *error, char *buf, size_t size) {
         HttpResponse r = { .status = status, .body = (char *) body, .body_size = body ? strlen(body) : 0 };
@@ -174,17 +143,17 @@ static void test_server(void) {
                 char https[256];
 
                 snprintf(https, sizeof https, "https%s/ok", stub.url + 4);
-                is_int(http_client_new(&(HttpTlsOptions) { .ca_file = "/nonexistent/ca.crt" }, 1000, 5000, &t), 0, "TLS client");
+                is_int(http_client_new(&(TlsOptions) { .ca_file = "/nonexistent/ca.crt" }, 1000, 5000, &t), 0, "TLS client");
                 is_int(http_perform(t, &(HttpRequest) { .method = "GET", .url = https }, &resp), -ENOENT, "missing CA file");
                 ok(strstr(resp.error, "/nonexistent/ca.crt") != NULL || resp.error[0], "error: %s", resp.error);
                 t = http_client_free(t);
 
-                is_int(http_client_new(&(HttpTlsOptions) { .cert_file = "/nonexistent/c.crt", .key_file = "/nonexistent/c.key" },
+                is_int(http_client_new(&(TlsOptions) { .cert_file = "/nonexistent/c.crt", .key_file = "/nonexistent/c.key" },
                                        1000, 5000, &t), 0, "mTLS client");
                 is_int(http_perform(t, &(HttpRequest) { .method = "GET", .url = https }, &resp), -ENOENT, "missing client cert");
                 t = http_client_free(t);
 
-                is_int(http_client_new(&(HttpTlsOptions) { .insecure = true }, 1000, 5000, &t), 0, "insecure client");
+                is_int(http_client_new(&(TlsOptions) { .insecure = true }, 1000, 5000, &t), 0, "insecure client");
                 ok(http_client_is_insecure(t), "insecure is reported");
                 is_int(http_perform(t, &(HttpRequest) { .method = "GET", .url = https }, &resp), -EPROTO,
                        "TLS to a plain HTTP server");
@@ -207,7 +176,6 @@ static void test_server(void) {
 }
 
 int main(void) {
-        test_errno_table();
         test_reason();
         test_server();
         return tap_done();

@@ -12,36 +12,37 @@
 #include "marker.h"
 #include "step.h"
 #include "tap.h"
+#include "walk.h"
 
 /* Fake steps: each counts its runs and does what the test set for it. */
 typedef struct Fake {
         unsigned runs;
         int result;             /* what run() returns */
-        unsigned attempts;      /* agent_count_attempt() calls */
-        const char *error;      /* agent_set_error() text, or NULL */
+        unsigned attempts;      /* step_count_attempt() calls */
+        const char *error;      /* step_set_error() text, or NULL */
 } Fake;
 
 static Fake fa, fb, fc, fd;
 static bool c_enabled = true;
 static char *tmp_dir;
 
-static int fake_run(Agent *a, Fake *f) {
+static int fake_run(StepContext *ctx, Fake *f) {
         f->runs++;
         for (unsigned i = 0; i < f->attempts; i++)
-                agent_count_attempt(a);
+                step_count_attempt(ctx);
         if (f->error)
-                agent_set_error(a, "%s", f->error);
+                step_set_error(ctx, "%s", f->error);
         return f->result;
 }
 
-static int run_a(Agent *a) {
-        return fake_run(a, &fa);
+static int run_a(StepContext *ctx) {
+        return fake_run(ctx, &fa);
 }
 
-static int run_b(Agent *a) {
+static int run_b(StepContext *ctx) {
         /* The state on disk is live while the step runs. */
         _cleanup_(state_freep) State *s = NULL;
-        int r = fake_run(a, &fb);
+        int r = fake_run(ctx, &fb);
 
         if (state_load(tmp_dir, &s) >= 0)
                 for (size_t i = 0; i < s->n_steps; i++)
@@ -50,12 +51,12 @@ static int run_b(Agent *a) {
         return r;
 }
 
-static int run_c(Agent *a) {
-        return fake_run(a, &fc);
+static int run_c(StepContext *ctx) {
+        return fake_run(ctx, &fc);
 }
 
-static int run_d(Agent *a) {
-        return fake_run(a, &fd);
+static int run_d(StepContext *ctx) {
+        return fake_run(ctx, &fd);
 }
 
 static bool c_is_enabled(const Config *c) {
@@ -102,16 +103,15 @@ static void clean_dir(void) {
 typedef struct Fixture {
         Config config;
         State *state;
-        Agent agent;
+        StepContext ctx;
 } Fixture;
 
 static void fixture_init(Fixture *f) {
         *f = (Fixture) {};
         f->config.node_id = (char *) "node04";
-        f->config.state_dir = tmp_dir;
         if (state_new(tmp_dir, &f->state) < 0)
                 abort();
-        f->agent = (Agent) { .config = &f->config, .state = f->state };
+        f->ctx = (StepContext) { .config = &f->config, .state_dir = tmp_dir, .state = f->state };
 }
 
 static void fixture_done(Fixture *f) {
@@ -134,7 +134,7 @@ static void test_all_done(void) {
         fb.attempts = 3;
         fixture_init(&f);
 
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk succeeds");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk succeeds");
         is_int(fa.runs, 1, "a ran");
         is_int(fb.runs, 1, "b ran");
         is_int(fc.runs, 0, "disabled c did not run");
@@ -159,7 +159,7 @@ static void test_all_done(void) {
 
         /* Again: every marker is there, nothing runs, not even the unmarked step. */
         fixture_init(&f);
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "second walk succeeds");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "second walk succeeds");
         is_int(fa.runs + fb.runs + fd.runs, 3, "nothing ran again");
         is_int(record(f.state, "b")->status, STEP_STATUS_SKIPPED, "b skipped (marker) in a fresh record");
         ok(record(f.state, "b")->finished > 0, "skipped step carries the marker's time");
@@ -176,7 +176,7 @@ static void test_failure_and_resume(void) {
         fc.error = "leader said 500";
         fixture_init(&f);
 
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_STEP_FAILED, "failure: exit 4");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_STEP_FAILED, "failure: exit 4");
         is_int(fd.runs, 0, "the walk stopped at c");
         ok(exists(".b-done"), "b's marker kept");
         ok(!exists(".c-done"), "no marker for the failed step");
@@ -192,7 +192,7 @@ static void test_failure_and_resume(void) {
         /* The next start resumes at c: a (no marker) runs again, b does not. */
         fc = (Fake) {};
         fixture_init(&f);
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "resume succeeds");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "resume succeeds");
         is_int(fa.runs, 2, "a runs on every walk with work left");
         is_int(fb.runs, 1, "b not run again");
         is_int(fc.runs, 1, "c ran");
@@ -209,7 +209,7 @@ static void test_refused(void) {
         reset_fakes();
         fb.result = -EBADE;
         fixture_init(&f);
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_STEP_REFUSED, "-EBADE: exit 5");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_STEP_REFUSED, "-EBADE: exit 5");
         is_int(f.state->exit_code, EXIT_STEP_REFUSED, "exit 5 recorded");
         ok(record(f.state, "b")->last_error && strlen(record(f.state, "b")->last_error) > 0,
            "an error text even when the step set none: %s", record(f.state, "b")->last_error);
@@ -226,7 +226,7 @@ static void test_marker_by_hand(void) {
         (void) write_file_atomic(p, "2025-12-10T10:30:45+00:00\n", 26, 0644);
         fixture_init(&f);
         f.config.bootstrap = true;
-        is_int(step_walk_table(&f.agent, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk");
         is_int(fb.runs, 0, "a marker made by hand skips the step");
         is_int(record(f.state, "b")->status, STEP_STATUS_SKIPPED, "recorded as skipped");
         is_int(record(f.state, "b")->finished, 1765362645 * USEC_PER_SEC, "with the marker's time");
@@ -248,9 +248,9 @@ static void test_bad_order(void) {
         clean_dir();
         reset_fakes();
         fixture_init(&f);
-        is_int(step_walk_table(&f.agent, bad, ELEMENTSOF(bad)), EXIT_INTERNAL, "a step before its dependency is refused");
+        is_int(step_walk_table(&f.ctx, bad, ELEMENTSOF(bad)), EXIT_INTERNAL, "a step before its dependency is refused");
         is_int(fa.runs, 0, "and not run");
-        is_int(step_walk_table(&f.agent, after_failed_marker, ELEMENTSOF(after_failed_marker)), EXIT_INTERNAL,
+        is_int(step_walk_table(&f.ctx, after_failed_marker, ELEMENTSOF(after_failed_marker)), EXIT_INTERNAL,
                "an unknown dependency is refused");
         is_int(fc.runs, 0, "and not run");
         ok(!exists(MARKER_DONE), "no done marker");
@@ -266,7 +266,7 @@ static void test_unmarked_only(void) {
         clean_dir();
         reset_fakes();
         fixture_init(&f);
-        is_int(step_walk_table(&f.agent, only, ELEMENTSOF(only)), EXIT_OK, "a table without markers");
+        is_int(step_walk_table(&f.ctx, only, ELEMENTSOF(only)), EXIT_OK, "a table without markers");
         is_int(fa.runs, 1, "runs its steps");
         ok(exists(MARKER_DONE), "and is done");
         fixture_done(&f);
@@ -324,17 +324,17 @@ static void test_config_step(void) {
         f.config.tls.enabled = true;
         f.config.tls.ca_cert_path = ca;
         f.config.tls.node_key_path = key;
-        is_int(step_walk_table(&f.agent, one, 1), EXIT_STEP_FAILED, "a key open to others fails the config step");
+        is_int(step_walk_table(&f.ctx, one, 1), EXIT_STEP_FAILED, "a key open to others fails the config step");
         ok(record(f.state, "config")->last_error != NULL, "with an error: %s", record(f.state, "config")->last_error);
         ok(!exists(MARKER_DONE), "not done");
 
         (void) chmod(key, 0600);
-        is_int(step_walk_table(&f.agent, one, 1), EXIT_OK, "a private key passes");
+        is_int(step_walk_table(&f.ctx, one, 1), EXIT_OK, "a private key passes");
 
         (void) unlink(ca);
-        is_int(step_walk_table(&f.agent, one, 1), EXIT_STEP_FAILED, "a missing CA fails");
+        is_int(step_walk_table(&f.ctx, one, 1), EXIT_STEP_FAILED, "a missing CA fails");
         f.config.tls.enabled = false;
-        is_int(step_walk_table(&f.agent, one, 1), EXIT_OK, "TLS files are not needed with TLS off");
+        is_int(step_walk_table(&f.ctx, one, 1), EXIT_OK, "TLS files are not needed with TLS off");
         fixture_done(&f);
         (void) unlink(key);
 }

@@ -51,5 +51,18 @@ int main(void) {
         is_str(FMT_INT(-5), "-5", "FMT_INT");
         ok(startswith("https://x", "https://") && !startswith("http", "https"), "startswith");
         ok(endswith("a.json", ".json") && !endswith("n", ".json"), "endswith");
+
+        {
+                _cleanup_free_ char *u1 = url_join("http://h:1///", "/x"), *u2 = url_join("http://h:1", "/x"),
+                                    *u3 = url_join("http://h:1/", "admin/users"), *e = url_escape("a b/ä~x");
+
+                is_str(u1, "http://h:1/x", "url join drops trailing slashes");
+                is_str(u2, "http://h:1/x", "url join");
+                is_str(u3, "http://h:1/admin/users", "url join adds the slash a path lacks");
+                is_str(e, "a%20b%2F%C3%A4~x", "url escape keeps only unreserved characters");
+                is_str(FMT_BYTES(512), "512 B", "bytes");
+                is_str(FMT_BYTES(1536), "1.5 KiB", "KiB");
+                is_str(FMT_BYTES(2147483648ULL), "2.0 GiB", "GiB");
+        }
         return tap_done();
 }

@@ -146,7 +146,7 @@ def cmd_console_value(log, prefix):
 def message_ids(source_root):
     mids = {}
     for m in re.finditer(r'#define (MID_\w+) "([0-9a-f]{32})"',
-                         open(source_root + "/agent/shared/message-id.h").read()):
+                         open(source_root + "/agent/record/message-id.h").read()):
         mids[m.group(2)] = m.group(1)
     return mids
 

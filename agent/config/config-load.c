@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "config-flash.h"
+#include "config-load.h"
+#include "config-resolve.h"
+#include "config-sections.h"
+#include "config-value.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "proc-cmdline.h"
+#include "string-util.h"
+#include "strv.h"
+
+/* Reading a configuration: the file checks, the JSON syntax, the top-level fields, the checks
+ * across fields; then the sections (config-sections.c, config-flash.c) and the derived values
+ * (config-resolve.c). */
+
+static int parse_top_level(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = {
+                "node_id", "node_role", "bootstrap", "cluster_name", "leader_url", "raft_addr",
+                "initial_peers", "flaredb_peers", "node_ip", "node_fqdn", "datacenter", "rack",
+                "services", "tls", "network", "timeouts", "iam", "health_check", "report",
+                "state_dir", "flash", NULL
+        };
+        Config *c = p->config;
+        ProblemList *problems = p->problems;
+        _cleanup_free_ char *host = NULL;
+        json_t *flash;
+        bool b;
+        int role, r;
+
+        KEEP_GOING(json_check_keys(root, ".", keys, problems));
+
+        KEEP_GOING(config_get_value(root, ".", "node_id", &config_value_node_id, true,
+                                    &c->node_id, problems));
+        r = config_get_enum(root, ".", "node_role", node_role_table, _NODE_ROLE_MAX, true, &role,
+                            problems);
+        KEEP_GOING(r);
+        if (r > 0)
+                c->node_role = (NodeRole) role;
+        r = json_get_boolean(root, ".", "bootstrap", true, &b, problems);
+        KEEP_GOING(r);
+        p->bootstrap = r > 0 ? b : -1;
+        c->bootstrap = r > 0 && b;
+        KEEP_GOING(config_get_value(root, ".", "cluster_name", &config_value_name, true,
+                                    &c->cluster_name, problems));
+        KEEP_GOING(config_get_value(root, ".", "leader_url", &config_value_url, false,
+                                    &c->leader_url, problems));
+        r = config_get_value(root, ".", "raft_addr", &config_value_host_port, true, &c->raft_addr,
+                             problems);
+        KEEP_GOING(r);
+        if (r > 0) {
+                r = parse_host_port(c->raft_addr, &host, &p->raft_addr_port);
+                if (r < 0)
+                        return r;
+        }
+        KEEP_GOING(config_get_value_list(root, ".", "initial_peers", &config_value_host_port,
+                                         &c->initial_peers, problems));
+        KEEP_GOING(config_get_value_list(root, ".", "flaredb_peers", &config_value_host_port,
+                                         &c->flaredb_peers, problems));
+        KEEP_GOING(config_get_value(root, ".", "node_ip", &config_value_ip, false, &c->node_ip,
+                                    problems));
+        KEEP_GOING(config_get_value(root, ".", "node_fqdn", &config_value_hostname, false,
+                                    &c->node_fqdn, problems));
+        KEEP_GOING(config_get_value(root, ".", "datacenter", &config_value_name, false,
+                                    &c->datacenter, problems));
+        KEEP_GOING(config_get_value(root, ".", "rack", &config_value_name, false, &c->rack,
+                                    problems));
+        KEEP_GOING(config_get_value(root, ".", "state_dir", &config_value_path, false,
+                                    &c->state_dir, problems));
+
+        KEEP_GOING(config_parse_sections(p, root));
+
+        flash = json_object_get(root, "flash");
+        if (flash)
+                KEEP_GOING(flash_config_parse(flash, ".flash", &c->flash, problems));
+        return 0;
+}
+
+/* The checks that involve more than one field. */
+static int check_across(ConfigParser *p, json_t *root) {
+        Config *c = p->config;
+        ProblemList *problems = p->problems;
+        bool leaders_given = true;
+        int r;
+
+        /* A joining node needs to know whom to ask, unless each cluster service says so itself. */
+        for (ServiceId i = SERVICE_CHAINFIRE; i <= SERVICE_FLAREDB; i++)
+                if (c->services[i].enabled && !c->services[i].leader_url)
+                        leaders_given = false;
+        if (p->bootstrap == 0 && !json_object_get(root, "leader_url") && !leaders_given) {
+                r = config_add_missing(problems, ".", "leader_url", config_value_url.expected,
+                                       "required when bootstrap is false");
+                if (r < 0)
+                        return r;
+        }
+
+        /* A bootstrapping node forms the cluster with its initial peers. */
+        if (p->bootstrap == 1 && !json_object_get(root, "initial_peers")) {
+                r = config_add_missing(problems, ".", "initial_peers",
+                                       "a non-empty array of addresses HOST:PORT",
+                                       "required when bootstrap is true");
+                if (r < 0)
+                        return r;
+        } else if (p->bootstrap == 1 && c->initial_peers && !c->initial_peers[0]) {
+                r = json_add_problem(problems, ".initial_peers",
+                                     "a non-empty array of addresses HOST:PORT (required when bootstrap is true)",
+                                     json_object_get(root, "initial_peers"), NULL);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Derived URLs take their scheme from tls.enabled; an https leader without TLS (or the
+         * reverse) would silently talk the wrong protocol to every derived URL. */
+        if (c->leader_url) {
+                bool https = startswith(c->leader_url, "https://");
+
+                if (https != c->tls.enabled) {
+                        _cleanup_free_ char *expected = NULL;
+
+                        if (asprintf(&expected, "an %s URL, since tls.enabled is %s",
+                                     c->tls.enabled ? "https://" : "http://",
+                                     c->tls.enabled ? "true" : "false") < 0) {
+                                expected = NULL;
+                                return -ENOMEM;
+                        }
+                        r = json_add_problem(problems, ".leader_url", expected,
+                                             json_object_get(root, "leader_url"),
+                                             c->tls.enabled ? "write https:// or set tls.enabled to false"
+                                                            : "set tls.enabled to true, or write http://");
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* jansson quotes the input near the error: keep that one printable line. */
+static void make_printable(char *s) {
+        for (unsigned char *p = (unsigned char *) s; *p; p++)
+                if (*p < ' ' || *p == 0x7F)
+                        *p = '?';
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+                        p[0] = p[1] = '?';
+}
+
+static int add_syntax_problem(ProblemList *problems, const json_error_t *err) {
+        _cleanup_free_ char *found = NULL;
+        int r;
+
+        if (json_error_code(err) == json_error_out_of_memory)
+                return -ENOMEM;
+
+        if (asprintf(&found, "a syntax error: %s", err->text) < 0) {
+                found = NULL;
+                return -ENOMEM;
+        }
+        make_printable(found);
+        r = problem_add(problems, "", "valid JSON", found, NULL);
+        if (r < 0)
+                return r;
+        problems->items[problems->n - 1].line = MAX(err->line, 1);
+        problems->items[problems->n - 1].column = MAX(err->column, 1);
+        return -EINVAL;
+}
+
+int config_parse(const char *text, size_t size, const char *source, Config **ret,
+                 ProblemList *problems) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_json_ json_t *root = NULL;
+        size_t n_before = problems->n;
+        ConfigParser p;
+        json_error_t err;
+        int r;
+
+        root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
+        if (!root)
+                return add_syntax_problem(problems, &err);
+        if (!json_is_object(root)) {
+                r = json_add_problem(problems, ".", "an object", root, NULL);
+                return r < 0 ? r : -EINVAL;
+        }
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(source ? source : "");
+        if (!c->path)
+                return -ENOMEM;
+
+        p = (ConfigParser) { .config = c, .problems = problems, .bootstrap = -1 };
+        r = parse_top_level(&p, root);
+        if (r < 0)
+                return r;
+        r = check_across(&p, root);
+        if (r < 0)
+                return r;
+        if (problems->n > n_before)
+                return -EINVAL;
+
+        r = config_resolve(c);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int add_file_problem(ProblemList *problems, const char *path, int error) {
+        _cleanup_free_ char *hint = NULL;
+        struct stat st;
+        mode_t mode = 0;
+
+        switch (error) {
+        case -ENOENT:
+                return problem_addf(problems, "", "an existing configuration file",
+                                    "the path comes from --config, else first_boot_agent.config= "
+                                    "on the kernel command line, else " CONFIG_DEFAULT_PATH,
+                                    "no file at %s", path);
+        case -EPERM:
+                if (stat(path, &st) < 0)
+                        return problem_addf(problems, "", "a readable file", NULL, "%s",
+                                            strerror(errno));
+                mode = st.st_mode & 07777;
+                if (mode & 077) {
+                        if (asprintf(&hint, "run: chmod 600 %s", path) < 0) {
+                                hint = NULL;
+                                return -ENOMEM;
+                        }
+                        return problem_addf(problems, "",
+                                            "a file that only its owner can read or write (mode 0600)",
+                                            hint, "mode %04o", (unsigned) mode);
+                }
+                if (asprintf(&hint, "run: chown root:root %s", path) < 0) {
+                        hint = NULL;
+                        return -ENOMEM;
+                }
+                return problem_addf(problems, "", "a file owned by root or by the user running this",
+                                    hint, "owner uid %u", (unsigned) st.st_uid);
+        case -EFBIG:
+                return problem_add(problems, "", "a file of at most 1 MiB", "a larger file", NULL);
+        case -ENOMEM:
+                return -ENOMEM;
+        default:
+                return problem_addf(problems, "", "a readable file", NULL, "the error \"%s\"",
+                                    strerror(-error));
+        }
+}
+
+int config_load(const char *path, Config **ret, ProblemList *problems) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r, q;
+
+        r = check_file_private(path, NULL);
+        if (r >= 0)
+                r = read_full_file(path, CONFIG_MAX_SIZE, &text, &size);
+        if (r < 0) {
+                q = add_file_problem(problems, path, r);
+                return q < 0 ? q : r;
+        }
+        return config_parse(text, size, path, ret, problems);
+}
+
+int config_find_path(const char *explicit_path, char **ret) {
+        char *value = NULL, *p;
+        int r;
+
+        if (explicit_path) {
+                p = strdup(explicit_path);
+                if (!p)
+                        return -ENOMEM;
+                *ret = p;
+                return 0;
+        }
+
+        r = proc_cmdline_get_key("first_boot_agent.config", &value);
+        if (r == -ENOMEM)
+                return r;
+        /* An unreadable command line is no reason to fail: the default applies. */
+        if (r > 0 && value[0]) {
+                *ret = value;
+                return 0;
+        }
+        free(value);
+
+        p = strdup(CONFIG_DEFAULT_PATH);
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}

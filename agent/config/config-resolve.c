@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "config-resolve.h"
+#include "config-value.h"
+#include "fileio.h"
+#include "string-util.h"
+#include "strv.h"
+
+/* The derived values: every URL and address the steps use is computed here, once. */
+
+static const char *scheme_of(const Config *c) {
+        return c->tls.enabled ? "https" : "http";
+}
+
+static int make_url(const char *scheme, const char *host, uint16_t port, const char *suffix,
+                    char **ret) {
+        bool v6 = strchr(host, ':');
+
+        if (asprintf(ret, "%s://%s%s%s:%u%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+                     (unsigned) port, suffix) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* "https://node01:2379/" is the base "https://node01:2379": paths are appended to it. */
+static void strip_trailing_slashes(char *url) {
+        const char *authority = strstr(url, "://");
+        size_t n = strlen(url), min = authority ? (size_t) (authority - url) + 3 : 0;
+
+        while (n > min && url[n - 1] == '/')
+                url[--n] = '\0';
+}
+
+/* "node01" and "node01.prod.example.com" are taken to be one machine; addresses must match
+ * exactly. */
+static bool same_host(const char *a, const char *b) {
+        const char *da, *db;
+
+        if (strcasecmp(a, b) == 0)
+                return true;
+        if (is_ip_address(a) || is_ip_address(b))
+                return false;
+        da = strchr(a, '.');
+        db = strchr(b, '.');
+        if (!da && db)
+                return strlen(a) == (size_t) (db - b) && strncasecmp(a, b, (size_t) (db - b)) == 0;
+        if (da && !db)
+                return strlen(b) == (size_t) (da - a) && strncasecmp(a, b, (size_t) (da - a)) == 0;
+        return false;
+}
+
+static bool strv_has_host(char *const *l, const char *host) {
+        STRV_FOREACH(h, l)
+                if (same_host(*h, host))
+                        return true;
+        return false;
+}
+
+/* The names this node goes by: node_id, node_ip, node_fqdn and the host of raft_addr. */
+static int self_hosts(const Config *c, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        char *host = NULL;
+        uint16_t port;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        if (c->node_id && strv_extend(&l, c->node_id) < 0)
+                return -ENOMEM;
+        if (c->node_ip && strv_extend(&l, c->node_ip) < 0)
+                return -ENOMEM;
+        if (c->node_fqdn && strv_extend(&l, c->node_fqdn) < 0)
+                return -ENOMEM;
+        if (c->raft_addr) {
+                r = parse_host_port(c->raft_addr, &host, &port);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && strv_push(&l, host) < 0) {
+                        free(host);
+                        return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* The other peers' admin API bases, in the order of the list, without the leader (asked first
+ * anyway) and without this node. */
+static int resolve_peers(const Config *c, ServiceId id, char *const *self, ServiceConfig *s) {
+        _cleanup_strv_free_ char **urls = calloc(1, sizeof(char *));
+        _cleanup_free_ char *leader_host = NULL;
+        char *const *peers = c->initial_peers;
+        int r;
+
+        if (!urls)
+                return -ENOMEM;
+        if (id == SERVICE_FLAREDB && c->flaredb_peers)
+                peers = c->flaredb_peers;
+        if (s->leader_url) {
+                r = config_url_host(s->leader_url, &leader_host, NULL);
+                if (r == -ENOMEM)
+                        return r;
+        }
+
+        STRV_FOREACH(peer, peers) {
+                _cleanup_free_ char *host = NULL, *url = NULL;
+                uint16_t port;
+
+                r = parse_host_port(*peer, &host, &port);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                if ((leader_host && same_host(host, leader_host)) || strv_has_host(self, host))
+                        continue;
+                r = make_url(scheme_of(c), host, s->api_port, "", &url);
+                if (r < 0)
+                        return r;
+                if (strv_contains(urls, url))
+                        continue;
+                r = strv_push(&urls, url);
+                if (r < 0)
+                        return r;
+                url = NULL;
+        }
+
+        strv_free(s->peer_urls);
+        s->peer_urls = TAKE_PTR(urls);
+        return 0;
+}
+
+static int resolve_cluster_service(Config *c, ServiceId id, char *const *self) {
+        ServiceConfig *s = &c->services[id];
+        int r;
+
+        if (s->leader_url)
+                strip_trailing_slashes(s->leader_url);
+        else if (c->leader_url) {
+                _cleanup_free_ char *host = NULL;
+
+                r = config_url_host(c->leader_url, &host, NULL);
+                if (r < 0)
+                        return r;
+                r = make_url(scheme_of(c), host, s->api_port, "", &s->leader_url);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!s->raft_addr && c->raft_addr) {
+                _cleanup_free_ char *host = NULL;
+                uint16_t port;
+                bool v6;
+
+                r = parse_host_port(c->raft_addr, &host, &port);
+                if (r < 0)
+                        return r;
+                v6 = strchr(host, ':');
+                if (asprintf(&s->raft_addr, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+                             (unsigned) s->raft_port) < 0) {
+                        s->raft_addr = NULL;
+                        return -ENOMEM;
+                }
+        }
+
+        return resolve_peers(c, id, self, s);
+}
+
+int config_resolve(Config *c) {
+        _cleanup_strv_free_ char **self = NULL;
+        int r;
+
+        if (!c->state_dir) {
+                c->state_dir = strdup(CONFIG_STATE_DIR_DEFAULT);
+                if (!c->state_dir)
+                        return -ENOMEM;
+        }
+
+        r = self_hosts(c, &self);
+        if (r < 0)
+                return r;
+
+        for (ServiceId i = 0; i < _SERVICE_MAX; i++) {
+                ServiceConfig *s = &c->services[i];
+
+                if (!s->health_url) {
+                        r = make_url(scheme_of(c), "localhost", s->api_port, "/health", &s->health_url);
+                        if (r < 0)
+                                return r;
+                }
+                if (i == SERVICE_IAM)
+                        continue;
+                r = resolve_cluster_service(c, i, self);
+                if (r < 0)
+                        return r;
+        }
+
+        if (c->iam.url)
+                strip_trailing_slashes(c->iam.url);
+        else {
+                r = make_url(scheme_of(c), "localhost", c->services[SERVICE_IAM].api_port, "",
+                             &c->iam.url);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!c->iam.token_file) {
+                c->iam.token_file = path_join(c->state_dir, "iam-admin.token");
+                if (!c->iam.token_file)
+                        return -ENOMEM;
+        }
+        return 0;
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config-sections.h"
+#include "config-value.h"
+#include "json-util.h"
+#include "strv.h"
+
+static const uint16_t default_api_port[_SERVICE_MAX] = { 2379, 2479, 8080 };
+static const uint16_t default_raft_port[_SERVICE_MAX] = { 2380, 2480, 0 };
+
+static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
+        static const char *const cluster_keys[] = {
+                "enabled", "api_port", "raft_port", "health_url", "leader_url", "raft_addr",
+                "driver", NULL
+        };
+        static const char *const iam_keys[] = { "enabled", "api_port", "health_url", "url", NULL };
+        ServiceConfig *s = &p->config->services[id];
+        const char *name = service_to_string(id);
+        _cleanup_free_ char *path = NULL;
+        int64_t v;
+        json_t *obj;
+        int driver, r;
+
+        s->enabled = true;
+        s->api_port = default_api_port[id];
+        s->raft_port = default_raft_port[id];
+        /* raft_addr is the chainfire raft address: its port is chainfire's raft port. */
+        if (id == SERVICE_CHAINFIRE && p->raft_addr_port > 0)
+                s->raft_port = p->raft_addr_port;
+        s->driver = MEMBER_DRIVER_ADMIN;
+
+        if (!services)
+                return 0;
+        r = json_get_object(services, ".services", name, false, &obj, p->problems);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+        path = json_path_key(".services", name);
+        if (!path)
+                return -ENOMEM;
+
+        KEEP_GOING(json_check_keys(obj, path, id == SERVICE_IAM ? iam_keys : cluster_keys, p->problems));
+        KEEP_GOING(json_get_boolean(obj, path, "enabled", false, &s->enabled, p->problems));
+
+        v = s->api_port;
+        KEEP_GOING(config_get_integer(obj, path, "api_port", 1, 65535, NULL, &v, &p->explicit_api_port[id],
+                               p->problems));
+        s->api_port = (uint16_t) v;
+        KEEP_GOING(config_get_value(obj, path, "health_url", &config_value_url, false,
+                                    &s->health_url, p->problems));
+
+        if (id == SERVICE_IAM)
+                return config_get_value(obj, path, "url", &config_value_url, false,
+                                        &p->config->iam.url, p->problems);
+
+        v = s->raft_port;
+        KEEP_GOING(config_get_integer(obj, path, "raft_port", 1, 65535, NULL, &v, &p->explicit_raft_port[id],
+                               p->problems));
+        s->raft_port = (uint16_t) v;
+        KEEP_GOING(config_get_value(obj, path, "leader_url", &config_value_url, false,
+                                    &s->leader_url, p->problems));
+        KEEP_GOING(config_get_value(obj, path, "raft_addr", &config_value_host_port, false,
+                                    &s->raft_addr, p->problems));
+        r = config_get_enum(obj, path, "driver", member_driver_kind_table, _MEMBER_DRIVER_MAX, false, &driver,
+                            p->problems);
+        KEEP_GOING(r);
+        if (r > 0)
+                s->driver = (MemberDriverKind) driver;
+        return 0;
+}
+
+/* Two enabled services on one port would answer each other's health checks. */
+static int check_ports(ConfigParser *p) {
+        struct {
+                ServiceId id;
+                const char *key;
+                uint16_t port;
+                bool is_explicit;
+        } ports[2 * _SERVICE_MAX];
+        size_t n = 0;
+
+        for (ServiceId i = 0; i < _SERVICE_MAX; i++) {
+                ServiceConfig *s = &p->config->services[i];
+
+                if (!s->enabled)
+                        continue;
+                ports[n++] = (typeof(ports[0])) { i, "api_port", s->api_port, p->explicit_api_port[i] };
+                if (s->raft_port > 0)
+                        ports[n++] = (typeof(ports[0])) { i, "raft_port", s->raft_port,
+                                                          p->explicit_raft_port[i] };
+        }
+
+        for (size_t a = 0; a < n; a++)
+                for (size_t b = a + 1; b < n; b++) {
+                        _cleanup_free_ char *path = NULL, *hint = NULL;
+                        size_t blame = b, spared = a;
+                        int r;
+
+                        if (ports[a].port != ports[b].port)
+                                continue;
+                        /* Blame the one written in the file, if only one was. */
+                        if (ports[a].is_explicit && !ports[b].is_explicit) {
+                                blame = a;
+                                spared = b;
+                        }
+                        if (asprintf(&path, ".services.%s.%s", service_to_string(ports[blame].id),
+                                     ports[blame].key) < 0) {
+                                path = NULL;
+                                return -ENOMEM;
+                        }
+                        if (asprintf(&hint, "%u is also .services.%s.%s%s", ports[spared].port,
+                                     service_to_string(ports[spared].id), ports[spared].key,
+                                     ports[spared].is_explicit ? "" : " (its default)") < 0) {
+                                hint = NULL;
+                                return -ENOMEM;
+                        }
+                        r = problem_addf(p->problems, path, "a port no other enabled service uses",
+                                         hint, "%s %u", ports[blame].is_explicit ? "the number" : "the default",
+                                         ports[blame].port);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int parse_services(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = { "chainfire", "flaredb", "iam", NULL };
+        json_t *services = NULL;
+        int r;
+
+        r = json_get_object(root, ".", "services", false, &services, p->problems);
+        KEEP_GOING(r);
+        if (r <= 0)
+                services = NULL;
+        else
+                KEEP_GOING(json_check_keys(services, ".services", keys, p->problems));
+
+        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
+                KEEP_GOING(parse_service(p, services, i));
+        return check_ports(p);
+}
+
+static int parse_tls(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = {
+                "enabled", "ca_cert_path", "node_cert_path", "node_key_path",
+                "insecure_skip_verify", NULL
+        };
+        TlsConfig *t = &p->config->tls;
+        bool has_cert, has_key;
+        json_t *obj;
+        int r;
+
+        r = json_get_object(root, ".", "tls", false, &obj, p->problems);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+
+        KEEP_GOING(json_check_keys(obj, ".tls", keys, p->problems));
+        KEEP_GOING(json_get_boolean(obj, ".tls", "enabled", false, &t->enabled, p->problems));
+        KEEP_GOING(config_get_value(obj, ".tls", "ca_cert_path", &config_value_path, false,
+                                    &t->ca_cert_path, p->problems));
+        KEEP_GOING(config_get_value(obj, ".tls", "node_cert_path", &config_value_path, false,
+                                    &t->node_cert_path, p->problems));
+        KEEP_GOING(config_get_value(obj, ".tls", "node_key_path", &config_value_path, false,
+                                    &t->node_key_path, p->problems));
+        KEEP_GOING(json_get_boolean(obj, ".tls", "insecure_skip_verify", false,
+                                    &t->insecure_skip_verify, p->problems));
+
+        /* A client certificate is useless without its key, and the reverse. */
+        has_cert = json_object_get(obj, "node_cert_path");
+        has_key = json_object_get(obj, "node_key_path");
+        if (has_cert && !has_key)
+                return config_add_missing(p->problems, ".tls", "node_key_path", config_value_path.expected,
+                                          "node_cert_path is set: the client certificate needs its key");
+        if (has_key && !has_cert)
+                return config_add_missing(p->problems, ".tls", "node_cert_path", config_value_path.expected,
+                                          "node_key_path is set: the key needs its client certificate");
+        return 0;
+}
+
+static int parse_network(ConfigParser *p, json_t *root) {
+        Config *c = p->config;
+        const char *name;
+        json_t *obj, *v;
+        int r;
+
+        r = json_get_object(root, ".", "network", false, &obj, p->problems);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+
+        c->network = calloc(MAX(json_object_size(obj), (size_t) 1), sizeof(NetworkEntry));
+        if (!c->network)
+                return -ENOMEM;
+
+        json_object_foreach(obj, name, v) {
+                NetworkEntry *e = &c->network[c->n_network];
+                char *cidr = NULL;
+
+                r = config_get_value(obj, ".network", name, &config_value_cidr, false, &cidr,
+                                     p->problems);
+                KEEP_GOING(r);
+                if (r <= 0)
+                        continue;
+                e->name = strdup(name);
+                if (!e->name) {
+                        free(cidr);
+                        return -ENOMEM;
+                }
+                e->cidr = cidr;
+                c->n_network++;
+        }
+        return 0;
+}
+
+/* first must not exceed second; blames whichever of the two the file sets (first if both). */
+static int check_order(ConfigParser *p, const char *first_key, int64_t first, bool first_explicit,
+                       const char *second_key, int64_t second, bool second_explicit,
+                       const char *unit) {
+        _cleanup_free_ char *path = NULL, *expected = NULL;
+        bool blame_first = first_explicit || !second_explicit;
+
+        if (first <= second)
+                return 0;
+        if (asprintf(&path, ".timeouts.%s", blame_first ? first_key : second_key) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        if (asprintf(&expected, "at %s %s (%lld %s%s)", blame_first ? "most" : "least",
+                     blame_first ? second_key : first_key,
+                     (long long) (blame_first ? second : first), unit,
+                     (blame_first ? second_explicit : first_explicit) ? "" : ", the default") < 0) {
+                expected = NULL;
+                return -ENOMEM;
+        }
+        return problem_addf(p->problems, path, expected, NULL, "the number %lld",
+                            (long long) (blame_first ? first : second));
+}
+
+static int parse_timeouts(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = {
+                "health_wait_s", "request_s", "connect_s", "join_attempts", "backoff_initial_ms",
+                "backoff_max_ms", NULL
+        };
+        TimeoutConfig *t = &p->config->timeouts;
+        int64_t health_wait = 120, request = 10, connect = 3, attempts = 5;
+        int64_t backoff_initial = 200, backoff_max = 10000;
+        bool e_request = false, e_connect = false, e_initial = false, e_max = false;
+        json_t *obj;
+        int r;
+
+        r = json_get_object(root, ".", "timeouts", false, &obj, p->problems);
+        KEEP_GOING(r);
+        if (r > 0) {
+                KEEP_GOING(json_check_keys(obj, ".timeouts", keys, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "health_wait_s", 1, 3600, "seconds",
+                                       &health_wait, NULL, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "request_s", 1, 600, "seconds", &request,
+                                       &e_request, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "connect_s", 1, 300, "seconds", &connect,
+                                       &e_connect, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "join_attempts", 1, 1000, NULL, &attempts,
+                                       NULL, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "backoff_initial_ms", 1, 600000,
+                                       "milliseconds", &backoff_initial, &e_initial, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "backoff_max_ms", 1, 3600000,
+                                       "milliseconds", &backoff_max, &e_max, p->problems));
+                KEEP_GOING(check_order(p, "connect_s", connect, e_connect, "request_s", request,
+                                       e_request, "seconds"));
+                KEEP_GOING(check_order(p, "backoff_initial_ms", backoff_initial, e_initial,
+                                       "backoff_max_ms", backoff_max, e_max, "milliseconds"));
+        }
+
+        t->health_wait = (usec_t) health_wait * USEC_PER_SEC;
+        t->request = (usec_t) request * USEC_PER_SEC;
+        t->connect = (usec_t) connect * USEC_PER_SEC;
+        t->join_attempts = (unsigned) attempts;
+        t->backoff_initial = (usec_t) backoff_initial * USEC_PER_MSEC;
+        t->backoff_max = (usec_t) backoff_max * USEC_PER_MSEC;
+        return 0;
+}
+
+static int set_default(char **s, const char *value) {
+        if (*s)
+                return 0;
+        *s = strdup(value);
+        return *s ? 0 : -ENOMEM;
+}
+
+static int parse_iam(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = {
+                "secrets_file", "token_file", "user_path", "create_path", "token_path", "roles",
+                NULL
+        };
+        IamConfig *iam = &p->config->iam;
+        json_t *obj;
+        int r;
+
+        r = json_get_object(root, ".", "iam", false, &obj, p->problems);
+        KEEP_GOING(r);
+        if (r > 0) {
+                KEEP_GOING(json_check_keys(obj, ".iam", keys, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "secrets_file", &config_value_path, false,
+                                            &iam->secrets_file, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "token_file", &config_value_path, false,
+                                            &iam->token_file, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "user_path", &config_value_user_path,
+                                            false, &iam->user_path, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "create_path", &config_value_api_path,
+                                            false, &iam->create_path, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "token_path", &config_value_api_path,
+                                            false, &iam->token_path, p->problems));
+                r = config_get_value_list(obj, ".iam", "roles", &config_value_name, &iam->roles,
+                                          p->problems);
+                KEEP_GOING(r);
+                if (r > 0 && !iam->roles[0]) {
+                        r = json_add_problem(p->problems, ".iam.roles",
+                                             "a non-empty array of role names",
+                                             json_object_get(obj, "roles"), NULL);
+                        KEEP_GOING(r);
+                }
+        }
+
+        if (set_default(&iam->secrets_file, "/etc/nixos/secrets/iam-admin.json") < 0 ||
+            set_default(&iam->user_path, "/admin/users/{user}") < 0 ||
+            set_default(&iam->create_path, "/admin/users") < 0 ||
+            set_default(&iam->token_path, "/admin/tokens") < 0)
+                return -ENOMEM;
+        if (!iam->roles) {
+                iam->roles = strv_copy((char *const[]) { (char *) "admin", NULL });
+                if (!iam->roles)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int parse_health_check(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = { "enabled", NULL };
+        json_t *obj;
+        int r;
+
+        p->config->health_check = true;
+        r = json_get_object(root, ".", "health_check", false, &obj, p->problems);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+        KEEP_GOING(json_check_keys(obj, ".health_check", keys, p->problems));
+        KEEP_GOING(json_get_boolean(obj, ".health_check", "enabled", false,
+                                    &p->config->health_check, p->problems));
+        return 0;
+}
+
+static int parse_report(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = { "url", "timeout_s", NULL };
+        ReportConfig *rep = &p->config->report;
+        int64_t timeout = 5;
+        json_t *obj;
+        int r;
+
+        r = json_get_object(root, ".", "report", false, &obj, p->problems);
+        KEEP_GOING(r);
+        if (r > 0) {
+                KEEP_GOING(json_check_keys(obj, ".report", keys, p->problems));
+                KEEP_GOING(config_get_value(obj, ".report", "url", &config_value_url, false,
+                                            &rep->url, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".report", "timeout_s", 1, 300, "seconds", &timeout,
+                                       NULL, p->problems));
+        }
+        rep->timeout = (usec_t) timeout * USEC_PER_SEC;
+        return 0;
+}
+
+int config_parse_sections(ConfigParser *p, json_t *root) {
+        KEEP_GOING(parse_services(p, root));
+        KEEP_GOING(parse_tls(p, root));
+        KEEP_GOING(parse_network(p, root));
+        KEEP_GOING(parse_timeouts(p, root));
+        KEEP_GOING(parse_iam(p, root));
+        KEEP_GOING(parse_health_check(p, root));
+        KEEP_GOING(parse_report(p, root));
+        return 0;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config-flash.h"
+#include "config.h"
+#include "strv.h"
+
+const char *const node_role_table[_NODE_ROLE_MAX] = {
+        [NODE_ROLE_CONTROL_PLANE] = "control-plane",
+        [NODE_ROLE_WORKER] = "worker",
+        [NODE_ROLE_ALL_IN_ONE] = "all-in-one",
+};
+
+static const char *const service_table[_SERVICE_MAX] = {
+        [SERVICE_CHAINFIRE] = "chainfire",
+        [SERVICE_FLAREDB] = "flaredb",
+        [SERVICE_IAM] = "iam",
+};
+
+const char *const member_driver_kind_table[_MEMBER_DRIVER_MAX] = {
+        [MEMBER_DRIVER_ADMIN] = "admin",
+        [MEMBER_DRIVER_ETCD] = "etcd",
+};
+
+const char *node_role_to_string(NodeRole r) {
+        return r >= 0 && r < _NODE_ROLE_MAX ? node_role_table[r] : NULL;
+}
+
+const char *service_to_string(ServiceId s) {
+        return s >= 0 && s < _SERVICE_MAX ? service_table[s] : NULL;
+}
+
+int service_from_string(const char *s) {
+        for (size_t i = 0; s && i < _SERVICE_MAX; i++)
+                if (streq(service_table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+const char *member_driver_kind_to_string(MemberDriverKind k) {
+        return k >= 0 && k < _MEMBER_DRIVER_MAX ? member_driver_kind_table[k] : NULL;
+}
+
+int member_driver_kind_from_string(const char *s) {
+        for (size_t i = 0; s && i < _MEMBER_DRIVER_MAX; i++)
+                if (streq(member_driver_kind_table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+
+        free(c->path);
+        free(c->node_id);
+        free(c->cluster_name);
+        free(c->leader_url);
+        free(c->raft_addr);
+        strv_free(c->initial_peers);
+        strv_free(c->flaredb_peers);
+        free(c->node_ip);
+        free(c->node_fqdn);
+        free(c->datacenter);
+        free(c->rack);
+        for (size_t i = 0; i < _SERVICE_MAX; i++) {
+                ServiceConfig *s = &c->services[i];
+
+                free(s->health_url);
+                free(s->leader_url);
+                strv_free(s->peer_urls);
+                free(s->raft_addr);
+        }
+        free(c->tls.ca_cert_path);
+        free(c->tls.node_cert_path);
+        free(c->tls.node_key_path);
+        for (size_t i = 0; i < c->n_network; i++) {
+                free(c->network[i].name);
+                free(c->network[i].cidr);
+        }
+        free(c->network);
+        free(c->iam.url);
+        free(c->iam.secrets_file);
+        free(c->iam.token_file);
+        free(c->iam.user_path);
+        free(c->iam.create_path);
+        free(c->iam.token_path);
+        strv_free(c->iam.roles);
+        free(c->report.url);
+        free(c->state_dir);
+        flash_config_free(c->flash);
+        free(c);
+        return NULL;
+}

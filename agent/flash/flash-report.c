@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "flash-report.h"
+#include "log.h"
+
+void flash_reporter_init(FlashReporter *fr, const Config *c) {
+        TlsOptions tls = {
+                .ca_file = c->tls.ca_cert_path,
+                .cert_file = c->tls.node_cert_path,
+                .key_file = c->tls.node_key_path,
+                .insecure = c->tls.insecure_skip_verify,
+        };
+        int r;
+
+        *fr = (FlashReporter) {};
+        if (!c->report.url)
+                return;
+        r = reporter_new(c->report.url, c->node_id, &tls, c->timeouts.connect, c->report.timeout, &fr->reporter);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up reports to '%s': %m. Flashing without reports.", c->report.url);
+}
+
+void flash_reporter_done(FlashReporter *fr) {
+        fr->reporter = reporter_free(fr->reporter);
+}
+
+void flash_report(FlashReporter *fr, const char *event, json_t *fields) {
+        const char *url = reporter_url(fr->reporter);
+        ReportResult res;
+        int r;
+
+        if (!fr->reporter)
+                return;
+        r = report_send(fr->reporter, event, fields, &res);
+        if (r >= 0) {
+                log_debug("Report '%s' sent to %s.", event, url);
+                return;
+        }
+        /* Once per run for progress reports, always for the outcome. */
+        if (fr->warned && !streq(event, "flash-done") && !streq(event, "flash-failed"))
+                return;
+        fr->warned = true;
+        if (res.status > 0)
+                log_event(LOG_WARNING, MID_REPORT_FAILED,
+                          LOG_FIELDS("URL", url, "HTTP_STATUS", FMT_INT(res.status)),
+                          "The report server answered %s to the '%s' report.", res.error, event);
+        else
+                log_event_errno(LOG_WARNING, r, MID_REPORT_FAILED, LOG_FIELDS("URL", url),
+                                "Could not send the '%s' report to %s: %s.", event, url, res.error);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "macro.h"
+#include "member.h"
+
+void member_list_done(MemberList *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].id);
+                free(l->items[i].name);
+                free(l->items[i].raft_addr);
+                free(l->items[i].status);
+        }
+        free(l->items);
+        *l = (MemberList) {};
+}
+
+const Member *member_list_find(const MemberList *l, const char *id, const char *raft_addr) {
+        if (!l)
+                return NULL;
+
+        /* An id match wins over an address match: a node that moved keeps its name. */
+        if (id && *id)
+                for (size_t i = 0; i < l->n; i++) {
+                        const Member *m = l->items + i;
+
+                        if ((m->id && streq(m->id, id)) || (m->name && streq(m->name, id)))
+                                return m;
+                }
+
+        if (raft_addr && *raft_addr)
+                for (size_t i = 0; i < l->n; i++) {
+                        const Member *m = l->items + i;
+
+                        if (m->raft_addr && streq(m->raft_addr, raft_addr))
+                                return m;
+                }
+
+        return NULL;
+}
+
+const MemberDriver *member_driver_get(MemberDriverKind kind) {
+        switch (kind) {
+        case MEMBER_DRIVER_ADMIN:
+                return &member_driver_admin;
+        case MEMBER_DRIVER_ETCD:
+                return &member_driver_etcd;
+        default:
+                return NULL;
+        }
+}
+
+int member_error_from_status(long status) {
+        if (status >= 200 && status < 300)
+                return 0;
+        if (status >= 400 && status < 500)
+                return -EBADE;
+        if (status >= 500 && status < 600)
+                return -EREMOTEIO;
+        /* 1xx, 3xx (redirects are not followed), nonsense */
+        return -EBADMSG;
+}
+
+static int strdup_optional(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int member_list_append(MemberList *l, const char *id, const char *name, const char *raft_addr,
+                       const char *status) {
+        Member m = {}, *items;
+
+        if (strdup_optional(id, &m.id) < 0 || strdup_optional(name, &m.name) < 0 ||
+            strdup_optional(raft_addr, &m.raft_addr) < 0 || strdup_optional(status, &m.status) < 0)
+                goto oom;
+
+        items = realloc(l->items, (l->n + 1) * sizeof(Member));
+        if (!items)
+                goto oom;
+        items[l->n++] = m;
+        l->items = items;
+        return 0;
+
+oom:
+        free(m.id);
+        free(m.name);
+        free(m.raft_addr);
+        free(m.status);
+        return -ENOMEM;
+}
+
+int member_list_parse(const HttpResponse *resp, bool missing_ok, int (*parse_one)(json_t *m, MemberList *l),
+                      MemberList *ret) {
+        _cleanup_json_ json_t *j = NULL;
+        MemberList l = {};
+        json_t *members, *m;
+        size_t i;
+        int r;
+
+        j = json_loadb(resp->body, resp->body_size, 0, NULL);
+        if (!json_is_object(j))
+                return -EBADMSG;
+        members = json_object_get(j, "members");
+        if (members ? !json_is_array(members) : !missing_ok)
+                return -EBADMSG;
+
+        json_array_foreach(members, i, m) {
+                r = parse_one(m, &l);
+                if (r < 0) {
+                        member_list_done(&l);
+                        return r;
+                }
+        }
+
+        *ret = l;
+        return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+
+/* Cluster membership behind a function table, one per kind of cluster API (the services'
+ * /admin API, etcd's v3 JSON gateway). A driver never logs; the HttpResponse of the last
+ * request is handed back so the caller can name the status and the server's message. */
+
+typedef struct Member {
+        char *id;                       /* node id (admin API) or hex member id (etcd) */
+        char *name;                     /* node name, may equal id */
+        char *raft_addr;                /* "host:port" */
+        char *status;                   /* free text from the server, may be NULL */
+} Member;
+
+typedef struct MemberList {
+        Member *items;
+        size_t n;
+} MemberList;
+
+void member_list_done(MemberList *l);
+/* By node id/name, or by raft address. */
+const Member *member_list_find(const MemberList *l, const char *id, const char *raft_addr);
+
+/* add() results. */
+#define MEMBER_ADDED 0
+#define MEMBER_EXISTS 1                 /* the server said 409: already a member */
+
+/* Errors, beyond the transport errors of http_perform():
+ *   -EBADE     the server refused with a 4xx other than 409: permanent, do not retry;
+ *   -EREMOTEIO the server failed (5xx): retry;
+ * curl_util_error_is_transient() tells which errors are worth retrying.
+ *   -EBADMSG   the answer could not be understood;
+ *   -ESRCH     remove(): the etcd cluster has no member of that name or ID (no request sent). */
+typedef struct MemberDriver {
+        const char *name;               /* "admin", "etcd" */
+        int (*list)(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp);
+        int (*add)(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
+                   bool tls, HttpResponse *resp);
+        int (*remove)(HttpClient *c, const char *base_url, const char *id, HttpResponse *resp);
+} MemberDriver;
+
+extern const MemberDriver member_driver_admin;
+extern const MemberDriver member_driver_etcd;
+
+const MemberDriver *member_driver_get(MemberDriverKind kind);
+
+/* For the drivers: the error for an HTTP status that is not a success (see above), and one more
+ * member appended (strings copied; name and status may be NULL). */
+int member_error_from_status(long status);
+int member_list_append(MemberList *l, const char *id, const char *name, const char *raft_addr,
+                       const char *status);
+/* An answer {"members":[…]}, each element read by parse_one (which appends to the list or fails
+ * with -EBADMSG). missing_ok: no "members" is an empty list. -EBADMSG for anything else. */
+int member_list_parse(const HttpResponse *resp, bool missing_ok, int (*parse_one)(json_t *m, MemberList *l),
+                      MemberList *ret);
