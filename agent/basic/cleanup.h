@@ -9,6 +9,12 @@
 
 #include "macro.h"
 
+/* free() as an expression: "p = mfree(p);". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }

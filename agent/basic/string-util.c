@@ -77,6 +77,22 @@ int parse_uint64(const char *s, uint64_t *ret) {
         return 0;
 }
 
+int parse_uint64_hex(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || !isxdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 16);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
 int parse_port(const char *s, uint16_t *ret) {
         uint64_t v;
         int r;

@@ -15,6 +15,8 @@ const char *nearest_string(const char *s, const char *const *candidates);
 
 /* Strict decimal parsing: the whole string, no sign, no overflow. */
 int parse_uint64(const char *s, uint64_t *ret);
+/* The same in hexadecimal, without "0x" ("8e9e05c52164694d", as etcd names members). */
+int parse_uint64_hex(const char *s, uint64_t *ret);
 int parse_port(const char *s, uint16_t *ret);
 
 /* Splits "host:port" or "[v6]:port". ret_host is a new string. */

@@ -40,16 +40,18 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
 
         KEEP_GOING(config_get_value(root, ".", "node_id", &config_value_node_id, true,
                                     &c->node_id, problems));
-        r = config_get_enum(root, ".", "node_role", node_role_table, _NODE_ROLE_MAX, true, &role,
+        /* The seed's own examples leave node_role and cluster_name out: a node that names no
+         * role is a control-plane node, as those examples behave. */
+        r = config_get_enum(root, ".", "node_role", node_role_table, _NODE_ROLE_MAX, false, &role,
                             problems);
         KEEP_GOING(r);
-        if (r > 0)
-                c->node_role = (NodeRole) role;
+        c->node_role = r > 0 ? (NodeRole) role : NODE_ROLE_CONTROL_PLANE;
+        c->node_role_source = r > 0 ? CONFIG_SOURCE_FILE : CONFIG_SOURCE_DEFAULT;
         r = json_get_boolean(root, ".", "bootstrap", true, &b, problems);
         KEEP_GOING(r);
         p->bootstrap = r > 0 ? b : -1;
         c->bootstrap = r > 0 && b;
-        KEEP_GOING(config_get_value(root, ".", "cluster_name", &config_value_name, true,
+        KEEP_GOING(config_get_value(root, ".", "cluster_name", &config_value_name, false,
                                     &c->cluster_name, problems));
         KEEP_GOING(config_get_value(root, ".", "leader_url", &config_value_url, false,
                                     &c->leader_url, problems));
@@ -117,9 +119,10 @@ static int check_across(ConfigParser *p, json_t *root) {
                         return r;
         }
 
-        /* Derived URLs take their scheme from tls.enabled; an https leader without TLS (or the
-         * reverse) would silently talk the wrong protocol to every derived URL. */
-        if (c->leader_url) {
+        /* Derived URLs take their scheme from tls.enabled; an https leader with TLS turned off
+         * (or the reverse) would silently talk the wrong protocol to every derived URL. Without
+         * an explicit tls.enabled the leader's scheme decides (config-resolve.c). */
+        if (c->leader_url && c->tls.enabled_source == CONFIG_SOURCE_FILE) {
                 bool https = startswith(c->leader_url, "https://");
 
                 if (https != c->tls.enabled) {
@@ -133,8 +136,8 @@ static int check_across(ConfigParser *p, json_t *root) {
                         }
                         r = json_add_problem(problems, ".leader_url", expected,
                                              json_object_get(root, "leader_url"),
-                                             c->tls.enabled ? "write https:// or set tls.enabled to false"
-                                                            : "set tls.enabled to true, or write http://");
+                                             c->tls.enabled ? "write https:// or leave tls.enabled out"
+                                                            : "leave tls.enabled out (an https:// leader turns TLS on), or write http://");
                         if (r < 0)
                                 return r;
                 }

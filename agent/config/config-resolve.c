@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config-resolve.h"
@@ -174,8 +175,120 @@ static int resolve_cluster_service(Config *c, ServiceId id, char *const *self) {
         return resolve_peers(c, id, self, s);
 }
 
+/* This node's name for its own certificate, and the address to reach its own services at: the
+ * FQDN when there is one (else the address), and node_ip (else the host of raft_addr). */
+static int self_address(const Config *c, char **ret_name, char **ret_connect) {
+        _cleanup_free_ char *addr = NULL, *name = NULL;
+        uint16_t port;
+        int r;
+
+        if (c->node_ip) {
+                addr = strdup(c->node_ip);
+                if (!addr)
+                        return -ENOMEM;
+        } else if (c->raft_addr) {
+                r = parse_host_port(c->raft_addr, &addr, &port);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        name = strdup(c->node_fqdn ?: addr ?: "localhost");
+        if (!name)
+                return -ENOMEM;
+        if (addr && strcasecmp(addr, name) == 0)
+                addr = mfree(addr);
+        *ret_name = TAKE_PTR(name);
+        *ret_connect = TAKE_PTR(addr);
+        return 0;
+}
+
+static bool file_exists(const char *dir, const char *name, const char *suffix, char **ret) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s%s", dir, name, suffix) < 0)
+                return false;
+        if (access(p, F_OK) < 0)
+                return false;
+        *ret = TAKE_PTR(p);
+        return true;
+}
+
+/* The leader URL that decides: the top-level one, else the first service's own. */
+static const char *deciding_leader(const Config *c) {
+        if (c->leader_url)
+                return c->leader_url;
+        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
+                if (c->services[i].leader_url)
+                        return c->services[i].leader_url;
+        return NULL;
+}
+
+/* TLS, when the file does not say: on for an https:// leader (the top-level leader_url, else a
+ * service's); for a node without any leader URL (a bootstrap node) on when the seed's CA is in
+ * place. The CA and the client certificate: the
+ * configured files, else the seed's ca.crt and NODE_ID.crt/.key in the secrets directory, else
+ * the system's trust store and no client certificate. */
+static int resolve_tls(Config *c) {
+        TlsConfig *t = &c->tls;
+        _cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
+        bool seed_ca;
+
+        if (!t->secrets_dir) {
+                t->secrets_dir = strdup(CONFIG_SECRETS_DIR_DEFAULT);
+                if (!t->secrets_dir)
+                        return -ENOMEM;
+        }
+        seed_ca = file_exists(t->secrets_dir, "ca", ".crt", &ca);
+
+        if (t->enabled_source != CONFIG_SOURCE_FILE) {
+                const char *leader = deciding_leader(c);
+
+                if (leader && startswith(leader, "https://")) {
+                        t->enabled = true;
+                        t->enabled_source = CONFIG_SOURCE_LEADER_URL;
+                } else if (!leader && seed_ca) {
+                        t->enabled = true;
+                        t->enabled_source = CONFIG_SOURCE_SECRETS_DIR;
+                } else {
+                        t->enabled = false;
+                        t->enabled_source = CONFIG_SOURCE_DEFAULT;
+                }
+        }
+
+        if (t->ca_cert_path)
+                t->ca_source = CONFIG_SOURCE_FILE;
+        else if (seed_ca) {
+                t->ca_cert_path = TAKE_PTR(ca);
+                t->ca_source = CONFIG_SOURCE_SECRETS_DIR;
+        } else
+                t->ca_source = CONFIG_SOURCE_SYSTEM;
+
+        if (t->node_cert_path)
+                t->client_source = CONFIG_SOURCE_FILE;
+        else if (c->node_id && file_exists(t->secrets_dir, c->node_id, ".crt", &cert) &&
+                 file_exists(t->secrets_dir, c->node_id, ".key", &key)) {
+                t->node_cert_path = TAKE_PTR(cert);
+                t->node_key_path = TAKE_PTR(key);
+                t->client_source = CONFIG_SOURCE_SECRETS_DIR;
+        } else
+                t->client_source = CONFIG_SOURCE_NONE;
+        return 0;
+}
+
+static int resolve_etcd(Config *c, ServiceConfig *s) {
+        EtcdLocalConfig *e = &s->etcd;
+
+        if (s->driver != MEMBER_DRIVER_ETCD)
+                return 0;
+        if ((!e->env_file && !(e->env_file = strdup("/etc/default/etcd"))) ||
+            (!e->unit && !(e->unit = strdup("etcd.service"))) ||
+            (!e->name && c->node_id && !(e->name = strdup(c->node_id))))
+                return -ENOMEM;
+        return 0;
+}
+
 int config_resolve(Config *c) {
         _cleanup_strv_free_ char **self = NULL;
+        _cleanup_free_ char *name = NULL, *connect = NULL;
         int r;
 
         if (!c->state_dir) {
@@ -184,21 +297,35 @@ int config_resolve(Config *c) {
                         return -ENOMEM;
         }
 
+        r = resolve_tls(c);
+        if (r < 0)
+                return r;
         r = self_hosts(c, &self);
+        if (r < 0)
+                return r;
+        r = self_address(c, &name, &connect);
         if (r < 0)
                 return r;
 
         for (ServiceId i = 0; i < _SERVICE_MAX; i++) {
                 ServiceConfig *s = &c->services[i];
 
+                /* Over TLS the local service is checked under the node's own name (its certificate
+                 * names the node, not "localhost"), at the node's own address. */
                 if (!s->health_url) {
-                        r = make_url(scheme_of(c), "localhost", s->api_port, "/health", &s->health_url);
+                        r = make_url(scheme_of(c), c->tls.enabled ? name : "localhost", s->api_port,
+                                     "/health", &s->health_url);
                         if (r < 0)
                                 return r;
+                        if (c->tls.enabled && connect && !(s->health_connect = strdup(connect)))
+                                return -ENOMEM;
                 }
                 if (i == SERVICE_IAM)
                         continue;
                 r = resolve_cluster_service(c, i, self);
+                if (r < 0)
+                        return r;
+                r = resolve_etcd(c, s);
                 if (r < 0)
                         return r;
         }
@@ -206,10 +333,12 @@ int config_resolve(Config *c) {
         if (c->iam.url)
                 strip_trailing_slashes(c->iam.url);
         else {
-                r = make_url(scheme_of(c), "localhost", c->services[SERVICE_IAM].api_port, "",
-                             &c->iam.url);
+                r = make_url(scheme_of(c), c->tls.enabled ? name : "localhost",
+                             c->services[SERVICE_IAM].api_port, "", &c->iam.url);
                 if (r < 0)
                         return r;
+                if (c->tls.enabled && connect && !(c->iam.connect = strdup(connect)))
+                        return -ENOMEM;
         }
 
         if (!c->iam.token_file) {

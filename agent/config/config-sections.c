@@ -14,10 +14,44 @@
 static const uint16_t default_api_port[_SERVICE_MAX] = { 2379, 2479, 8080 };
 static const uint16_t default_raft_port[_SERVICE_MAX] = { 2380, 2480, 0 };
 
+/* "etcd": how the etcd driver reaches the local etcd it configures and restarts. */
+static int parse_etcd(ConfigParser *p, json_t *service, const char *service_path, ServiceConfig *s) {
+        static const char *const keys[] = { "env_file", "unit", "start_command", "name", NULL };
+        _cleanup_free_ char *path = NULL;
+        json_t *obj;
+        int r;
+
+        r = json_get_object(service, service_path, "etcd", false, &obj, p->problems);
+        if (r <= 0)
+                return r == -ENOMEM ? r : 0;
+        path = json_path_key(service_path, "etcd");
+        if (!path)
+                return -ENOMEM;
+        if (s->driver != MEMBER_DRIVER_ETCD)
+                KEEP_GOING(problem_add(p->problems, path, "only with \"driver\": \"etcd\"",
+                                       "an etcd section for the admin driver", NULL));
+        KEEP_GOING(json_check_keys(obj, path, keys, p->problems));
+        KEEP_GOING(config_get_value(obj, path, "env_file", &config_value_path, false, &s->etcd.env_file,
+                                    p->problems));
+        KEEP_GOING(config_get_value(obj, path, "unit", &config_value_unit, false, &s->etcd.unit,
+                                    p->problems));
+        KEEP_GOING(config_get_value(obj, path, "name", &config_value_node_id, false, &s->etcd.name,
+                                    p->problems));
+        r = config_get_value_list(obj, path, "start_command", &config_value_name, &s->etcd.start_command,
+                                  p->problems);
+        KEEP_GOING(r);
+        if (r > 0 && (!s->etcd.start_command[0] || s->etcd.start_command[0][0] != '/')) {
+                r = json_add_problem(p->problems, path, "a command line whose first element is an absolute path",
+                                     json_object_get(obj, "start_command"), "[\"/usr/local/sbin/start-etcd\"]");
+                KEEP_GOING(r);
+        }
+        return 0;
+}
+
 static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
         static const char *const cluster_keys[] = {
                 "enabled", "api_port", "raft_port", "health_url", "leader_url", "raft_addr",
-                "driver", NULL
+                "driver", "etcd", NULL
         };
         static const char *const iam_keys[] = { "enabled", "api_port", "health_url", "url", NULL };
         ServiceConfig *s = &p->config->services[id];
@@ -27,7 +61,10 @@ static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
         json_t *obj;
         int driver, r;
 
-        s->enabled = true;
+        /* node_role (parsed before the sections) decides unless the file says otherwise. */
+        s->enabled = node_role_runs_service(p->config->node_role, id);
+        s->enabled_source = p->config->node_role_source == CONFIG_SOURCE_FILE ? CONFIG_SOURCE_ROLE
+                                                                               : CONFIG_SOURCE_DEFAULT;
         s->api_port = default_api_port[id];
         s->raft_port = default_raft_port[id];
         /* raft_addr is the chainfire raft address: its port is chainfire's raft port. */
@@ -45,7 +82,10 @@ static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
                 return -ENOMEM;
 
         KEEP_GOING(json_check_keys(obj, path, id == SERVICE_IAM ? iam_keys : cluster_keys, p->problems));
-        KEEP_GOING(json_get_boolean(obj, path, "enabled", false, &s->enabled, p->problems));
+        r = json_get_boolean(obj, path, "enabled", false, &s->enabled, p->problems);
+        KEEP_GOING(r);
+        if (r > 0)
+                s->enabled_source = CONFIG_SOURCE_FILE;
 
         v = s->api_port;
         KEEP_GOING(config_get_integer(obj, path, "api_port", 1, 65535, NULL, &v, &p->explicit_api_port[id],
@@ -71,7 +111,7 @@ static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
         KEEP_GOING(r);
         if (r > 0)
                 s->driver = (MemberDriverKind) driver;
-        return 0;
+        return parse_etcd(p, obj, path, s);
 }
 
 /* Two enabled services on one port would answer each other's health checks. */
@@ -148,19 +188,25 @@ static int parse_services(ConfigParser *p, json_t *root) {
 static int parse_tls(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "enabled", "ca_cert_path", "node_cert_path", "node_key_path",
-                "insecure_skip_verify", NULL
+                "insecure_skip_verify", "secrets_dir", NULL
         };
         TlsConfig *t = &p->config->tls;
         bool has_cert, has_key;
         json_t *obj;
         int r;
 
+        t->enabled_source = CONFIG_SOURCE_DEFAULT;
         r = json_get_object(root, ".", "tls", false, &obj, p->problems);
         if (r <= 0)
                 return r == -ENOMEM ? r : 0;
 
         KEEP_GOING(json_check_keys(obj, ".tls", keys, p->problems));
-        KEEP_GOING(json_get_boolean(obj, ".tls", "enabled", false, &t->enabled, p->problems));
+        r = json_get_boolean(obj, ".tls", "enabled", false, &t->enabled, p->problems);
+        KEEP_GOING(r);
+        if (r > 0)
+                t->enabled_source = CONFIG_SOURCE_FILE;
+        KEEP_GOING(config_get_value(obj, ".tls", "secrets_dir", &config_value_path, false,
+                                    &t->secrets_dir, p->problems));
         KEEP_GOING(config_get_value(obj, ".tls", "ca_cert_path", &config_value_path, false,
                                     &t->ca_cert_path, p->problems));
         KEEP_GOING(config_get_value(obj, ".tls", "node_cert_path", &config_value_path, false,
@@ -293,7 +339,7 @@ static int set_default(char **s, const char *value) {
 static int parse_iam(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "secrets_file", "token_file", "user_path", "create_path", "token_path", "roles",
-                NULL
+                "admin_user", NULL
         };
         IamConfig *iam = &p->config->iam;
         json_t *obj;
@@ -313,6 +359,8 @@ static int parse_iam(ConfigParser *p, json_t *root) {
                                             false, &iam->create_path, p->problems));
                 KEEP_GOING(config_get_value(obj, ".iam", "token_path", &config_value_api_path,
                                             false, &iam->token_path, p->problems));
+                KEEP_GOING(config_get_value(obj, ".iam", "admin_user", &config_value_name, false,
+                                            &iam->admin_user, p->problems));
                 r = config_get_value_list(obj, ".iam", "roles", &config_value_name, &iam->roles,
                                           p->problems);
                 KEEP_GOING(r);
@@ -327,7 +375,8 @@ static int parse_iam(ConfigParser *p, json_t *root) {
         if (set_default(&iam->secrets_file, "/etc/nixos/secrets/iam-admin.json") < 0 ||
             set_default(&iam->user_path, "/admin/users/{user}") < 0 ||
             set_default(&iam->create_path, "/admin/users") < 0 ||
-            set_default(&iam->token_path, "/admin/tokens") < 0)
+            set_default(&iam->token_path, "/admin/tokens") < 0 ||
+            set_default(&iam->admin_user, "admin") < 0)
                 return -ENOMEM;
         if (!iam->roles) {
                 iam->roles = strv_copy((char *const[]) { (char *) "admin", NULL });

@@ -199,6 +199,17 @@ static bool check_led(const char *s, const char **ret_hint, bool *ret_hide) {
         return s[0] && !streq(s, ".") && !streq(s, "..") && !has_control_or_space(s) && strlen(s) <= 255;
 }
 
+static bool check_unit(const char *s, const char **ret_hint, bool *ret_hide) {
+        size_t n = strlen(s);
+
+        if (!endswith(s, ".service")) {
+                *ret_hint = "a unit name ends in .service, such as etcd.service";
+                return false;
+        }
+        return n > strlen(".service") && n <= 255 &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_.\\@-") == n;
+}
+
 static bool check_sha256(const char *s, const char **ret_hint, bool *ret_hide) {
         if (strlen(s) != 64) {
                 *ret_hint = "'sha256sum FILE' prints it";
@@ -226,6 +237,7 @@ const ValueType config_value_user_path = {
 const ValueType config_value_dev_path = {
         "a device path under /dev/", check_dev_path };
 const ValueType config_value_led = { "an LED name as in /sys/class/leds (no '/')", check_led };
+const ValueType config_value_unit = { "a systemd service unit name such as \"etcd.service\"", check_unit };
 const ValueType config_value_sha256 = { "64 hexadecimal digits (a SHA-256)", check_sha256 };
 
 /* A number where a string belongs: suggest the quotes only when the quoted text would pass. */

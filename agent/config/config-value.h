@@ -43,6 +43,7 @@ extern const ValueType config_value_user_path;    /* "/admin/users/{user}" */
 extern const ValueType config_value_dev_path;     /* "/dev/nvme0n1", "/dev/disk/by-id/…" */
 extern const ValueType config_value_led;          /* an entry of /sys/class/leds: no '/' */
 extern const ValueType config_value_sha256;       /* 64 hexadecimal digits */
+extern const ValueType config_value_unit;         /* "etcd.service" */
 
 /* A string member checked against a value type, as a new string in *ret. Returns 1 when present
  * and valid, 0 when absent (a problem is added when required), -EINVAL after adding a problem,

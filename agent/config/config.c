@@ -41,6 +41,24 @@ int service_from_string(const char *s) {
         return -EINVAL;
 }
 
+bool node_role_runs_service(NodeRole r, ServiceId s) {
+        return r != NODE_ROLE_WORKER && s >= 0 && s < _SERVICE_MAX;
+}
+
+const char *config_source_to_string(ConfigSource s) {
+        static const char *const table[] = {
+                [CONFIG_SOURCE_FILE] = "set in the configuration",
+                [CONFIG_SOURCE_DEFAULT] = "the default",
+                [CONFIG_SOURCE_ROLE] = "implied by node_role",
+                [CONFIG_SOURCE_LEADER_URL] = "implied by an https:// leader URL",
+                [CONFIG_SOURCE_SECRETS_DIR] = "found in tls.secrets_dir",
+                [CONFIG_SOURCE_SYSTEM] = "the system's trust store",
+                [CONFIG_SOURCE_NONE] = "none",
+        };
+
+        return s >= 0 && (size_t) s < ELEMENTSOF(table) ? table[s] : NULL;
+}
+
 const char *member_driver_kind_to_string(MemberDriverKind k) {
         return k >= 0 && k < _MEMBER_DRIVER_MAX ? member_driver_kind_table[k] : NULL;
 }
@@ -71,10 +89,16 @@ Config *config_free(Config *c) {
                 ServiceConfig *s = &c->services[i];
 
                 free(s->health_url);
+                free(s->health_connect);
+                free(s->etcd.env_file);
+                free(s->etcd.unit);
+                strv_free(s->etcd.start_command);
+                free(s->etcd.name);
                 free(s->leader_url);
                 strv_free(s->peer_urls);
                 free(s->raft_addr);
         }
+        free(c->tls.secrets_dir);
         free(c->tls.ca_cert_path);
         free(c->tls.node_cert_path);
         free(c->tls.node_key_path);
@@ -84,6 +108,8 @@ Config *config_free(Config *c) {
         }
         free(c->network);
         free(c->iam.url);
+        free(c->iam.connect);
+        free(c->iam.admin_user);
         free(c->iam.secrets_file);
         free(c->iam.token_file);
         free(c->iam.user_path);

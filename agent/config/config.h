@@ -9,6 +9,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/nixos/secrets/cluster-config.json"
 #define CONFIG_STATE_DIR_DEFAULT "/var/lib/first-boot-automation"
+/* Where the older automation's provisioning put ca.crt and NODE_ID.crt/.key. */
+#define CONFIG_SECRETS_DIR_DEFAULT "/etc/nixos/secrets"
 
 typedef enum NodeRole {
         NODE_ROLE_CONTROL_PLANE,
@@ -30,24 +32,52 @@ typedef enum MemberDriverKind {
         _MEMBER_DRIVER_MAX,
 } MemberDriverKind;
 
+/* Why a value is what it is: for "validate", which says where each default came from. */
+typedef enum ConfigSource {
+        CONFIG_SOURCE_FILE,             /* written in the configuration */
+        CONFIG_SOURCE_DEFAULT,          /* the built-in default */
+        CONFIG_SOURCE_ROLE,             /* what node_role implies */
+        CONFIG_SOURCE_LEADER_URL,       /* implied by an https:// leader URL */
+        CONFIG_SOURCE_SECRETS_DIR,      /* found in tls.secrets_dir (the seed's layout) */
+        CONFIG_SOURCE_SYSTEM,           /* the system's trust store */
+        CONFIG_SOURCE_NONE,             /* nothing applies (no client certificate) */
+} ConfigSource;
+
+/* A local etcd that the etcd driver configures and (re)starts once its member has been added. */
+typedef struct EtcdLocalConfig {
+        char *env_file;                 /* KEY=VALUE settings its unit reads; /etc/default/etcd */
+        char *unit;                     /* restarted through systemd when it runs; etcd.service */
+        char **start_command;           /* else (or when set) this argv restarts it; NULL: none */
+        char *name;                     /* the member name (ETCD_NAME); default node_id */
+} EtcdLocalConfig;
+
 /* One local cluster service. Every URL and address here is resolved at load time from the
  * top-level fields and the per-service overrides, so the steps never compute one. */
 typedef struct ServiceConfig {
         bool enabled;
+        ConfigSource enabled_source;    /* FILE, ROLE or DEFAULT */
         uint16_t api_port;              /* chainfire 2379, flaredb 2479, iam 8080 */
         uint16_t raft_port;             /* chainfire 2380, flaredb 2480, iam 0 */
         char *health_url;               /* local health endpoint */
+        char *health_connect;           /* connect here instead of the URL's host (the URL's name
+                                         * is still what the certificate must match); NULL: the
+                                         * URL's host */
         char *leader_url;               /* admin API base of the leader (no trailing '/') */
         char **peer_urls;               /* admin API bases of the other peers, fallback order */
         char *raft_addr;                /* this node's raft address for this service */
         MemberDriverKind driver;
+        EtcdLocalConfig etcd;           /* driver etcd only */
 } ServiceConfig;
 
 typedef struct TlsConfig {
         bool enabled;                   /* https:// for derived URLs */
-        char *ca_cert_path;
+        ConfigSource enabled_source;    /* FILE, LEADER_URL, SECRETS_DIR (its ca.crt) or DEFAULT */
+        char *secrets_dir;              /* where the seed's CA and node certificate live */
+        char *ca_cert_path;             /* NULL: the system's trust store */
+        ConfigSource ca_source;         /* FILE, SECRETS_DIR or SYSTEM */
         char *node_cert_path;           /* client certificate (mTLS) when set with the key */
         char *node_key_path;
+        ConfigSource client_source;     /* FILE, SECRETS_DIR or NONE */
         bool insecure_skip_verify;      /* only when explicitly set; warned about on every use */
 } TlsConfig;
 
@@ -62,6 +92,8 @@ typedef struct TimeoutConfig {
 
 typedef struct IamConfig {
         char *url;                      /* IAM API base; default derived from the iam service */
+        char *connect;                  /* connect here instead of the URL's host, or NULL */
+        char *admin_user;               /* looked up when there is no secrets file; "admin" */
         char *secrets_file;             /* JSON {"username","password"[,"bootstrap_token"]}, 0600 */
         char *token_file;               /* where the issued token is written, 0600 */
         char *user_path;                /* GET: does the admin exist? "{user}" is replaced */
@@ -88,8 +120,9 @@ typedef struct Config {
         /* The fields of the older automation. */
         char *node_id;
         NodeRole node_role;
+        ConfigSource node_role_source;  /* FILE or DEFAULT (control-plane) */
         bool bootstrap;
-        char *cluster_name;
+        char *cluster_name;             /* NULL when not given */
         char *leader_url;
         char *raft_addr;
         char **initial_peers;
@@ -121,6 +154,11 @@ extern const char *const member_driver_kind_table[_MEMBER_DRIVER_MAX];
 
 const char *node_role_to_string(NodeRole r);
 const char *service_to_string(ServiceId s);     /* "chainfire", "flaredb", "iam" */
+/* The role's default for services.NAME.enabled: control-plane and all-in-one run every cluster
+ * service; a worker runs none of them (it never adds itself to a raft group). */
+bool node_role_runs_service(NodeRole r, ServiceId s);
+/* How "validate" names a source: "the configuration", "the default", … */
+const char *config_source_to_string(ConfigSource s);
 int service_from_string(const char *s);         /* -EINVAL when unknown */
 const char *member_driver_kind_to_string(MemberDriverKind k);  /* "admin", "etcd" */
 int member_driver_kind_from_string(const char *s);             /* -EINVAL when unknown */

@@ -155,7 +155,7 @@ static int set_method(CURL *h, const HttpRequest *req) {
         return 0;
 }
 
-static int add_header(struct curl_slist **l, const char *h) {
+static int slist_append(struct curl_slist **l, const char *h) {
         struct curl_slist *n = curl_slist_append(*l, h);
 
         if (!n)
@@ -165,8 +165,8 @@ static int add_header(struct curl_slist **l, const char *h) {
 }
 
 int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
-        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
-        _cleanup_free_ char *auth = NULL;
+        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL, *connect_to = NULL;
+        _cleanup_free_ char *auth = NULL, *via = NULL;
         long status = 0, os_errno = 0;
         usec_t start;
         CURLcode cc;
@@ -182,14 +182,14 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                 return r;
 
         /* No "Expect: 100-continue" round trip for small JSON bodies. */
-        r = add_header(&headers, "Expect:");
+        r = slist_append(&headers, "Expect:");
         if (r < 0)
                 return r;
-        r = add_header(&headers, "Accept: application/json");
+        r = slist_append(&headers, "Accept: application/json");
         if (r < 0)
                 return r;
         if (req->body) {
-                r = add_header(&headers, "Content-Type: application/json");
+                r = slist_append(&headers, "Content-Type: application/json");
                 if (r < 0)
                         return r;
         }
@@ -198,13 +198,26 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                         auth = NULL;
                         return -ENOMEM;
                 }
-                r = add_header(&headers, auth);
+                r = slist_append(&headers, auth);
                 if (r < 0)
                         return r;
         }
 
+        if (req->connect_to) {
+                /* "::HOST:" — any host and port of the URL, to HOST on the same port. */
+                bool v6 = strchr(req->connect_to, ':');
+
+                if (asprintf(&via, "::%s%s%s:", v6 ? "[" : "", req->connect_to, v6 ? "]" : "") < 0) {
+                        via = NULL;
+                        return -ENOMEM;
+                }
+                r = slist_append(&connect_to, via);
+                if (r < 0)
+                        return r;
+        }
         CURL_SET(c->curl, CURLOPT_URL, req->url);
         CURL_SET(c->curl, CURLOPT_HTTPHEADER, headers);
+        CURL_SET(c->curl, CURLOPT_CONNECT_TO, connect_to);
         CURL_SET(c->curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms);
 
         c->errbuf[0] = 0;
@@ -219,6 +232,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
 
         /* Nothing may keep pointing at the caller's strings once we return. */
         (void) curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+        (void) curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, NULL);
         (void) curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
         (void) curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 

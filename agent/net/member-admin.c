@@ -51,7 +51,7 @@ static int admin_list(HttpClient *c, const char *base_url, MemberList *ret, Http
 }
 
 static int admin_add(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
-                     bool tls, HttpResponse *resp) {
+                     unsigned flags, HttpResponse *resp) {
         _cleanup_json_ json_t *j = NULL;
         _cleanup_free_ char *url = NULL, *body = NULL;
         int r;
@@ -104,6 +104,7 @@ static int admin_remove(HttpClient *c, const char *base_url, const char *id, Htt
 
 const MemberDriver member_driver_admin = {
         .name = "admin",
+        .health_first = true,
         .list = admin_list,
         .add = admin_add,
         .remove = admin_remove,

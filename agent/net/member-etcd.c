@@ -60,6 +60,7 @@ static int etcd_parse_member(json_t *m, MemberList *l) {
         const char *status;
         char hex[17];
         uint64_t id;
+        int r;
 
         if (!json_is_object(m) || parse_member_id(json_object_get(m, "ID"), &id) < 0)
                 return -EBADMSG;
@@ -79,10 +80,30 @@ static int etcd_parse_member(json_t *m, MemberList *l) {
         else
                 status = "unstarted";
 
-        return member_list_append(l, hex,
-                                  json_is_string(name) && json_string_length(name) > 0 ?
-                                          json_string_value(name) : NULL,
-                                  addr, status);
+        r = member_list_append(l, hex,
+                               json_is_string(name) && json_string_length(name) > 0 ? json_string_value(name) : NULL,
+                               addr, status);
+        if (r < 0)
+                return r;
+        l->items[l->n - 1].learner = json_is_true(json_object_get(m, "isLearner"));
+        if (json_is_array(peers) && json_array_size(peers) > 0) {
+                _cleanup_free_ char *joined = NULL;
+                size_t size = 0, i;
+                json_t *u;
+                FILE *f = open_memstream(&joined, &size);
+
+                if (!f)
+                        return -ENOMEM;
+                json_array_foreach(peers, i, u)
+                        if (json_is_string(u))
+                                fprintf(f, "%s%s", i > 0 ? "," : "", json_string_value(u));
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                l->items[l->n - 1].peer_urls = TAKE_PTR(joined);
+        }
+        l->items[l->n - 1].started = (json_is_string(name) && json_string_length(name) > 0) ||
+                                     (json_is_array(clients) && json_array_size(clients) > 0);
+        return 0;
 }
 
 static int etcd_post(HttpClient *c, const char *base_url, const char *path, const char *body,
@@ -107,6 +128,11 @@ static int etcd_list(HttpClient *c, const char *base_url, MemberList *ret, HttpR
         return member_list_parse(resp, true, etcd_parse_member, ret);
 }
 
+/* The error message of an etcd answer ("etcdserver: …"), or "". */
+static const char *answer_message(json_t *j) {
+        return json_string_value(json_object_get(j, "message")) ?: json_string_value(json_object_get(j, "error")) ?: "";
+}
+
 /* 412 {"code":9,"message":"etcdserver: Peer URLs already exists"} and its kin. */
 static bool answer_says_exists(const HttpResponse *resp) {
         _cleanup_json_ json_t *j = NULL;
@@ -122,8 +148,8 @@ static bool answer_says_exists(const HttpResponse *resp) {
         if (!json_is_object(j))
                 return false;
         code = json_object_get(j, "code");
-        msg = json_string_value(json_object_get(j, "message")) ?: json_string_value(json_object_get(j, "error"));
-        if (!msg || !strcasestr(msg, "already exist"))
+        msg = answer_message(j);
+        if (!strcasestr(msg, "already exist"))
                 return false;
         return !json_is_integer(code) || json_integer_value(code) == GRPC_FAILED_PRECONDITION ||
                json_integer_value(code) == GRPC_ALREADY_EXISTS;
@@ -134,7 +160,7 @@ static const Member *find_peer(const MemberList *l, const char *raft_addr) {
 }
 
 static int etcd_add(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
-                    bool tls, HttpResponse *resp) {
+                    unsigned flags, HttpResponse *resp) {
         _cleanup_json_ json_t *j = NULL;
         _cleanup_free_ char *peer = NULL, *body = NULL;
         MemberList l = {};
@@ -146,11 +172,11 @@ static int etcd_add(HttpClient *c, const char *base_url, const char *id, const c
         if (!raft_addr)
                 return -EINVAL;
 
-        if (asprintf(&peer, "%s://%s", tls ? "https" : "http", raft_addr) < 0) {
+        if (asprintf(&peer, "%s://%s", flags & MEMBER_ADD_TLS ? "https" : "http", raft_addr) < 0) {
                 peer = NULL;
                 return -ENOMEM;
         }
-        j = json_pack("{s:[s]}", "peerURLs", peer);
+        j = json_pack("{s:[s], s:b}", "peerURLs", peer, "isLearner", !!(flags & MEMBER_ADD_LEARNER));
         if (!j)
                 return -ENOMEM;
         body = json_dumps(j, JSON_COMPACT);
@@ -221,8 +247,10 @@ static int etcd_remove(HttpClient *c, const char *base_url, const char *id, Http
                 member_list_done(&l);
                 return -ESRCH;
         }
-        mid = strtoull(m->id, NULL, 16);
+        r = parse_uint64_hex(m->id, &mid);
         member_list_done(&l);
+        if (r < 0)
+                return -EBADMSG;
 
         (void) snprintf(body, sizeof body, "{\"ID\":%" PRIu64 "}", mid);
         r = etcd_post(c, base_url, "/v3/cluster/member/remove", body, resp);
@@ -231,9 +259,39 @@ static int etcd_remove(HttpClient *c, const char *base_url, const char *id, Http
         return member_error_from_status(resp->status);
 }
 
+static int etcd_promote(HttpClient *c, const char *base_url, const char *id, HttpResponse *resp) {
+        _cleanup_json_ json_t *j = NULL;
+        const char *msg;
+        char body[64];
+        uint64_t mid;
+        int r;
+
+        if (!id || parse_uint64_hex(id, &mid) < 0)
+                return -EINVAL;
+        (void) snprintf(body, sizeof body, "{\"ID\":%" PRIu64 "}", mid);
+        r = etcd_post(c, base_url, "/v3/cluster/member/promote", body, resp);
+        if (r < 0)
+                return r;
+        if (resp->status >= 200 && resp->status < 300)
+                return MEMBER_PROMOTED;
+
+        /* "can only promote a learner member which is in sync with leader": not yet;
+         * "can only promote a learner member": it already votes. */
+        j = json_loadb(resp->body, resp->body_size, 0, NULL);
+        msg = answer_message(j);
+        if (strcasestr(msg, "in sync with leader"))
+                return -EAGAIN;
+        if (strcasestr(msg, "can only promote a learner member"))
+                return -EALREADY;
+        r = member_error_from_status(resp->status);
+        return r < 0 ? r : -EBADMSG;
+}
+
 const MemberDriver member_driver_etcd = {
         .name = "etcd",
+        .health_first = false,
         .list = etcd_list,
         .add = etcd_add,
+        .promote = etcd_promote,
         .remove = etcd_remove,
 };

@@ -15,6 +15,7 @@ void member_list_done(MemberList *l) {
                 free(l->items[i].id);
                 free(l->items[i].name);
                 free(l->items[i].raft_addr);
+                free(l->items[i].peer_urls);
                 free(l->items[i].status);
         }
         free(l->items);

@@ -15,7 +15,10 @@ typedef struct Member {
         char *id;                       /* node id (admin API) or hex member id (etcd) */
         char *name;                     /* node name, may equal id */
         char *raft_addr;                /* "host:port" */
+        char *peer_urls;                /* etcd: every peer URL, comma-separated, as etcd has them */
         char *status;                   /* free text from the server, may be NULL */
+        bool learner;                   /* etcd: a non-voting member catching up */
+        bool started;                   /* etcd: it has run (an added member has no name until then) */
 } Member;
 
 typedef struct MemberList {
@@ -31,6 +34,14 @@ const Member *member_list_find(const MemberList *l, const char *id, const char *
 #define MEMBER_ADDED 0
 #define MEMBER_EXISTS 1                 /* the server said 409: already a member */
 
+/* add() flags. */
+#define MEMBER_ADD_TLS (1U << 0)         /* the peer URL is https:// (etcd) */
+#define MEMBER_ADD_LEARNER (1U << 1)     /* add as a non-voting learner (etcd); promote() later */
+
+/* promote() results: PROMOTED, or -EAGAIN while the learner has not caught up with the leader
+ * (retry), -EALREADY when the member already votes. */
+#define MEMBER_PROMOTED 0
+
 /* Errors, beyond the transport errors of http_perform():
  *   -EBADE     the server refused with a 4xx other than 409: permanent, do not retry;
  *   -EREMOTEIO the server failed (5xx): retry;
@@ -39,9 +50,13 @@ const Member *member_list_find(const MemberList *l, const char *id, const char *
  *   -ESRCH     remove(): the etcd cluster has no member of that name or ID (no request sent). */
 typedef struct MemberDriver {
         const char *name;               /* "admin", "etcd" */
+        bool health_first;              /* the local service turns healthy before it is added (the
+                                         * admin API); false: only once added (etcd) */
         int (*list)(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp);
         int (*add)(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
-                   bool tls, HttpResponse *resp);
+                   unsigned flags, HttpResponse *resp);
+        /* NULL when the API has no learners. id as list() gives it. */
+        int (*promote)(HttpClient *c, const char *base_url, const char *id, HttpResponse *resp);
         int (*remove)(HttpClient *c, const char *base_url, const char *id, HttpResponse *resp);
 } MemberDriver;
 

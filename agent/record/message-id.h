@@ -17,6 +17,9 @@
 #define MID_CLUSTER_BOOTSTRAP "2cba5d25b57f490da69d414f8cfb9a8d" /* bootstrap node: the cluster forms from initial_peers, no join call */
 #define MID_MEMBER_JOINED "2b4be3a6bf0f4160be6ee2f29456f53e" /* the leader added this node */
 #define MID_MEMBER_ALREADY "7f209cb95ac343a48cede4aa8fcef402" /* this node was already a member */
+#define MID_MEMBER_PROMOTED "5a852cfdd830483c82e2319a8090d82a" /* an etcd learner was promoted to a voting member */
+#define MID_ETCD_CONFIGURED "c0bd81eb3e4b49ee8eaf7f2bfef4ea8b" /* the local etcd's settings were written */
+#define MID_ETCD_STARTED "2caedabd91f84865ab2e4b60aa7f873d" /* the local etcd was (re)started */
 #define MID_JOIN_REFUSED "ebadbbaffed741bd8d522825597d46ed" /* the leader refused the join with a 4xx */
 #define MID_PEER_FALLBACK "9cd55e0455e643599d24f023dcd4451e" /* the leader did not answer; trying another peer */
 #define MID_IAM_ADMIN_CREATED "03fdeef3120f4853bde2a14dae647bf9" /* IAM admin account created */

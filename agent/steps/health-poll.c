@@ -25,6 +25,7 @@ size_t health_targets_from_config(const Config *c, HealthTarget targets[static _
                 targets[n++] = (HealthTarget) {
                         .service = service_to_string(s),
                         .url = sc->health_url,
+                        .connect = sc->health_connect,
                 };
         }
         return n;
@@ -42,6 +43,7 @@ static void health_check_one(StepContext *ctx, HealthTarget *t, usec_t start, us
         req = (HttpRequest) {
                 .method = "GET",
                 .url = t->url,
+                .connect_to = t->connect,
                 .timeout_ms = (long) (timeout / USEC_PER_MSEC),
         };
 

@@ -17,6 +17,7 @@
 typedef struct HealthTarget {
         const char *service;            /* "chainfire" */
         const char *url;
+        const char *connect;            /* connect here instead of the URL's host, or NULL */
 
         /* Filled in by health_poll(). */
         bool healthy;

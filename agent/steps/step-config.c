@@ -83,7 +83,9 @@ int step_config(StepContext *ctx) {
                 if (c->tls.node_key_path)
                         CHECK(check_private("tls.node_key_path", c->tls.node_key_path));
         }
-        if (c->services[SERVICE_IAM].enabled && c->iam.secrets_file)
+        /* The secrets file is needed only on the node that creates the IAM admin; where it
+         * exists, it must be private. */
+        if (c->services[SERVICE_IAM].enabled && c->iam.secrets_file && access(c->iam.secrets_file, F_OK) >= 0)
                 CHECK(check_private("iam.secrets_file", c->iam.secrets_file));
         CHECK(check_dir_writable(ctx->state_dir));
 #undef CHECK

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "fileio.h"
-#include "health-poll.h"
 #include "iam-secrets.h"
 #include "log.h"
 #include "notify.h"
@@ -70,7 +70,10 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                         step_count_attempt(ctx);
 
                 *resp = (HttpResponse) {};
-                r = http_perform(ctx->http, req, resp);
+                r = http_perform(ctx->http, &(HttpRequest) { .method = req->method, .url = req->url,
+                                                             .body = req->body, .bearer_token = req->bearer_token,
+                                                             .connect_to = ctx->config->iam.connect,
+                                                             .timeout_ms = req->timeout_ms }, resp);
                 if (r >= 0 && resp->status < 500)
                         return 0;
 
@@ -142,6 +145,11 @@ static int iam_admin_exists(IamSetup *s, const char *url) {
                 r = resp.status == 200;
                 http_response_done(&resp);
                 return r;
+        }
+        /* Without credentials of its own, this node cannot tell: the caller decides. */
+        if (!s->secrets.password && (resp.status == 401 || resp.status == 403)) {
+                http_response_done(&resp);
+                return -EACCES;
         }
         r = iam_refused(s, "look up the admin", &req, &resp, auth_hint(s, resp.status));
         http_response_done(&resp);
@@ -278,37 +286,79 @@ static int iam_token_issue(IamSetup *s, const char *url) {
         return r;
 }
 
+/* A node without the secrets file: the admin is cluster-wide and made where the secrets are (the
+ * bootstrap node). Wait for it to appear, within timeouts.health_wait. */
+static int iam_admin_await(IamSetup *s, const char *user, const char *user_url) {
+        StepContext *ctx = s->ctx;
+        const Config *c = ctx->config;
+        const usec_t deadline = now_monotonic() + c->timeouts.health_wait;
+        int r;
+
+        for (;;) {
+                r = iam_admin_exists(s, user_url);
+                if (r > 0) {
+                        log_event(LOG_INFO, MID_IAM_ADMIN_EXISTS, LOG_FIELDS("SERVICE", "iam", "URL", user_url),
+                                  "IAM admin '%s' exists; this node has no secrets file ('%s') and needs none: no "
+                                  "token is issued here.", user, c->iam.secrets_file);
+                        step_set_detail(ctx, "admin '%s' present; no secrets file here, no token issued", user);
+                        return 0;
+                }
+                if (r == -EACCES) {
+                        log_notice("IAM at %s wants credentials to look up the admin, and this node has no secrets "
+                                   "file ('%s'): the admin is set up by the node that has it. Nothing to do here.",
+                                   c->iam.url, c->iam.secrets_file);
+                        step_set_detail(ctx, "admin not checked: IAM wants credentials and there is no secrets file here");
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                if (now_monotonic() >= deadline)
+                        break;
+                if (s->backoff.attempt == 0)
+                        log_info("IAM admin '%s' does not exist yet; waiting for the node that holds the secrets "
+                                 "to create it.", user);
+                sleep_usec(MIN(backoff_next(&s->backoff), deadline - now_monotonic()));
+        }
+        step_set_error(ctx, "IAM admin '%s' does not exist and there is no secrets file %s to create it from",
+                       user, c->iam.secrets_file);
+        return log_error_errno(ENOENT, "The IAM admin '%s' does not exist and this node cannot create it: there is "
+                               "no secrets file at '%s'. Put {\"username\", \"password\"} there (mode 0600) on the node "
+                               "that should create the admin, or set iam.secrets_file; the next start looks again.",
+                               user, c->iam.secrets_file);
+}
+
 static int iam_setup(IamSetup *s) {
         StepContext *ctx = s->ctx;
         const Config *c = ctx->config;
-        const ServiceConfig *sc = &c->services[SERVICE_IAM];
         _cleanup_free_ char *user_url = NULL, *create_url = NULL, *token_url = NULL;
-        bool created = false;
+        bool created = false, have_secrets;
+        const char *user;
         int r;
-
-        if (sc->health_url) {
-                HealthTarget t = { .service = "iam", .url = sc->health_url };
-
-                r = health_poll(ctx, &t, 1, c->timeouts.health_wait);
-                if (r < 0)
-                        return r;
-        }
 
         if (!c->iam.url)
                 return log_error_errno(EINVAL, "No IAM URL: set services.iam.url in '%s'.", strna(c->path));
 
-        r = iam_secrets_load(c->iam.secrets_file, &s->secrets);
-        if (r < 0)
-                return r;
+        /* The secrets file is needed only where the admin is created: a missing one is fine
+         * until then. One that exists must be right. */
+        have_secrets = c->iam.secrets_file && access(c->iam.secrets_file, F_OK) >= 0;
+        if (have_secrets) {
+                r = iam_secrets_load(c->iam.secrets_file, &s->secrets);
+                if (r < 0)
+                        return r;
+        }
+        user = have_secrets ? s->secrets.username : c->iam.admin_user;
 
-        user_url = iam_user_url(c->iam.url, strempty(c->iam.user_path), s->secrets.username);
+        user_url = iam_user_url(c->iam.url, strempty(c->iam.user_path), user);
         create_url = url_join(c->iam.url, strempty(c->iam.create_path));
         token_url = url_join(c->iam.url, strempty(c->iam.token_path));
         if (!user_url || !create_url || !token_url)
                 return log_oom();
 
-        notify_status("setting up the IAM admin '%s'", s->secrets.username);
+        notify_status("setting up the IAM admin '%s'", user);
         step_count_attempt(ctx);
+
+        if (!have_secrets)
+                return iam_admin_await(s, user, user_url);
 
         r = iam_admin_exists(s, user_url);
         if (r < 0)
@@ -322,11 +372,11 @@ static int iam_setup(IamSetup *s) {
         if (created)
                 log_event(LOG_NOTICE, MID_IAM_ADMIN_CREATED,
                           LOG_FIELDS("SERVICE", "iam", "URL", create_url),
-                          "IAM admin '%s' created at %s.", s->secrets.username, create_url);
+                          "IAM admin '%s' created at %s.", user, create_url);
         else
                 log_event(LOG_INFO, MID_IAM_ADMIN_EXISTS,
                           LOG_FIELDS("SERVICE", "iam", "URL", user_url),
-                          "IAM admin '%s' already exists; not created again.", s->secrets.username);
+                          "IAM admin '%s' already exists; not created again.", user);
 
         if (c->iam.token_file) {
                 r = iam_token_issue(s, token_url);
@@ -334,7 +384,7 @@ static int iam_setup(IamSetup *s) {
                         return r;
         }
 
-        step_set_detail(ctx, "admin '%s' %s%s%s", s->secrets.username, created ? "created" : "present",
+        step_set_detail(ctx, "admin '%s' %s%s%s", user, created ? "created" : "present",
                          c->iam.token_file ? "; token in " : "", strempty(c->iam.token_file));
         return 0;
 }

@@ -2,25 +2,64 @@
 #include <errno.h>
 #include <string.h>
 
+#include "member.h"
 #include "step.h"
 
-/* The steps of first boot, in the order they run. Each row names what it needs done first, what
- * turns it off and its marker (the names the older automation used). */
+/* The steps of first boot, in the order they run: for each cluster service its health, then its
+ * join, as the older automation's units did (flaredb may need a joined chainfire to turn
+ * healthy, IAM a joined flaredb). Each row names what it needs done first, why it may not apply
+ * and its marker (the names the older automation used). */
 
-static bool chainfire_enabled(const Config *c) {
-        return c->services[SERVICE_CHAINFIRE].enabled;
+/* Why a service's steps do not apply, or NULL. */
+static const char *service_skip(const Config *c, ServiceId id) {
+        static const char *const off[_SERVICE_MAX] = {
+                [SERVICE_CHAINFIRE] = "services.chainfire.enabled is false",
+                [SERVICE_FLAREDB] = "services.flaredb.enabled is false",
+                [SERVICE_IAM] = "services.iam.enabled is false",
+        };
+        const ServiceConfig *s = &c->services[id];
+
+        if (s->enabled)
+                return NULL;
+        if (s->enabled_source == CONFIG_SOURCE_FILE)
+                return off[id];
+        return "node_role worker: a worker runs no cluster service and joins no raft group";
 }
 
-static bool flaredb_enabled(const Config *c) {
-        return c->services[SERVICE_FLAREDB].enabled;
+/* The health step of a cluster service applies when its driver wants the local service healthy
+ * before the join; the etcd driver checks it after adding the member, inside the join. */
+static const char *cluster_health_skip(const Config *c, ServiceId id) {
+        const MemberDriver *d = member_driver_get(c->services[id].driver);
+
+        if (service_skip(c, id))
+                return service_skip(c, id);
+        if (!c->bootstrap && d && !d->health_first)
+                return "the etcd driver checks the local service's health after adding the member";
+        return NULL;
 }
 
-static bool iam_enabled(const Config *c) {
-        return c->services[SERVICE_IAM].enabled;
+static const char *chainfire_skip(const Config *c) {
+        return service_skip(c, SERVICE_CHAINFIRE);
 }
 
-static bool health_report_enabled(const Config *c) {
-        return c->health_check;
+static const char *chainfire_health_skip(const Config *c) {
+        return cluster_health_skip(c, SERVICE_CHAINFIRE);
+}
+
+static const char *flaredb_skip(const Config *c) {
+        return service_skip(c, SERVICE_FLAREDB);
+}
+
+static const char *flaredb_health_skip(const Config *c) {
+        return cluster_health_skip(c, SERVICE_FLAREDB);
+}
+
+static const char *iam_skip(const Config *c) {
+        return service_skip(c, SERVICE_IAM);
+}
+
+static const char *health_report_skip(const Config *c) {
+        return c->health_check ? NULL : "health_check.enabled is false";
 }
 
 static const char *chainfire_marker(const Config *c) {
@@ -46,37 +85,52 @@ const Step step_table[] = {
                 .run = step_config,
         },
         {
-                .name = "health-wait",
-                .summary = "wait until every enabled local service answers its health check",
+                .name = "chainfire-health",
+                .summary = "wait until the local chainfire answers its health check",
                 .after = (const char *const[]) { "config", NULL },
-                .run = step_health_wait,
+                .skip = chainfire_health_skip,
+                .serves = "chainfire-join",
+                .run = step_chainfire_health,
         },
         {
                 .name = "chainfire-join",
                 .summary = "bootstrap the chainfire cluster or join it through the leader",
-                .after = (const char *const[]) { "health-wait", NULL },
-                .enabled = chainfire_enabled,
-                .setting = "services.chainfire.enabled",
+                .after = (const char *const[]) { "chainfire-health", NULL },
+                .skip = chainfire_skip,
                 .marker = chainfire_marker,
                 .markers = (const char *const[]) { ".chainfire-initialized", ".chainfire-joined", NULL },
                 .run = step_chainfire_join,
         },
         {
+                .name = "flaredb-health",
+                .summary = "wait until the local flaredb answers its health check",
+                .after = (const char *const[]) { "chainfire-join", NULL },
+                .skip = flaredb_health_skip,
+                .serves = "flaredb-join",
+                .run = step_flaredb_health,
+        },
+        {
                 .name = "flaredb-join",
                 .summary = "bootstrap the flaredb cluster or join it through the leader",
-                .after = (const char *const[]) { "chainfire-join", NULL },
-                .enabled = flaredb_enabled,
-                .setting = "services.flaredb.enabled",
+                .after = (const char *const[]) { "flaredb-health", NULL },
+                .skip = flaredb_skip,
                 .marker = flaredb_marker,
                 .markers = (const char *const[]) { ".flaredb-initialized", ".flaredb-joined", NULL },
                 .run = step_flaredb_join,
         },
         {
-                .name = "iam-setup",
-                .summary = "create the initial IAM admin and store its token",
+                .name = "iam-health",
+                .summary = "wait until the local IAM answers its health check",
                 .after = (const char *const[]) { "flaredb-join", NULL },
-                .enabled = iam_enabled,
-                .setting = "services.iam.enabled",
+                .skip = iam_skip,
+                .serves = "iam-setup",
+                .run = step_iam_health,
+        },
+        {
+                .name = "iam-setup",
+                .summary = "make sure the IAM admin exists (create it where the secrets are) and store its token",
+                .after = (const char *const[]) { "iam-health", NULL },
+                .skip = iam_skip,
                 .marker = iam_marker,
                 .markers = (const char *const[]) { ".iam-initialized", NULL },
                 .run = step_iam_setup,
@@ -85,8 +139,7 @@ const Step step_table[] = {
                 .name = "health-report",
                 .summary = "check every service and membership, then report to the provisioning server",
                 .after = (const char *const[]) { "iam-setup", NULL },
-                .enabled = health_report_enabled,
-                .setting = "health_check.enabled",
+                .skip = health_report_skip,
                 .marker = health_report_marker,
                 .markers = (const char *const[]) { ".health-reported", NULL },
                 .run = step_health_report,
@@ -108,3 +161,6 @@ const Step *step_find(const char *name) {
         return i < 0 ? NULL : &step_table[i];
 }
 
+const char *step_skip_reason(const Step *s, const Config *c) {
+        return s->skip ? s->skip(c) : NULL;
+}

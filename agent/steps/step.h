@@ -6,17 +6,20 @@
 #include "step-context.h"
 
 /* Steps are data: a row of this table and a function. The runner walks the rows in order;
- * "after" names the rows that must be done (or disabled) first. */
+ * "after" names the rows that must be done (or not apply) first. */
 typedef struct Step {
         const char *name;
         const char *summary;                            /* one line for --help and status */
         const char *const *after;                       /* NULL-terminated, may be NULL */
-        bool (*enabled)(const Config *c);               /* NULL: always */
-        const char *setting;                            /* what turns it off, for messages:
-                                                         * "services.chainfire.enabled" */
+        const char *(*skip)(const Config *c);           /* why it does not apply ("services.iam.
+                                                         * enabled is false"), or NULL; NULL:
+                                                         * always applies */
+        const char *serves;                             /* a step without a marker that only
+                                                         * prepares this one runs only when this
+                                                         * one runs; NULL: runs whenever work is left */
         const char *(*marker)(const Config *c);         /* NULL or returns NULL: no marker */
         const char *const *markers;                     /* every name marker() may return */
-        int (*run)(StepContext *ctx);                           /* 0, or negative errno (logged) */
+        int (*run)(StepContext *ctx);                   /* 0, or negative errno (logged) */
 } Step;
 
 extern const Step step_table[];
@@ -30,9 +33,14 @@ const Step *step_find(const char *name);
 /* Index in step_table, or -ENOENT. */
 int step_index(const char *name);
 
+/* Why the step does not apply to this configuration, or NULL. */
+const char *step_skip_reason(const Step *s, const Config *c);
+
 /* The steps (step-*.c). */
 int step_config(StepContext *ctx);
-int step_health_wait(StepContext *ctx);
+int step_chainfire_health(StepContext *ctx);
+int step_flaredb_health(StepContext *ctx);
+int step_iam_health(StepContext *ctx);
 int step_chainfire_join(StepContext *ctx);
 int step_flaredb_join(StepContext *ctx);
 int step_iam_setup(StepContext *ctx);

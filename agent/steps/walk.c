@@ -163,10 +163,18 @@ static bool walk_after_satisfied(const Step *table, size_t i, const Outcome *out
         return true;
 }
 
+/* True when the step named name is in the table and still has work to do. */
+static bool walk_serves_pending(const Step *table, size_t n, const char *name, const bool *pending) {
+        for (size_t j = 0; j < n; j++)
+                if (streq(table[j].name, name))
+                        return pending[j];
+        return false;
+}
+
 int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
         Outcome outcome[STATE_MAX_STEPS] = {};
         const char *dir = ctx->state_dir;
-        bool any_marked = false, work_left = false;
+        bool any_marked = false, work_left = false, pending[STATE_MAX_STEPS] = {};
         int r;
 
         if (n > STATE_MAX_STEPS) {
@@ -181,26 +189,30 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                 return EXIT_INTERNAL;
         }
 
-        /* The steps without a marker (config, health-wait) run on every walk that has work left;
-         * when every enabled marked step is done, nothing runs and the walk only records it. */
+        /* The steps without a marker (config, the health checks) run only when there is work:
+         * the config step on every walk that has any left, a step that serves another only when
+         * that one runs. When every applying marked step is done, nothing runs and the walk only
+         * records it. */
         for (size_t i = 0; i < n; i++) {
                 const char *m;
 
-                if (table[i].enabled && !table[i].enabled(ctx->config))
+                if (step_skip_reason(&table[i], ctx->config))
                         continue;
                 m = table[i].marker ? table[i].marker(ctx->config) : NULL;
                 if (!m)
                         continue;
                 any_marked = true;
-                if (marker_exists(dir, m) <= 0)
+                if (marker_exists(dir, m) <= 0) {
                         work_left = true;
+                        pending[i] = true;
+                }
         }
         if (!any_marked)
                 work_left = true;
 
         for (size_t i = 0; i < n; i++) {
                 const Step *s = &table[i];
-                const char *m, *missing = NULL;
+                const char *m, *missing = NULL, *skip;
                 StepState *st;
                 usec_t t = 0;
 
@@ -210,12 +222,14 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                         return EXIT_INTERNAL;
                 }
 
-                if (s->enabled && !s->enabled(ctx->config)) {
+                skip = step_skip_reason(s, ctx->config);
+                if (skip) {
                         st->status = STEP_STATUS_DISABLED;
+                        (void) state_step_set_detail(st, skip);
                         outcome[i] = OUTCOME_DISABLED;
                         step_context_save(ctx);
                         log_event(LOG_INFO, MID_STEP_SKIPPED, LOG_FIELDS("STEP", s->name),
-                                  "Step '%s' skipped: disabled (%s=false).", s->name, strna(s->setting));
+                                  "Step '%s' does not apply: %s.", s->name, skip);
                         continue;
                 }
 
@@ -244,6 +258,11 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                         log_event(LOG_INFO, MID_STEP_SKIPPED, LOG_FIELDS("STEP", s->name),
                                   "Step '%s' skipped: every step that has a marker is already done.", s->name);
                         continue;
+                } else if (s->serves && !walk_serves_pending(table, n, s->serves, pending)) {
+                        outcome[i] = OUTCOME_DONE;
+                        log_event(LOG_INFO, MID_STEP_SKIPPED, LOG_FIELDS("STEP", s->name),
+                                  "Step '%s' skipped: '%s', which it prepares, is already done.", s->name, s->serves);
+                        continue;
                 }
 
                 if (!walk_after_satisfied(table, i, outcome, &missing)) {
@@ -270,7 +289,7 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
         ctx->state->exit_code = EXIT_OK;
         ctx->state->run_finished = now_realtime();
         step_context_save(ctx);
-        log_event(LOG_NOTICE, MID_RUN_DONE, NO_FIELDS, "First boot complete: every enabled step is done.");
+        log_event(LOG_NOTICE, MID_RUN_DONE, NO_FIELDS, "First boot complete: every step that applies is done.");
         notify_status("first boot complete");
         return EXIT_OK;
 }

@@ -298,7 +298,7 @@ typedef struct AddArgs {
 static int do_add(MemberVerb *m, const char *url, void *userdata, HttpResponse *resp) {
         AddArgs *a = userdata;
 
-        return m->driver->add(m->http, url, a->id, a->raft_addr, m->config->tls.enabled, resp);
+        return m->driver->add(m->http, url, a->id, a->raft_addr, m->config->tls.enabled ? MEMBER_ADD_TLS : 0, resp);
 }
 
 static int verb_add(MemberVerb *m, const char *id, const char *raft_addr) {

@@ -24,7 +24,7 @@
 typedef struct StepView {
         const Step *step;
         StepStatus status;              /* done also when only the marker says so */
-        char label[96];                 /* "done (marker)", "disabled (services.iam.enabled=false)" */
+        char label[192];                /* "done (marker)", "does not apply (services.iam.enabled is false)" */
         const StepState *record;        /* NULL when the state file has none */
         const char *marker;             /* the marker found, or NULL */
         usec_t marker_time;
@@ -58,18 +58,21 @@ static const StepState *find_record(const State *s, const char *name) {
 static void view_step(StatusView *v, const Step *step, StepView *sv) {
         const StepState *rec = find_record(v->state, step->name);
         const char *const *names;
-        const char *one[2] = {};
+        const char *one[2] = {}, *skip = NULL;
         bool enabled;
 
         *sv = (StepView) { .step = step, .record = rec, .status = STEP_STATUS_PENDING };
 
-        if (v->config)
-                enabled = !step->enabled || step->enabled(v->config);
-        else
+        if (v->config) {
+                skip = step_skip_reason(step, v->config);
+                enabled = !skip;
+        } else {
                 enabled = !(rec && rec->status == STEP_STATUS_DISABLED);
+                skip = rec ? rec->detail : NULL;
+        }
         if (!enabled) {
                 sv->status = STEP_STATUS_DISABLED;
-                snprintf(sv->label, sizeof(sv->label), "disabled (%s=false)", strna(step->setting));
+                snprintf(sv->label, sizeof(sv->label), "does not apply (%s)", strna(skip));
                 return;
         }
 

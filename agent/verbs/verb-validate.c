@@ -12,6 +12,7 @@
 #include "config.h"
 #include "exit-code.h"
 #include "json-util.h"
+#include "step.h"
 #include "strv.h"
 #include "verbs.h"
 
@@ -35,13 +36,41 @@ static json_t *int_or_null(int v) {
         return v > 0 ? json_integer(v) : json_null();
 }
 
-static int print_json(const char *path, bool valid, const ProblemList *problems) {
+/* What the valid configuration yields: TLS and its sources, the plan. */
+static int add_plan_json(json_t *root, const Config *c) {
+        const TlsConfig *t = &c->tls;
+        json_t *plan, *tls;
+
+        tls = json_pack("{s:b, s:s, s:o, s:s, s:o, s:o, s:s, s:b}",
+                        "enabled", t->enabled, "enabled_source", config_source_to_string(t->enabled_source),
+                        "ca_cert", string_or_null(t->ca_cert_path), "ca_source", config_source_to_string(t->ca_source),
+                        "client_cert", string_or_null(t->node_cert_path), "client_key", string_or_null(t->node_key_path),
+                        "client_source", config_source_to_string(t->client_source),
+                        "insecure_skip_verify", t->insecure_skip_verify);
+        plan = json_array();
+        if (!tls || !plan || json_object_set_new(root, "tls", tls) < 0 || json_object_set_new(root, "plan", plan) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < step_table_size; i++) {
+                const char *why = step_skip_reason(&step_table[i], c);
+
+                if (json_array_append_new(plan, json_pack("{s:s, s:b, s:o}", "step", step_table[i].name,
+                                                          "applies", !why, "reason", string_or_null(why))) < 0)
+                        return -ENOMEM;
+        }
+        return json_object_set_new(root, "node_role", json_pack("{s:s, s:s}", "value",
+                                   node_role_to_string(c->node_role), "source",
+                                   config_source_to_string(c->node_role_source))) < 0 ? -ENOMEM : 0;
+}
+
+static int print_json(const char *path, const Config *c, const ProblemList *problems) {
         _cleanup_json_ json_t *root = NULL;
         json_t *list;
 
         list = json_array();
-        root = json_pack("{s:s, s:b, s:o}", "file", path, "valid", valid, "problems", list);
+        root = json_pack("{s:s, s:b, s:o}", "file", path, "valid", !!c, "problems", list);
         if (!root)
+                return -ENOMEM;
+        if (c && add_plan_json(root, c) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < problems->n; i++) {
                 const Problem *p = &problems->items[i];
@@ -74,22 +103,26 @@ static int print_problems(const char *path, const ProblemList *problems) {
         return 0;
 }
 
-/* One line: who this node is, what it does, and where it will ask to join. */
-static int print_summary(const char *path, const Config *c) {
-        _cleanup_free_ char *line = NULL;
-        size_t size, enabled = 0, leaders = 0;
-        FILE *f;
+/* "control-plane (the default)" */
+static const char *role_text(const Config *c, char *buf, size_t size) {
+        snprintf(buf, size, "%s%s", node_role_to_string(c->node_role),
+                 c->node_role_source == CONFIG_SOURCE_FILE ? "" : ", the default");
+        return buf;
+}
 
-        f = open_memstream(&line, &size);
-        if (!f)
-                return -ENOMEM;
+/* Who this node is, what it does, and where it will ask to join. */
+static void print_identity(FILE *f, const char *path, const Config *c) {
+        size_t enabled = 0, leaders = 0;
+        char role[64];
 
-        fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, node_role_to_string(c->node_role));
+        fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, role_text(c, role, sizeof role));
         if (c->bootstrap)
-                fprintf(f, "bootstraps cluster \"%s\" with %zu initial peer%s", c->cluster_name,
+                fprintf(f, "bootstraps %s%s%s with %zu initial peer%s", c->cluster_name ? "cluster \"" : "its cluster",
+                        strempty(c->cluster_name), c->cluster_name ? "\"" : "",
                         strv_length(c->initial_peers), strv_length(c->initial_peers) == 1 ? "" : "s");
         else
-                fprintf(f, "joins cluster \"%s\"", c->cluster_name);
+                fprintf(f, "joins %s%s%s", c->cluster_name ? "cluster \"" : "its cluster", strempty(c->cluster_name),
+                        c->cluster_name ? "\"" : "");
 
         fputs("; services: ", f);
         for (ServiceId i = 0; i < _SERVICE_MAX; i++)
@@ -106,10 +139,70 @@ static int print_summary(const char *path, const Config *c) {
         if (c->flash)
                 fprintf(f, "; flash: %zu image%s, %zu firmware", c->flash->n_images,
                         c->flash->n_images == 1 ? "" : "s", c->flash->n_firmware);
+        fputc('\n', f);
+}
 
+/* Which CA and which client identity HTTPS will use, and why. */
+static void print_tls(FILE *f, const char *path, const Config *c) {
+        const TlsConfig *t = &c->tls;
+
+        fprintf(f, "%s: TLS %s (%s)", path, t->enabled ? "on" : "off", config_source_to_string(t->enabled_source));
+        if (t->insecure_skip_verify)
+                fputs("; certificates are NOT verified (tls.insecure_skip_verify)", f);
+        else if (t->ca_cert_path)
+                fprintf(f, "; CA %s (%s)", t->ca_cert_path, config_source_to_string(t->ca_source));
+        else
+                fputs("; CA: the system's trust store (no tls.ca_cert_path, no ca.crt in tls.secrets_dir)", f);
+        if (t->node_cert_path)
+                fprintf(f, "; client certificate %s with key %s (%s)", t->node_cert_path, strna(t->node_key_path),
+                        config_source_to_string(t->client_source));
+        else
+                fprintf(f, "; no client certificate (none set, no %s.crt and .key in %s)", strna(c->node_id),
+                        strna(t->secrets_dir));
+        fputc('\n', f);
+}
+
+/* The steps the role and the services yield, and why the others do not apply. */
+static void print_plan(FILE *f, const char *path, const Config *c) {
+        size_t n = 0, skipped = 0;
+        char role[64];
+
+        fprintf(f, "%s: plan (node_role %s): ", path, role_text(c, role, sizeof role));
+        for (size_t i = 0; i < step_table_size; i++)
+                if (!step_skip_reason(&step_table[i], c))
+                        fprintf(f, "%s%s", n++ > 0 ? " → " : "", step_table[i].name);
+        if (n == 0)
+                fputs("nothing", f);
+        fputc('\n', f);
+        for (size_t i = 0; i < step_table_size; i++) {
+                const char *why = step_skip_reason(&step_table[i], c);
+
+                if (!why)
+                        continue;
+                if (skipped++ == 0)
+                        fprintf(f, "%s: not applying: ", path);
+                else
+                        fputs("; ", f);
+                fprintf(f, "%s (%s)", step_table[i].name, why);
+        }
+        if (skipped > 0)
+                fputc('\n', f);
+}
+
+static int print_summary(const char *path, const Config *c) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        print_identity(f, path, c);
+        print_tls(f, path, c);
+        print_plan(f, path, c);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        puts(line);
+        fputs(text, stdout);
         return 0;
 }
 
@@ -159,7 +252,7 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g) {
         }
 
         if (json)
-                r = print_json(path, !!c, &problems);
+                r = print_json(path, c, &problems);
         else if (!c)
                 r = print_problems(path, &problems);
         else

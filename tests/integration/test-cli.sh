@@ -55,7 +55,7 @@ fba status --wait --timeout soon; is $? 2 "status --timeout that is not a number
 fba reset; is $? 2 "reset without a step: exit 2"
 fba reset config --all --yes; is $? 2 "reset with a step and --all: exit 2"
 fba --state-dir "$tmp/s0" reset flaredb-jion; is $? 2 "reset of an unknown step: exit 2"
-like "$err" "config, health-wait, chainfire-join, flaredb-join, iam-setup, health-report" "lists the steps"
+like "$err" "config, chainfire-health, chainfire-join, flaredb-health, flaredb-join, iam-health, iam-setup, health-report" "lists the steps"
 like "$err" "Did you mean 'flaredb-join'" "and suggests the nearest"
 fba --state-dir "$tmp/s0" reset --all </dev/null; is $? 2 "reset --all without --yes and no terminal: exit 2"
 
@@ -68,7 +68,7 @@ like "$out" "Run: none recorded" "no run recorded"
 fba --config "$tmp/none.json" --state-dir "$tmp/empty" status --json; is $? 7 "status --json: exit 7"
 python3 -m json.tool "$out" >/dev/null; ok $? "status --json is JSON"
 is "$(json_get "$out" 'j["first_boot_done"]')" "False" "not done"
-is "$(json_get "$out" 'list(j["steps"])')" "['config', 'health-wait', 'chainfire-join', 'flaredb-join', 'iam-setup', 'health-report']" \
+is "$(json_get "$out" 'list(j["steps"])')" "['config', 'chainfire-health', 'chainfire-join', 'flaredb-health', 'flaredb-join', 'iam-health', 'iam-setup', 'health-report']" \
         "steps in table order"
 is "$(json_get "$out" 'j["status"]')" "pending" "status pending"
 FIRST_BOOT_AGENT_STATE_DIR="$tmp/nowhere" fba --config "$tmp/none.json" status; is $? 7 \
@@ -105,7 +105,7 @@ state() {       # state DIR RESULT EXIT PID STEP_STATUS ERROR
  "run": {"started": "2025-12-10T10:30:45+00:00", "finished": null, "result": "$2", "exit_code": $3},
  "steps": {"config": {"status": "done", "started": "2025-12-10T10:30:45+00:00",
                       "finished": "2025-12-10T10:30:45+00:00", "duration_ms": 3, "attempts": 1},
-           "health-wait": {"status": "$5", "started": "2025-12-10T10:30:46+00:00",
+           "chainfire-health": {"status": "$5", "started": "2025-12-10T10:30:46+00:00",
                            "finished": "2025-12-10T10:32:46+00:00", "duration_ms": 120000,
                            "attempts": 9, "last_error": "$6"}}}
 EOF
@@ -115,7 +115,7 @@ d="$tmp/rec"
 mkdir -m 0700 "$d"
 state "$d" failed 4 999999 failed "chainfire: http://localhost:2379/health answered 503"
 fba --config "$tmp/none.json" --state-dir "$d" status; is $? 4 "last run failed: exit 4"
-like "$out" "^health-wait +failed +[0-9T:+-]+ +2m00s +9 +chainfire: http://localhost:2379/health answered 503$" \
+like "$out" "^chainfire-health +failed +[0-9T:+-]+ +2m00s +9 +chainfire: http://localhost:2379/health answered 503$" \
         "failed step row: time, duration, attempts, last error"
 like "$out" "Node: node04 +Mode: firstboot" "header names node and mode"
 like "$out" "Run: failed \(exit 4\)" "header names the run result"
@@ -124,13 +124,13 @@ fba --config "$tmp/none.json" --state-dir "$d" status; is $? 5 "last run refused
 state "$d" running 0 $$ running ""
 fba --config "$tmp/none.json" --state-dir "$d" status; is $? 7 "run in progress: exit 7"
 like "$out" "Run: in progress \(pid $$\)" "header shows the pid"
-like "$out" "^health-wait +running" "the running step"
+like "$out" "^chainfire-health +running" "the running step"
 fba --config "$tmp/none.json" --state-dir "$d" status --json; is $? 7 "status --json while running: exit 7"
 is "$(json_get "$out" 'j["in_progress"], j["status"], j["pid"]')" "True running $$" "JSON says running"
 sh -c 'exit 0' & dead=$!; wait $dead
 state "$d" running 0 $dead running ""
 fba --config "$tmp/none.json" --state-dir "$d" status; is $? 7 "run whose process is gone: exit 7"
-like "$out" "^health-wait +interrupted" "shown as interrupted"
+like "$out" "^chainfire-health +interrupted" "shown as interrupted"
 echo '{ broken' >"$d/state.json"
 fba --config "$tmp/none.json" --state-dir "$d" status; is $? 7 "corrupt state file: still answers"
 like "$out" "state file is corrupt" "and says so"
@@ -205,7 +205,7 @@ date -Iseconds >"$tmp/cfgdone/.first-boot-done"
 config "$tmp/cfgdone.json" "$tmp/cfgdone"
 FIRST_BOOT_AGENT_STATE_DIR= fba --config "$tmp/cfgdone.json" run; is $? 0 "done marker in the config's state_dir: exit 0"
 
-# A node with every service off: config and health-wait run, then it is done.
+# A node with every service off: only the config step runs, then it is done.
 d="$tmp/node"
 config "$tmp/node.json" "$d"
 fba --config "$tmp/node.json" run; is $? 0 "first boot with nothing to join: exit 0"
@@ -216,11 +216,11 @@ like "$err" '"message_id":"9363bb69a9b34a5d9f97bc7e81443ec2".*"MODE":"firstboot"
         "mode decided and why"
 like "$err" '"message_id":"1513c1601d3d43cb964d5e63a1f7ebb0"' "run done logged"
 fba --config "$tmp/node.json" status; is $? 0 "status after it: exit 0"
-like "$out" "^chainfire-join +disabled \(services.chainfire.enabled=false\)" "disabled steps named with their setting"
-like "$out" "^health-report +disabled \(health_check.enabled=false\)" "health-report disabled by health_check"
+like "$out" "^chainfire-join +does not apply \(services.chainfire.enabled is false\)" "steps that do not apply name the setting"
+like "$out" "^health-report +does not apply \(health_check.enabled is false\)" "health-report off by health_check"
 like "$out" "^config +done" "config done"
 fba --config "$tmp/node.json" status --json
-is "$(json_get "$out" 'j["run"]["result"], j["mode"], j["steps"]["health-wait"]["status"]')" "done firstboot done" \
+is "$(json_get "$out" 'j["run"]["result"], j["mode"], j["steps"]["config"]["status"]')" "done firstboot done" \
         "JSON: run done, mode, step"
 
 # The run lock: a second run (or a reset) while one holds it leaves with exit 7.

@@ -52,8 +52,9 @@ for f in "$corpus"/good/*.json; do
         run validate "$name.json"
         is "$rc" 0 "good/$name: exit 0"
         is "$err" "" "good/$name: nothing on stderr"
-        contains "$out" "$name.json: valid: node " "good/$name: summary"
-        is "$(echo "$out" | grep -c '')" 1 "good/$name: one line"
+        is "$(echo "$out" | head -n 1 | grep -c "^$name.json: valid: node ")" 1 "good/$name: the summary first"
+        is "$(echo "$out" | grep -c "^$name.json: TLS ")" 1 "good/$name: a TLS line"
+        is "$(echo "$out" | grep -c "^$name.json: plan (node_role ")" 1 "good/$name: the plan"
 
         run validate "$name.json" --json
         is "$rc" 0 "good/$name --json: exit 0"
@@ -62,14 +63,45 @@ for f in "$corpus"/good/*.json; do
 done
 
 run validate join.json
-is "$out" 'join.json: valid: node cp04 (control-plane) joins cluster "east"; services: chainfire, flaredb, iam; leaders: chainfire https://cp01.east.example.net:2379, flaredb https://cp01.east.example.net:2479' \
+is "$(echo "$out" | head -n 1)" 'join.json: valid: node cp04 (control-plane) joins cluster "east"; services: chainfire, flaredb, iam; leaders: chainfire https://cp01.east.example.net:2379, flaredb https://cp01.east.example.net:2479' \
    "join summary: node, role, join, services, derived leader URLs"
+is "$(echo "$out" | sed -n 3p)" 'join.json: plan (node_role control-plane): config → chainfire-health → chainfire-join → flaredb-health → flaredb-join → iam-health → iam-setup → health-report' \
+   "join plan: each service's health right before its join"
 run validate all-in-one.json
-is "$out" 'all-in-one.json: valid: node solo01 (all-in-one) bootstraps cluster "bench" with 1 initial peer; services: chainfire, flaredb, iam' \
+is "$(echo "$out" | head -n 1)" 'all-in-one.json: valid: node solo01 (all-in-one) bootstraps cluster "bench" with 1 initial peer; services: chainfire, flaredb, iam' \
    "all-in-one summary"
+contains "$out" 'all-in-one.json: not applying: health-report (health_check.enabled is false)' "all-in-one: what does not apply and why"
 run validate worker-http.json
-is "$out" 'worker-http.json: valid: node wk07 (worker) joins cluster "east"; services: chainfire; leaders: chainfire http://10.20.0.11:2379' \
-   "summary lists only enabled services"
+is "$(echo "$out" | head -n 1)" 'worker-http.json: valid: node wk07 (worker) joins cluster "east"; services: none' \
+   "a worker runs no cluster service"
+contains "$out" 'worker-http.json: plan (node_role worker): config → health-report' "worker plan"
+contains "$out" 'chainfire-join (node_role worker: a worker runs no cluster service and joins no raft group)' \
+   "worker: chainfire does not apply because of the role"
+contains "$out" 'flaredb-join (services.flaredb.enabled is false)' "worker: flaredb because the file says so"
+
+# --- the seed's own configs: TLS from the https:// leader, the CA and the node's certificate from
+# the seed's secrets directory (tls.secrets_dir points it at a temporary one), role and cluster
+# name left out.
+mkdir -p "$tmp/secrets"
+"$src/tests/server/gen-certs.sh" "$tmp/gen" >/dev/null 2>&1 || bail "gen-certs.sh failed"
+cp "$tmp/gen/ca.crt" "$tmp/secrets/ca.crt"
+install -m 0600 "$tmp/gen/client.key" "$tmp/secrets/node04.key"
+cp "$tmp/gen/client.crt" "$tmp/secrets/node04.crt"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["tls"]={"secrets_dir": sys.argv[2]}; json.dump(c, open(sys.argv[3],"w"))' \
+        "$corpus/good/seed-example-join.json" "$tmp/secrets" "$tmp/seed-join.json"
+chmod 600 "$tmp/seed-join.json"
+run validate seed-join.json
+is "$rc" 0 "the seed's join example with its secrets: valid"
+is "$(echo "$out" | sed -n 2p)" "seed-join.json: TLS on (implied by an https:// leader URL); CA $tmp/secrets/ca.crt (found in tls.secrets_dir); client certificate $tmp/secrets/node04.crt with key $tmp/secrets/node04.key (found in tls.secrets_dir)" \
+   "which CA and client identity, and why"
+contains "$(echo "$out" | head -n 1)" "node node04 (control-plane, the default) joins its cluster" "no node_role: control-plane, said so"
+run validate --json seed-join.json
+is "$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d["tls"]; print(t["enabled"], t["enabled_source"], t["ca_source"], t["client_source"], d["node_role"]["source"], [p["step"] for p in d["plan"] if p["applies"]][1])')" \
+   "True implied by an https:// leader URL found in tls.secrets_dir found in tls.secrets_dir the default chainfire-health" \
+   "--json: TLS, its sources and the plan"
+rm -f "$tmp/secrets/node04.key"
+run validate seed-join.json
+contains "$out" "no client certificate (none set, no node04.crt and .key in $tmp/secrets)" "half a client identity is none"
 
 # --- --json details --------------------------------------------------------------------------------
 run validate --json syntax-error.json

@@ -110,9 +110,11 @@ static void test_join_defaults(void) {
         is_int(iam->api_port, 8080, "iam api port");
         is_int(iam->raft_port, 0, "iam has no raft port");
 
-        is_str(cf->health_url, "https://localhost:2379/health", "chainfire health url");
-        is_str(fd->health_url, "https://localhost:2479/health", "flaredb health url");
-        is_str(iam->health_url, "https://localhost:8080/health", "iam health url");
+        /* Over TLS the local services are checked under the node's own name: here its address. */
+        is_str(cf->health_url, "https://10.0.1.13:2379/health", "chainfire health url: the node's own address");
+        is_str(fd->health_url, "https://10.0.1.13:2479/health", "flaredb health url");
+        is_str(iam->health_url, "https://10.0.1.13:8080/health", "iam health url");
+        ok(!cf->health_connect, "connected to by that address: no detour");
         is_str(cf->leader_url, "https://10.0.1.10:2379", "chainfire leader");
         is_str(fd->leader_url, "https://10.0.1.10:2479", "flaredb leader: leader host, own port");
         ok(!iam->leader_url, "iam has no leader");
@@ -138,7 +140,8 @@ static void test_join_defaults(void) {
         is_int(c->timeouts.backoff_initial, 200 * USEC_PER_MSEC, "backoff initial");
         is_int(c->timeouts.backoff_max, 10 * USEC_PER_SEC, "backoff max");
 
-        is_str(c->iam.url, "https://localhost:8080", "iam url");
+        is_str(c->iam.url, "https://10.0.1.13:8080", "iam url");
+        is_str(c->iam.admin_user, "admin", "iam admin user looked up without a secrets file");
         is_str(c->iam.secrets_file, "/etc/nixos/secrets/iam-admin.json", "iam secrets file");
         is_str(c->iam.token_file, "/var/lib/first-boot-automation/iam-admin.token", "iam token file");
         is_str(c->iam.user_path, "/admin/users/{user}", "iam user path");
@@ -313,15 +316,15 @@ static void test_syntax(void) {
 static void test_required(void) {
         check_problems("{}",
                        ".node_id: expected a name of 1 to 63 characters from A-Z, a-z, 0-9, '.', '_' and '-', found nothing\n"
-                       ".node_role: expected one of \"control-plane\", \"worker\", \"all-in-one\", found nothing\n"
                        ".bootstrap: expected true or false, found nothing\n"
-                       ".cluster_name: expected a non-empty single-line string, found nothing\n"
                        ".raft_addr: expected an address HOST:PORT with a port between 1 and 65535, found nothing",
                        "every required field");
-        check_problems("{\"node_id\": \"node04\", \"node_role\": \"worker\", \"bootstrap\": false, "
+        check_problems("{\"node_id\": \"node04\", \"node_role\": \"control-plane\", \"bootstrap\": false, "
                        "\"cluster_name\": \"prod\", \"raft_addr\": \"10.0.1.13:2380\"}",
                        ".leader_url: expected an http:// or https:// URL with a host (required when bootstrap is false), found nothing",
                        "leader_url when joining");
+        config_free(parse_ok("{\"node_id\": \"w2\", \"node_role\": \"worker\", \"bootstrap\": false, "
+                             "\"raft_addr\": \"10.0.1.22:2380\"}", "a worker joins no raft group: no leader_url needed"));
         check_problems("{\"node_id\": \"node04\", \"node_role\": \"worker\", \"bootstrap\": true, "
                        "\"cluster_name\": \"prod\", \"raft_addr\": \"10.0.1.13:2380\"}",
                        ".initial_peers: expected a non-empty array of addresses HOST:PORT (required when bootstrap is true), found nothing",
@@ -390,15 +393,12 @@ static void test_urls(void) {
                        ".services.iam.url: expected an http:// or https:// URL with a host, found the string \"localhost:8080\"; start it with http:// or https://",
                        "URLs");
         check_problems("{" JOIN_BASE ", \"tls\": {\"enabled\": false}}",
-                       ".leader_url: expected an http:// URL, since tls.enabled is false, found the string \"https://10.0.1.10:2379\"; set tls.enabled to true, or write http://",
-                       "https leader with tls disabled");
-        check_problems("{" JOIN_BASE "}",
-                       ".leader_url: expected an http:// URL, since tls.enabled is false, found the string \"https://10.0.1.10:2379\"; set tls.enabled to true, or write http://",
-                       "https leader without a tls section");
+                       ".leader_url: expected an http:// URL, since tls.enabled is false, found the string \"https://10.0.1.10:2379\"; leave tls.enabled out (an https:// leader turns TLS on), or write http://",
+                       "https leader with tls turned off");
         check_problems("{\"node_id\": \"n\", \"node_role\": \"worker\", \"bootstrap\": false, "
                        "\"cluster_name\": \"c\", \"raft_addr\": \"10.0.0.1:2380\", "
                        "\"leader_url\": \"http://10.0.1.10:2379\", \"tls\": {\"enabled\": true}}",
-                       ".leader_url: expected an https:// URL, since tls.enabled is true, found the string \"http://10.0.1.10:2379\"; write https:// or set tls.enabled to false",
+                       ".leader_url: expected an https:// URL, since tls.enabled is true, found the string \"http://10.0.1.10:2379\"; write https:// or leave tls.enabled out",
                        "http leader with tls");
 }
 
@@ -420,7 +420,7 @@ static void test_unknown_keys(void) {
                        ".report.uri: expected a known key, found the unknown key \"uri\"; did you mean \"url\"?",
                        "unknown keys at every level");
         check_problems("{" JOIN_BASE ", \"tls\": {\"enabled\": true, \"ca_cert\": \"/x\"}}",
-                       ".tls.ca_cert: expected a known key, found the unknown key \"ca_cert\"; known keys: enabled, ca_cert_path, node_cert_path, node_key_path, insecure_skip_verify",
+                       ".tls.ca_cert: expected a known key, found the unknown key \"ca_cert\"; known keys: enabled, ca_cert_path, node_cert_path, node_key_path, insecure_skip_verify, secrets_dir",
                        "unknown tls key");
 }
 
@@ -625,8 +625,80 @@ static void test_load(void) {
         (void) chmod(tmpdir, 0755);
 
         is_int(config_load(bad, &c, &l), -EINVAL, "invalid content");
-        ok(l.n == 5, "problems of the content (%zu)", l.n);
+        ok(l.n == 3, "problems of the content (%zu)", l.n);
         problem_list_done(&l);
+}
+
+/* The seed's configs: no tls section, an https:// leader, the CA and the node's certificate in
+ * the seed's layout (here a temporary secrets_dir), node_role and cluster_name left out. */
+static void test_seed_defaults(void) {
+        _cleanup_free_ char *dir = NULL, *ca = NULL, *crt = NULL, *key = NULL, *text = NULL, *empty = NULL;
+        _cleanup_(config_freep) Config *c = NULL, *plain = NULL, *boot = NULL, *worker = NULL;
+
+        ok(asprintf(&dir, "%s/secrets", tmpdir) > 0 && mkdir(dir, 0700) >= 0, "a secrets directory");
+        ok(asprintf(&empty, "%s/empty-secrets", tmpdir) > 0 && mkdir(empty, 0700) >= 0, "an empty one");
+        ok(asprintf(&ca, "%s/ca.crt", dir) > 0 && asprintf(&crt, "%s/node04.crt", dir) > 0 &&
+           asprintf(&key, "%s/node04.key", dir) > 0, "paths");
+        free(write_file("secrets/ca.crt", "x", 0644));
+        free(write_file("secrets/node04.crt", "x", 0644));
+        free(write_file("secrets/node04.key", "x", 0600));
+
+        ok(asprintf(&text, "{\"node_id\": \"node04\", \"bootstrap\": false, "
+                    "\"leader_url\": \"https://node01.prod.example.com:2379\", \"raft_addr\": \"10.0.1.13:2380\", "
+                    "\"node_fqdn\": \"node04.prod.example.com\", \"tls\": {\"secrets_dir\": \"%s\"}}", dir) > 0, "text");
+        c = parse_ok(text, "the seed's join example");
+        if (!c)
+                return;
+        ok(c->tls.enabled && c->tls.enabled_source == CONFIG_SOURCE_LEADER_URL, "an https:// leader turns TLS on");
+        is_str(c->tls.ca_cert_path, ca, "the seed's CA");
+        is_int(c->tls.ca_source, CONFIG_SOURCE_SECRETS_DIR, "found in the secrets directory");
+        is_str(c->tls.node_cert_path, crt, "NODE_ID.crt as the client certificate");
+        is_str(c->tls.node_key_path, key, "NODE_ID.key as its key");
+        is_int(c->tls.client_source, CONFIG_SOURCE_SECRETS_DIR, "found in the secrets directory");
+        is_int(c->node_role, NODE_ROLE_CONTROL_PLANE, "no node_role: control-plane");
+        is_int(c->node_role_source, CONFIG_SOURCE_DEFAULT, "by default");
+        ok(c->cluster_name == NULL, "no cluster_name: none");
+        ok(c->services[SERVICE_CHAINFIRE].enabled && c->services[SERVICE_IAM].enabled, "every service runs");
+        is_str(c->services[SERVICE_CHAINFIRE].health_url, "https://node04.prod.example.com:2379/health",
+               "health checked under the node's FQDN");
+        is_str(c->services[SERVICE_CHAINFIRE].health_connect, "10.0.1.13", "at the node's own address");
+        is_str(c->iam.url, "https://node04.prod.example.com:8080", "IAM under the FQDN too");
+        is_str(c->iam.connect, "10.0.1.13", "at the same address");
+        is_str(c->services[SERVICE_CHAINFIRE].leader_url, "https://node01.prod.example.com:2379", "leader as given");
+
+        free(text);
+        ok(asprintf(&text, "{\"node_id\": \"node04\", \"bootstrap\": false, "
+                    "\"leader_url\": \"https://node01:2379\", \"raft_addr\": \"10.0.1.13:2380\", "
+                    "\"tls\": {\"secrets_dir\": \"%s\"}}", empty) > 0, "text");
+        plain = parse_ok(text, "nothing in the secrets directory");
+        ok(plain && plain->tls.enabled && !plain->tls.ca_cert_path && plain->tls.ca_source == CONFIG_SOURCE_SYSTEM,
+           "TLS against the system's trust store");
+        ok(plain && !plain->tls.node_cert_path && plain->tls.client_source == CONFIG_SOURCE_NONE, "no client certificate");
+
+        free(text);
+        ok(asprintf(&text, "{\"node_id\": \"aio01\", \"bootstrap\": true, \"raft_addr\": \"10.0.2.10:2380\", "
+                    "\"initial_peers\": [\"aio01:2380\"], \"flaredb_peers\": [\"aio01:2480\"], "
+                    "\"tls\": {\"secrets_dir\": \"%s\"}}", dir) > 0, "text");
+        boot = parse_ok(text, "the seed's all-in-one example");
+        ok(boot && boot->tls.enabled && boot->tls.enabled_source == CONFIG_SOURCE_SECRETS_DIR,
+           "no leader URL: TLS because the seed's CA is there");
+        free(text);
+        ok(asprintf(&text, "{\"node_id\": \"aio01\", \"bootstrap\": true, \"raft_addr\": \"10.0.2.10:2380\", "
+                    "\"initial_peers\": [\"aio01:2380\"], \"tls\": {\"secrets_dir\": \"%s\"}}", empty) > 0, "text");
+        config_free(boot);
+        boot = parse_ok(text, "a bootstrap node without the seed's CA");
+        ok(boot && !boot->tls.enabled, "plain HTTP");
+        is_str(boot ? boot->services[SERVICE_CHAINFIRE].health_url : NULL, "http://localhost:2379/health",
+               "checked at localhost");
+
+        worker = parse_ok("{\"node_id\": \"w1\", \"node_role\": \"worker\", \"bootstrap\": false, "
+                          "\"leader_url\": \"http://10.0.1.10:2379\", \"raft_addr\": \"10.0.1.21:2380\", "
+                          "\"services\": {\"flaredb\": {\"enabled\": true}}}", "a worker");
+        ok(worker && !worker->services[SERVICE_CHAINFIRE].enabled && !worker->services[SERVICE_IAM].enabled,
+           "a worker runs no cluster service");
+        is_int(worker ? (int) worker->services[SERVICE_CHAINFIRE].enabled_source : -1, CONFIG_SOURCE_ROLE, "because of its role");
+        ok(worker && worker->services[SERVICE_FLAREDB].enabled, "unless the file says so");
+        is_int(worker ? (int) worker->services[SERVICE_FLAREDB].enabled_source : -1, CONFIG_SOURCE_FILE, "which wins");
 }
 
 static void test_find_path(void) {
@@ -715,6 +787,7 @@ int main(void) {
         test_long_values();
         test_all_in_one_pass();
         test_load();
+        test_seed_defaults();
         test_find_path();
         test_names();
 

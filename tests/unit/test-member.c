@@ -116,14 +116,14 @@ static void test_admin(void) {
         is_int(d->list(c, base, &l, &resp), -EREMOTEIO, "list: 503");
         is_int(l.n, 0, "nothing returned on failure");
 
-        is_int(d->add(c, base, "node04", "127.8.3.4:2380", true, &resp), MEMBER_ADDED, "add: 201");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), MEMBER_ADDED, "add: 201");
         is_int(resp.status, 201, "status kept");
-        is_int(d->add(c, base, "node04", "127.8.3.4:2380", true, &resp), MEMBER_EXISTS, "add: 409");
-        is_int(d->add(c, base, "node04", "bad", true, &resp), -EBADE, "add: 400");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), MEMBER_EXISTS, "add: 409");
+        is_int(d->add(c, base, "node04", "bad", MEMBER_ADD_TLS, &resp), -EBADE, "add: 400");
         is_int(resp.status, 400, "status 400 kept for the message");
         ok(strstr(resp.body, "raft_addr must be host:port") != NULL, "body kept for the message");
-        is_int(d->add(c, base, "node04", "127.8.3.4:2380", true, &resp), -EREMOTEIO, "add: 500");
-        is_int(d->add(c, base, "node04", "127.8.3.4:2380", true, &resp), -EBADMSG, "add: 302 is not understood");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EREMOTEIO, "add: 500");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EBADMSG, "add: 302 is not understood");
 
         is_int(d->remove(c, base, "node/4 x", &resp), 0, "remove with an escaped id");
         is_int(d->remove(c, base, "node09", &resp), -EBADE, "remove: 404");
@@ -159,6 +159,17 @@ static StubRoute etcd_routes[] = {
           "{\"error\":\"etcdserver: unhealthy cluster\",\"message\":\"etcdserver: unhealthy cluster\",\"code\":14}", 0, 2 },
         { "POST", "/v3/cluster/member/add", STUB_STATIC, 400, NULL,
           "{\"error\":\"etcdserver: given member URLs are invalid\",\"message\":\"etcdserver: given member URLs are invalid\",\"code\":3}", 0, 1 },
+        { "POST", "/v3/cluster/member/add", STUB_STATIC, 200, NULL,
+          "{\"member\":{\"ID\":\"77\",\"peerURLs\":[\"https://127.8.3.15:2380\"],\"isLearner\":true}}", 0, 1 },
+        { "POST", "/v3/cluster/member/promote", STUB_STATIC, 412, NULL,
+          "{\"error\":\"etcdserver: can only promote a learner member which is in sync with leader\","
+          "\"message\":\"etcdserver: can only promote a learner member which is in sync with leader\",\"code\":9}", 0, 1 },
+        { "POST", "/v3/cluster/member/promote", STUB_STATIC, 200, NULL, "{\"members\":[]}", 0, 1 },
+        { "POST", "/v3/cluster/member/promote", STUB_STATIC, 412, NULL,
+          "{\"error\":\"etcdserver: can only promote a learner member\","
+          "\"message\":\"etcdserver: can only promote a learner member\",\"code\":9}", 0, 1 },
+        { "POST", "/v3/cluster/member/promote", STUB_STATIC, 404, NULL,
+          "{\"error\":\"etcdserver: member not found\",\"message\":\"etcdserver: member not found\",\"code\":5}", 0, 1 },
         { "POST", "/v3/cluster/member/remove", STUB_STATIC, 200, NULL, "{\"members\":[]}", 0, 3 },
         { "POST", "/v3/cluster/member/remove", STUB_STATIC, 404, NULL,
           "{\"error\":\"etcdserver: member not found\",\"message\":\"etcdserver: member not found\",\"code\":5}", 0, 1 },
@@ -190,17 +201,31 @@ static void test_etcd(void) {
         m = member_list_find(&l, "l1", NULL);
         ok(m && streq(m->id, "2a") && streq(m->raft_addr, "127.8.3.20:2380") && streq(m->status, "learner"),
            "learner, https peer URL with a slash");
+        ok(m && m->learner && m->started, "flagged a learner that has started");
+        is_str(m ? m->peer_urls : NULL, "https://127.8.3.20:2380/", "peer URLs kept as etcd has them");
+        m = member_list_find(&l, NULL, "127.8.3.19:2380");
+        ok(m && !m->learner && !m->started, "the unstarted voter is neither");
         member_list_done(&l);
 
-        is_int(d->add(c, stub.url, "node14", "127.8.3.14:2380", false, &resp), MEMBER_ADDED, "etcd add");
-        is_int(d->add(c, stub.url, "node14", "127.8.3.14:2380", true, &resp), MEMBER_EXISTS,
+        is_int(d->add(c, stub.url, "node14", "127.8.3.14:2380", 0, &resp), MEMBER_ADDED, "etcd add");
+        is_int(d->add(c, stub.url, "node14", "127.8.3.14:2380", MEMBER_ADD_TLS, &resp), MEMBER_EXISTS,
                "412 \"Peer URLs already exists\" → exists");
-        is_int(d->add(c, stub.url, "node19", "127.8.3.19:2380", false, &resp), MEMBER_EXISTS,
+        is_int(d->add(c, stub.url, "node19", "127.8.3.19:2380", 0, &resp), MEMBER_EXISTS,
                "503 but the list has it → exists");
         is_int(resp.status, 503, "resp is the add's answer");
-        is_int(d->add(c, stub.url, "node17", "127.8.3.17:2380", false, &resp), -EREMOTEIO,
+        is_int(d->add(c, stub.url, "node17", "127.8.3.17:2380", 0, &resp), -EREMOTEIO,
                "503 and not in the list → EREMOTEIO");
-        is_int(d->add(c, stub.url, "node17", "bad", false, &resp), -EBADE, "400 → EBADE");
+        is_int(d->add(c, stub.url, "node17", "bad", 0, &resp), -EBADE, "400 → EBADE");
+        is_int(d->add(c, stub.url, "node15", "127.8.3.15:2380", MEMBER_ADD_LEARNER | MEMBER_ADD_TLS, &resp),
+               MEMBER_ADDED, "etcd add as a learner");
+
+        ok(d->promote != NULL && member_driver_admin.promote == NULL, "etcd has learners, the admin API not");
+        ok(!d->health_first && member_driver_admin.health_first, "etcd turns healthy only once added");
+        is_int(d->promote(c, stub.url, "4d", &resp), -EAGAIN, "promote: not in sync yet → EAGAIN");
+        is_int(d->promote(c, stub.url, "4d", &resp), MEMBER_PROMOTED, "promote");
+        is_int(d->promote(c, stub.url, "4d", &resp), -EALREADY, "promote a voter → EALREADY");
+        is_int(d->promote(c, stub.url, "4d", &resp), -EBADE, "promote an unknown member → EBADE");
+        is_int(d->promote(c, stub.url, "not-hex", &resp), -EINVAL, "promote needs a hex ID");
 
         is_int(d->remove(c, stub.url, "n2", &resp), 0, "remove by name");
         is_int(d->remove(c, stub.url, "EE1733CCEC8D900E", &resp), 0, "remove by hex ID");
@@ -210,8 +235,13 @@ static void test_etcd(void) {
 
         log = http_stub_log(&stub);
         ok(log && strstr(log, "POST /v3/cluster/member/list {}\n"), "list body");
-        ok(log && strstr(log, "POST /v3/cluster/member/add {\"peerURLs\":[\"http://127.8.3.14:2380\"]}\n"), "add body");
-        ok(log && strstr(log, "POST /v3/cluster/member/add {\"peerURLs\":[\"https://127.8.3.14:2380\"]}\n"), "add body with tls");
+        ok(log && strstr(log, "POST /v3/cluster/member/add {\"peerURLs\":[\"http://127.8.3.14:2380\"],\"isLearner\":false}\n"),
+           "add body");
+        ok(log && strstr(log, "POST /v3/cluster/member/add {\"peerURLs\":[\"https://127.8.3.14:2380\"],\"isLearner\":false}\n"),
+           "add body with tls");
+        ok(log && strstr(log, "POST /v3/cluster/member/add {\"peerURLs\":[\"https://127.8.3.15:2380\"],\"isLearner\":true}\n"),
+           "learner add body");
+        ok(log && strstr(log, "POST /v3/cluster/member/promote {\"ID\":77}\n"), "promote body: the decimal ID");
         ok(log && strstr(log, "POST /v3/cluster/member/remove {\"ID\":9120182764648893796}\n"), "remove body by name");
         ok(log && strstr(log, "POST /v3/cluster/member/remove {\"ID\":17156238260726239246}\n"), "remove body by hex");
         ok(log && strstr(log, "POST /v3/cluster/member/remove {\"ID\":10535242109746705299}\n"), "remove body by decimal");

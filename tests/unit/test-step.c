@@ -59,8 +59,8 @@ static int run_d(StepContext *ctx) {
         return fake_run(ctx, &fd);
 }
 
-static bool c_is_enabled(const Config *c) {
-        return c_enabled;
+static const char *c_skip(const Config *c) {
+        return c_enabled ? NULL : "services.c.enabled is false";
 }
 
 static const char *marker_b(const Config *c) {
@@ -78,8 +78,8 @@ static const char *marker_d(const Config *c) {
 static const Step fake_table[] = {
         { .name = "a", .run = run_a },
         { .name = "b", .after = (const char *const[]) { "a", NULL }, .marker = marker_b, .run = run_b },
-        { .name = "c", .after = (const char *const[]) { "b", NULL }, .enabled = c_is_enabled,
-          .setting = "services.c.enabled", .marker = marker_c, .run = run_c },
+        { .name = "c", .after = (const char *const[]) { "b", NULL }, .skip = c_skip,
+          .marker = marker_c, .run = run_c },
         { .name = "d", .after = (const char *const[]) { "c", NULL }, .marker = marker_d, .run = run_d },
 };
 
@@ -277,8 +277,14 @@ static void test_table(void) {
         const Step *s;
 
         is_int(step_index("config"), 0, "config first");
-        is_int(step_index("health-wait"), 1, "health-wait second");
+        ok(step_index("chainfire-health") < step_index("chainfire-join") &&
+           step_index("chainfire-join") < step_index("flaredb-health") &&
+           step_index("flaredb-health") < step_index("flaredb-join") &&
+           step_index("flaredb-join") < step_index("iam-health") &&
+           step_index("iam-health") < step_index("iam-setup"),
+           "each service's health right before its own join, chainfire, flaredb, then IAM");
         is_int(step_index("health-report"), (int) step_table_size - 1, "health-report last");
+        is_int(step_index("health-wait"), -ENOENT, "no health wait for every service at once");
         is_int(step_index("nope"), -ENOENT, "unknown step");
         ok(step_find("iam-setup") == &step_table[step_index("iam-setup")], "step_find");
         ok(step_find("nope") == NULL, "step_find unknown");
@@ -289,8 +295,8 @@ static void test_table(void) {
                         ok(j >= 0 && (size_t) j < i, "%s after %s: an earlier row", step_table[i].name, *d);
                 }
                 ok(step_table[i].summary && step_table[i].run, "%s has a summary and a function", step_table[i].name);
-                ok(!step_table[i].enabled || step_table[i].setting, "%s names the setting that turns it off",
-                   step_table[i].name);
+                ok(!step_table[i].serves || (step_index(step_table[i].serves) > (int) i && !step_table[i].marker),
+                   "%s serves a later step and has no marker of its own", step_table[i].name);
         }
 
         s = step_find("chainfire-join");
@@ -301,15 +307,26 @@ static void test_table(void) {
         is_str(step_find("flaredb-join")->marker(&c), ".flaredb-joined", "flaredb join marker");
         is_str(step_find("iam-setup")->marker(&c), ".iam-initialized", "iam marker");
         is_str(step_find("health-report")->marker(&c), ".health-reported", "health-report marker");
-        ok(!step_find("config")->marker && !step_find("health-wait")->marker, "config and health-wait have no marker");
-        ok(!s->enabled(&c), "chainfire follows services.chainfire.enabled (off)");
+        ok(!step_find("config")->marker && !step_find("chainfire-health")->marker, "config and health have no marker");
+
+        c.services[SERVICE_CHAINFIRE].enabled_source = CONFIG_SOURCE_FILE;
+        is_str(step_skip_reason(s, &c), "services.chainfire.enabled is false", "an explicit false names the setting");
+        c.services[SERVICE_CHAINFIRE].enabled_source = CONFIG_SOURCE_ROLE;
+        ok(strstr(strempty(step_skip_reason(s, &c)), "worker") != NULL, "a worker's reason names the role");
         c.services[SERVICE_CHAINFIRE].enabled = true;
-        ok(s->enabled(&c), "chainfire follows services.chainfire.enabled (on)");
-        ok(!step_find("health-report")->enabled(&c), "health-report follows health_check (off)");
+        ok(step_skip_reason(s, &c) == NULL, "chainfire-join applies when chainfire runs");
+        ok(step_skip_reason(step_find("chainfire-health"), &c) == NULL, "with the admin driver health comes first");
+        c.services[SERVICE_CHAINFIRE].driver = MEMBER_DRIVER_ETCD;
+        ok(strstr(strempty(step_skip_reason(step_find("chainfire-health"), &c)), "etcd") != NULL,
+           "the etcd driver checks health inside the join");
+        c.bootstrap = true;
+        ok(step_skip_reason(step_find("chainfire-health"), &c) == NULL, "a bootstrapping etcd node waits for health first");
+        ok(step_skip_reason(step_find("health-report"), &c) != NULL, "health-report follows health_check (off)");
         c.health_check = true;
-        ok(step_find("health-report")->enabled(&c), "health-report follows health_check (on)");
+        ok(step_skip_reason(step_find("health-report"), &c) == NULL, "health-report follows health_check (on)");
         c.services[SERVICE_IAM].enabled = true;
-        ok(step_find("iam-setup")->enabled(&c), "iam follows services.iam.enabled");
+        ok(step_skip_reason(step_find("iam-setup"), &c) == NULL, "iam follows services.iam.enabled");
+        ok(step_skip_reason(step_find("iam-health"), &c) == NULL, "and so does its health");
 }
 
 static void test_config_step(void) {

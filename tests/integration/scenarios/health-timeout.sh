@@ -26,7 +26,9 @@ like "$tmp/timeout.line" "503" "the record names the last answer (HTTP 503)"
 like "$tmp/timeout.line" "systemctl status flaredb.service" "the record says what to check"
 unlike "$tmp/timeout.line" "chainfire" "chainfire (healthy) is not blamed"
 has_mid "$ERR" SERVICE_HEALTHY; ok $? "chainfire's health was noticed (MID_SERVICE_HEALTHY)"
-is "$(requests_where "r['path'].startswith('/admin/')")" 0 "no join was attempted"
+is "$(count_member chainfire node04)" 1 "chainfire was joined first (its health comes right before its own join)"
+is "$(requests_where "r['path'].startswith('/admin/') and r['service'] == 'flaredb'")" 0 "no flaredb join was attempted"
+is "$(marker_names node04)" ".chainfire-joined" "the chainfire marker only"
 like "$tmp/notify.log" "STATUS=waiting for flaredb health \\(https://$B.4:$FDB/health\\), 2 s" \
         "sd_notify STATUS names the service, its URL and the time waited"
 

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health-poll.h"
+#include "join.h"
+#include "local-etcd.h"
+#include "log.h"
+#include "notify.h"
+
+/* Joining an etcd cluster, as etcd wants it: a new member counts for quorum as soon as it is
+ * added, and only turns healthy once it runs with the cluster's settings. So: list (already a
+ * member, by name or peer URL?) → add as a learner (it does not vote) → list again (its ID, the
+ * initial cluster) → write the local etcd's settings → (re)start it → wait for its health →
+ * promote it to a voter, retrying while it catches up. Every phase is idempotent: a run killed
+ * after any of them finds the member on the next start and goes on from there. */
+
+typedef struct EtcdJoin {
+        Join *join;
+        char *peer_url;                 /* this node's, "https://10.0.1.13:2380" */
+        const Member *self;             /* in join->members */
+} EtcdJoin;
+
+static const Member *find_self(const Join *j, const char *name) {
+        for (size_t i = 0; i < j->members.n; i++) {
+                const Member *m = &j->members.items[i];
+
+                if ((m->name && name && streq(m->name, name)) ||
+                    (m->raft_addr && streq(m->raft_addr, j->sc->raft_addr)))
+                        return m;
+        }
+        return NULL;
+}
+
+static int list_round(StepContext *ctx, RotationServer *srv, void *userdata) {
+        Join *j = userdata;
+        HttpResponse resp = {};
+        int r;
+
+        member_list_done(&j->members);
+        r = j->driver->list(ctx->http, srv->url, &j->members, &resp);
+        if (r < 0)
+                rotation_record(srv, r, &resp);
+        http_response_done(&resp);
+        return r;
+}
+
+static int add_learner(StepContext *ctx, RotationServer *srv, void *userdata) {
+        Join *j = userdata;
+        HttpResponse resp = {};
+        int r;
+
+        r = j->driver->add(ctx->http, srv->url, ctx->config->node_id, j->sc->raft_addr,
+                           MEMBER_ADD_LEARNER | (ctx->config->tls.enabled ? MEMBER_ADD_TLS : 0), &resp);
+        if (r < 0)
+                rotation_record(srv, r, &resp);
+        http_response_done(&resp);
+        return r;
+}
+
+static int promote_one(StepContext *ctx, RotationServer *srv, void *userdata) {
+        EtcdJoin *e = userdata;
+        HttpResponse resp = {};
+        int r;
+
+        r = e->join->driver->promote(ctx->http, srv->url, e->self->id, &resp);
+        if (r == -EALREADY)
+                r = 1;
+        if (r < 0)
+                rotation_record(srv, r, &resp);
+        http_response_done(&resp);
+        return r;
+}
+
+/* "e1=http://a:2380,e2=http://b:2380,node04=http://c:2380", as etcdctl prints it: every member,
+ * each peer URL, this node under its configured name, members that have not started yet under
+ * an empty name (etcd compares the member count). */
+static char *initial_cluster(const Join *j, const Member *self, const char *name) {
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        bool first = true;
+        FILE *f;
+
+        f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < j->members.n; i++) {
+                const Member *m = &j->members.items[i];
+                const char *n = m == self ? name : strempty(m->name);
+                const char *u = m->peer_urls ?: "";
+
+                while (*u) {
+                        size_t len = strcspn(u, ",");
+
+                        fprintf(f, "%s%s=%.*s", first ? "" : ",", n, (int) len, u);
+                        first = false;
+                        u += len + (u[len] == ',');
+                }
+        }
+        if (fclose(f) != 0)
+                return NULL;
+        return TAKE_PTR(out);
+}
+
+static int phase_failed(StepContext *ctx, EtcdJoin *e, const char *phase, int r) {
+        if (e->self)
+                log_info("The %s member of this node is %s (%s).", e->join->service, e->self->id,
+                         e->self->learner ? "a learner" : "a voter");
+        return join_failed(ctx, e->join, phase, r);
+}
+
+static int phase_list(StepContext *ctx, EtcdJoin *e, const char *name) {
+        char what[96];
+        int r;
+
+        snprintf(what, sizeof what, "list the %s members", e->join->service);
+        r = rotation_run(ctx, &e->join->rotation, e->join->service, what, list_round, e->join, NULL);
+        if (r < 0)
+                return phase_failed(ctx, e, "list the members to join", r);
+        e->self = find_self(e->join, name);
+        return 0;
+}
+
+static int phase_promote(StepContext *ctx, EtcdJoin *e) {
+        const usec_t deadline = now_monotonic() + ctx->config->timeouts.health_wait;
+        RotationServer *srv = NULL;
+        char what[128];
+        int r;
+
+        snprintf(what, sizeof what, "promote learner %s (%s)", e->self->id, ctx->config->node_id);
+        for (;;) {
+                r = rotation_run(ctx, &e->join->rotation, e->join->service, what, promote_one, e, &srv);
+                if (r >= 0)
+                        break;
+                if (r != -ETIMEDOUT || now_monotonic() >= deadline)
+                        return phase_failed(ctx, e, "promote the learner of", r);
+                log_info("Learner %s has not caught up with the leader yet; asking again.", e->self->id);
+        }
+        log_event(LOG_NOTICE, MID_MEMBER_PROMOTED,
+                  LOG_FIELDS("SERVICE", e->join->service, "PEER", srv->url, "MEMBER_ID", e->self->id),
+                  "%s member %s (%s) promoted from learner to voting member via %s%s.", e->join->service,
+                  e->self->id, ctx->config->node_id, srv->url, r == 1 ? " (it already voted)" : "");
+        return 0;
+}
+
+int join_etcd(StepContext *ctx, Join *j) {
+        const EtcdLocalConfig *cfg = &j->sc->etcd;
+        const char *name = cfg->name ?: ctx->config->node_id;
+        _cleanup_free_ char *peer_url = NULL, *cluster = NULL;
+        EtcdJoin e = { .join = j };
+        HealthTarget t;
+        char what[128];
+        bool added = false, promote;
+        int r;
+
+        if (asprintf(&peer_url, "%s://%s", ctx->config->tls.enabled ? "https" : "http", j->sc->raft_addr) < 0)
+                return log_oom();
+        e.peer_url = peer_url;
+
+        r = phase_list(ctx, &e, name);
+        if (r < 0)
+                return r;
+        if (e.self && !e.self->learner && e.self->started) {
+                log_event(LOG_INFO, MID_MEMBER_ALREADY,
+                          LOG_FIELDS("SERVICE", j->service, "MEMBER_ID", e.self->id, "RAFT_ADDR", e.self->raft_addr),
+                          "This node is already a voting %s member (%s, '%s', %s); nothing to do.",
+                          j->service, e.self->id, strna(e.self->name), strna(e.self->raft_addr));
+                step_set_detail(ctx, "already a voting member (%s)", e.self->id);
+                return 0;
+        }
+
+        if (!e.self) {
+                RotationServer *srv = NULL;
+
+                snprintf(what, sizeof what, "add '%s' to %s as a learner", ctx->config->node_id, j->service);
+                r = rotation_run(ctx, &j->rotation, j->service, what, add_learner, j, &srv);
+                if (r < 0)
+                        return phase_failed(ctx, &e, "add as a learner", r);
+                added = r == MEMBER_ADDED;
+                r = phase_list(ctx, &e, name);
+                if (r < 0)
+                        return r;
+                if (!e.self)
+                        return log_error_errno(EBADMSG, "%s at %s accepted this node (%s) as a learner, but its member "
+                                               "list does not show it. Check 'etcdctl member list'.",
+                                               j->service, srv->url, peer_url);
+                log_event(LOG_NOTICE, MID_MEMBER_JOINED,
+                          LOG_FIELDS("SERVICE", j->service, "PEER", srv->url, "MEMBER_ID", e.self->id,
+                                     "RAFT_ADDR", j->sc->raft_addr),
+                          "%s %s this node as learner %s (%s) via %s.", j->service,
+                          added ? "added" : "already had", e.self->id, peer_url, srv->url);
+        } else
+                log_info("This node is already %s %s member %s (%s); going on from there.",
+                         e.self->learner ? "a learner," : "an unstarted", j->service, e.self->id, peer_url);
+        promote = e.self->learner;
+
+        cluster = initial_cluster(j, e.self, name);
+        if (!cluster)
+                return log_oom();
+        notify_status("%s: writing the local etcd's settings", j->service);
+        r = local_etcd_configure(cfg, cluster, peer_url);
+        if (r < 0)
+                return r;
+
+        if (!e.self->started) {
+                notify_status("%s: starting the local etcd", j->service);
+                r = local_etcd_restart(cfg, j->service);
+                if (r < 0)
+                        return r;
+        }
+
+        t = (HealthTarget) { .service = j->service, .url = j->sc->health_url, .connect = j->sc->health_connect };
+        r = health_poll(ctx, &t, 1, ctx->config->timeouts.health_wait);
+        if (r < 0)
+                return r;
+
+        if (promote) {
+                r = phase_promote(ctx, &e);
+                if (r < 0)
+                        return r;
+        }
+        step_set_detail(ctx, "voting member %s (%s)%s", e.self->id, peer_url, promote ? ", promoted from learner" : "");
+        return 0;
+}

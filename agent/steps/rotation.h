@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include "http.h"
+#include "step-context.h"
+
+/* Asking a cluster through its servers: the leader first, then the peers in the configured order,
+ * one request per server and round, so a server that is down or presents a certificate without
+ * the name used costs one attempt before the next is asked, not a round of retries. A server
+ * that refused (4xx) or failed for good (TLS, a missing file) is not asked again; the others are
+ * asked again after a backoff, for timeouts.join_attempts rounds. */
+
+#define ROTATION_MAX_SERVERS 16
+
+typedef struct RotationServer {
+        const char *url;
+        unsigned attempts;
+        long last_status;               /* of the last answer, 0: none came */
+        char last_error[256];           /* why the last attempt failed */
+        bool refused;                   /* answered 4xx: asking again cannot help */
+        bool unusable;                  /* failed in a way retrying cannot fix */
+} RotationServer;
+
+typedef struct Rotation {
+        RotationServer servers[ROTATION_MAX_SERVERS];
+        size_t n;
+} Rotation;
+
+/* leader (may be NULL), then each peer not already listed. */
+void rotation_init(Rotation *r, const char *leader, char *const *peers);
+
+/* One request to one server: ≥ 0 when done (returned as is), -EBADE when the server refused,
+ * -EAGAIN or a transient error (curl_util_error_is_transient()) to ask the next server, any other
+ * error when this server cannot be used. It records why with rotation_record(). */
+typedef int (*RotationFn)(StepContext *ctx, RotationServer *srv, void *userdata);
+
+/* Calls fn on the usable servers in turn, round after round, until one succeeds. what ("add
+ * node04 to chainfire") goes into the records. Returns fn's result and sets *ret_server (may be
+ * NULL); -EBADE when every server refused; the first permanent error when no server is usable;
+ * -ETIMEDOUT when the rounds ran out. Logs each failed attempt. */
+int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char *what, RotationFn fn,
+                 void *userdata, RotationServer **ret_server);
+
+/* Records the outcome of one attempt: the HTTP status and the server's reason, or the transport
+ * error. */
+void rotation_record(RotationServer *srv, int error, const HttpResponse *resp);
+
+/* "https://a:2379 (2 attempts, last: connection refused), https://b:2379 (refused: HTTP 400 (…))" */
+void rotation_describe(const Rotation *r, char *buf, size_t size);
