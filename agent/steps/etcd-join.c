@@ -55,7 +55,9 @@ static int add_learner(StepContext *ctx, RotationServer *srv, void *userdata) {
 
         r = j->driver->add(ctx->http, srv->url, ctx->config->node_id, j->sc->raft_addr,
                            MEMBER_ADD_LEARNER | (ctx->config->tls.enabled ? MEMBER_ADD_TLS : 0), &resp);
-        if (r < 0)
+        if (r >= 0)
+                j->last_status = resp.status;
+        else
                 rotation_record(srv, r, &resp);
         http_response_done(&resp);
         return r;
@@ -189,7 +191,7 @@ int join_etcd(StepContext *ctx, Join *j) {
                                                j->service, srv->url, peer_url);
                 log_event(LOG_NOTICE, MID_MEMBER_JOINED,
                           LOG_FIELDS("SERVICE", j->service, "PEER", srv->url, "MEMBER_ID", e.self->id,
-                                     "RAFT_ADDR", j->sc->raft_addr),
+                                     "RAFT_ADDR", j->sc->raft_addr, "HTTP_STATUS", FMT_INT(j->last_status)),
                           "%s %s this node as learner %s (%s) via %s.", j->service,
                           added ? "added" : "already had", e.self->id, peer_url, srv->url);
         } else
@@ -212,7 +214,8 @@ int join_etcd(StepContext *ctx, Join *j) {
                         return r;
         }
 
-        t = (HealthTarget) { .service = j->service, .url = j->sc->health_url, .connect = j->sc->health_connect };
+        t = (HealthTarget) { .service = j->service, .url = j->sc->health_url, .connect = j->sc->health_connect,
+                             .unit = cfg->start_command ? NULL : cfg->unit };
         r = health_poll(ctx, &t, 1, ctx->config->timeouts.health_wait);
         if (r < 0)
                 return r;

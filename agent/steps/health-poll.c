@@ -108,9 +108,9 @@ static void health_report_timeout(StepContext *ctx, HealthTarget *targets, size_
                                      "ERROR", t->last_error,
                                      "ATTEMPT", FMT_INT(t->attempts)),
                           "%s did not become healthy within %" PRIu64 " s: %s last gave %s (%u checks). "
-                          "Check 'systemctl status %s.service' and 'curl -v%s%s %s'.",
+                          "Check 'systemctl status %s%s' and 'curl -v%s%s %s'.",
                           t->service, timeout / USEC_PER_SEC, t->url, t->last_error, t->attempts,
-                          t->service, ca ? " --cacert " : "", ca ?: "", t->url);
+                          t->unit ?: t->service, t->unit ? "" : ".service", ca ? " --cacert " : "", ca ?: "", t->url);
 
                 k = snprintf(summary + used, sizeof summary - used, "%s%s not healthy after %" PRIu64 " s (%s: %s)",
                              used > 0 ? "; " : "", t->service, timeout / USEC_PER_SEC, t->url, t->last_error);

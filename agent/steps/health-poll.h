@@ -18,6 +18,7 @@ typedef struct HealthTarget {
         const char *service;            /* "chainfire" */
         const char *url;
         const char *connect;            /* connect here instead of the URL's host, or NULL */
+        const char *unit;               /* the service's unit, for messages; NULL: SERVICE.service */
 
         /* Filled in by health_poll(). */
         bool healthy;

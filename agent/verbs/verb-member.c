@@ -125,7 +125,7 @@ static int failure(MemberVerb *m, const char *url, const char *what, int r, cons
         case EBADE:
                 log_event_errno(LOG_ERR, r, what && streq(what, "add") ? MID_JOIN_REFUSED : NULL,
                                 LOG_FIELDS("SERVICE", m->service_name, "URL", url,
-                                           "HTTP_STATUS", FMT_INT(resp->status)),
+                                           "HTTP_STATUS", FMT_INT(resp->status), "ERROR", reason),
                                 "%s refused the %s request with HTTP %ld: %s",
                                 url, what, resp->status, reason);
                 return EXIT_STEP_REFUSED;

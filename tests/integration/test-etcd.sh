@@ -8,68 +8,11 @@
 
 . "$(dirname "$0")/lib.sh"
 
-command -v etcd >/dev/null || skip_all "etcd not installed (apt-get install etcd-server)"
-command -v etcdctl >/dev/null || skip_all "etcdctl not installed (apt-get install etcd-client)"
-
 lib_init 127.8.12 "etcd driver against a real etcd cluster"
-
-# Another run of this test (from another build directory) would use the same addresses: take
-# turns.
-exec 9>"${TMPDIR:-/tmp}/fba-test-block-$B.lock"
-flock -w 150 9 || bail "another run holds the address block $B.0/24 for more than 150 s"
-
-# etcd 3.4 runs unasked only on amd64; elsewhere it wants to be told.
-case $(uname -m) in
-x86_64) ;;
-aarch64) export ETCD_UNSUPPORTED_ARCH=arm64 ;;
-*) export ETCD_UNSUPPORTED_ARCH=$(dpkg --print-architecture 2>/dev/null || uname -m) ;;
-esac
-export ETCDCTL_API=3
-
-peer() { echo "http://$B.$1:$CF_RAFT"; }
-client() { echo "http://$B.$1:$CF"; }
-INITIAL="e1=$(peer 1),e2=$(peer 2),e3=$(peer 3)"
-ENDPOINTS="$(client 1),$(client 2)"
-
-# etcd_start NAME N STATE CLUSTER: one member at $B.N, data in $tmp/NAME.
-etcd_start() {
-        etcd --name "$1" --data-dir "$tmp/$1" \
-                --listen-client-urls "$(client "$2")" --advertise-client-urls "$(client "$2")" \
-                --listen-peer-urls "$(peer "$2")" --initial-advertise-peer-urls "$(peer "$2")" \
-                --initial-cluster "$4" --initial-cluster-state "$3" \
-                --initial-cluster-token "fba-test-$$" >"$tmp/$1.log" 2>&1 9>&- &
-        pids+=($!)
-}
-
-ectl() { etcdctl --endpoints "$ENDPOINTS" --dial-timeout 2s --command-timeout 5s "$@"; }
-
-# Anything else on these addresses: refuse early.
-for i in 1 2 3 4 5 6; do
-        for port in $CF $CF_RAFT; do
-                if (exec 3<>"/dev/tcp/$B.$i/$port") 2>/dev/null; then
-                        bail "$B.$i:$port is already in use"
-                fi
-        done
-done
-
-for i in 1 2 3; do
-        etcd_start "e$i" "$i" new "$INITIAL"
-done
-health() {
-        etcdctl --endpoints "$(client 1),$(client 2),$(client 3)" --dial-timeout 1s --command-timeout 2s \
-                endpoint health >"$tmp/health" 2>&1
-}
-deadline=$((SECONDS + 30))
-until health; do
-        if [ "$SECONDS" -ge "$deadline" ]; then
-                sed 's/^/# /' "$tmp/health"
-                tail -n 20 "$tmp/e1.log" | sed 's/^/# /'
-                bail "etcd did not become healthy within 30 s"
-        fi
-        sleep 0.2
-done
-# etcd refuses membership changes until every member has been connected for 5 seconds.
-sleep 6
+. "$(dirname "$0")/etcd-lib.sh"
+etcd_lock_block
+etcd_check_free 1 2 3 4 5 6
+etcd_cluster_start
 
 node_config node04 false
 config_edit node04 "

@@ -60,8 +60,8 @@ expect "--no-power-action -h --help" first-boot-agent run -
 expect "--dry-run --no-power-action --no-progress -h --help" first-boot-agent flash -
 expect "--json --wait --timeout -h --help" first-boot-agent status -
 expect "" first-boot-agent status --timeout ""
-expect "config health-wait chainfire-join flaredb-join iam-setup health-report" first-boot-agent reset ""
-expect "flaredb-join" first-boot-agent reset fl
+expect "config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup health-report" first-boot-agent reset ""
+expect "flaredb-health flaredb-join" first-boot-agent reset fl
 expect "--all -y --yes -h --help" first-boot-agent reset -
 expect "list add remove" first-boot-agent member ""
 expect "chainfire flaredb" first-boot-agent member --service ""

@@ -12,7 +12,7 @@
 #   boot 3  a fresh tree whose join the leader refuses (403): the unit fails with exit status
 #           5, is not restarted, and first-boot-agent-failure.service prints the status summary
 #           on the console and into the journal.
-#   boot 4  a fresh tree whose local services never become healthy: health-wait fails with
+#   boot 4  a fresh tree whose local services never become healthy: chainfire-health fails with
 #           exit status 4, which the unit restarts until its start limit (5 starts), then the
 #           OnFailure= summary is printed once.
 #
@@ -77,7 +77,7 @@ make_root() {
           cat >"$secrets/cluster-config.json" <<EOF
 {
   "node_id": "$node",
-  "node_role": "worker",
+  "node_role": "control-plane",
   "bootstrap": false,
   "cluster_name": "nspawn",
   "leader_url": "https://$B.1:$CF",
@@ -115,7 +115,7 @@ while :; do
                 echo "$text" >>"$out/status-text.log"
                 # What an operator sees while a step runs.
                 case $text in
-                "step 3 of 6: "*) [ -e "$out/systemctl-status-running.txt" ] ||
+                "step 3 of 8: "*) [ -e "$out/systemctl-status-running.txt" ] ||
                         systemctl status --no-pager -l first-boot-agent.service >"$out/systemctl-status-running.txt" 2>&1 ;;
                 esac
         fi
@@ -256,7 +256,7 @@ ok $? "boot 1: records carry SYSLOG_IDENTIFIER=first-boot-agent (journalctl -t f
 like "$R/journal-x.txt" 'Subject: first-boot step [a-z-]+ finished' "boot 1: journalctl -x shows the catalog subject with @STEP@ filled in"
 like "$R/journal-x.txt" 'Defined-By: first-boot-agent' "boot 1: journalctl -x shows Defined-By: first-boot-agent"
 like "$R/journal-x.txt" 'Documentation: man:first-boot-agent\(8\)' "boot 1: journalctl -x shows the man page reference"
-like "$R/journal-x.txt" 'The step health-wait finished successfully in [0-9]+ ms' "boot 1: catalog text substitutes @STEP@ and @ELAPSED_MS@"
+like "$R/journal-x.txt" 'The step chainfire-health finished successfully in [0-9]+ ms' "boot 1: catalog text substitutes @STEP@ and @ELAPSED_MS@"
 unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 1: no unsubstituted @FIELD@ in journalctl -x"
 
 is "$(cat "$R/status.rc")" 0 "boot 1: first-boot-agent status exits 0 (every step done)"
@@ -312,8 +312,8 @@ ok $? "boot 3: the system booted and powered off (${BOOT_MS} ms)"
 [ -f "$R/show-agent.txt" ] || { sed 's/^/# /' "$tmp/boot3.console" | tail -n 40; bail "no results from boot 3"; }
 [ ! -e "$R/timeout" ]
 ok $? "boot 3: first-boot-agent.service settled"
-like "$R/status-text.log" '^step 3 of 6: chainfire-join$' "boot 3: systemd received the agent's STATUS= step text"
-like "$R/systemctl-status-running.txt" 'Status: "step 3 of 6: chainfire-join"' \
+like "$R/status-text.log" '^step 3 of 8: chainfire-join$' "boot 3: systemd received the agent's STATUS= step text"
+like "$R/systemctl-status-running.txt" 'Status: "step 3 of 8: chainfire-join"' \
         "boot 3: systemctl status shows the step in progress"
 [ -f "$R/systemctl-status-running.txt" ] && diag "systemctl status while chainfire-join ran:" &&
         sed 's/^/#   /' "$R/systemctl-status-running.txt" | head -n 12
@@ -321,7 +321,8 @@ is "$(prop "$R/show-agent.txt" ActiveState)/$(prop "$R/show-agent.txt" Result)" 
         "boot 3: the unit failed"
 is "$(prop "$R/show-agent.txt" ExecMainStatus)" 5 "boot 3: exit status 5 (refused by a server)"
 is "$(prop "$R/show-agent.txt" NRestarts)" 0 "boot 3: not restarted (RestartPreventExitStatus)"
-is "$(requests_where "r['path'] == '/admin/member/add' and r['status'] == 403")" 1 "boot 3: one add request, refused with 403"
+is "$(requests_where "r['path'] == '/admin/member/add' and r['status'] == 403")" 3 \
+        "boot 3: one add request to each server, each refused with 403"
 is "$(prop "$R/show-failure.txt" Result)" success "boot 3: first-boot-agent-failure.service ran"
 [ -n "$(prop "$R/show-failure.txt" ExecMainStartTimestamp)" ]
 ok $? "boot 3: the OnFailure= unit was started"
@@ -330,7 +331,7 @@ like "$tmp/boot3.console" 'chainfire-join' "boot 3: the failure summary reached 
 diag "console, failure summary:" && grep -A12 -m1 'first-boot-agent-failure\|chainfire-join' "$tmp/boot3.console" | sed 's/^/#   /'
 is "$(records JOIN_REFUSED)" 1 "boot 3: MID_JOIN_REFUSED in the journal"
 is "$(records RUN_FAILED)" 1 "boot 3: MID_RUN_FAILED in the journal"
-like "$R/journal-x.txt" 'Subject: chainfire: the leader refused the join' "boot 3: journalctl -x explains the refusal"
+like "$R/journal-x.txt" 'Subject: chainfire: the cluster refused the join' "boot 3: journalctl -x explains the refusal"
 unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 3: no unsubstituted @FIELD@ in journalctl -x"
 is "$(cat "$R/status.rc")" 5 "boot 3: first-boot-agent status exits 5"
 [ ! -e "$root2/var/lib/first-boot-automation/.first-boot-done" ]
@@ -364,9 +365,9 @@ is "$(records AGENT_START)" 5 "boot 4: exit 4 is restarted: five starts (StartLi
 is "$(prop "$R/show-agent.txt" ActiveState)" failed \
         "boot 4: then the start limit leaves the unit failed (NRestarts=$(prop "$R/show-agent.txt" NRestarts))"
 is "$(prop "$R/show-agent.txt" ExecMainStatus)" 4 "boot 4: the last attempt exited 4 (a step failed)"
-is "$(records HEALTH_TIMEOUT)" 15 "boot 4: MID_HEALTH_TIMEOUT for each of the three services, each attempt"
-is "$(grep -c 'health-wait *failed' "$R/failure.txt")" 1 \
+is "$(records HEALTH_TIMEOUT)" 5 "boot 4: MID_HEALTH_TIMEOUT for chainfire (the first health step), each attempt"
+is "$(grep -c 'chainfire-health *failed' "$R/failure.txt")" 1 \
         "boot 4: the OnFailure= summary ran once, after the last attempt (systemd $(prop "$R/show-manager.txt" Version))"
-like "$tmp/boot4.console" 'first-boot-agent-failure\[[0-9]+\]: health-wait +failed' "boot 4: the summary reached the console"
+like "$tmp/boot4.console" 'first-boot-agent-failure\[[0-9]+\]: chainfire-health +failed' "boot 4: the summary reached the console"
 
 tap_done

@@ -488,6 +488,8 @@ class Listener:
         self.health_flip_at = None      # monotonic time at which `healthy` becomes effective
         self.tls_failures = 0
         self.plain = False              # plain HTTP even with --tls-dir
+        self.ssl_ctx = None             # --node-cert: this node's own certificate
+        self.member_of = None           # --healthy-when-member: (service, id) that must be listed
         self.lock = threading.Lock()
 
     def name(self):
@@ -495,6 +497,10 @@ class Listener:
 
     def is_healthy(self):
         with STATE.lock:
+            if self.member_of is not None:
+                svc, mid = self.member_of
+                if not any(m["id"] == mid for m in STATE.members[svc]):
+                    return False
             if self.health_flip_at is not None and time.monotonic() < self.health_flip_at:
                 return not self.healthy
             return self.healthy
@@ -511,7 +517,7 @@ class Listener:
         with self.lock:
             if self.server is not None:
                 return
-            srv = ServiceServer(self, (self.host, self.port), None if self.plain else ssl_ctx)
+            srv = ServiceServer(self, (self.host, self.port), None if self.plain else self.ssl_ctx or ssl_ctx)
             self.port = srv.server_address[1]
             t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
                                  name="listener-" + self.name(), daemon=True)
@@ -710,10 +716,10 @@ class ControlServer(ThreadingHTTPServer):
 SSL_CTX = None
 
 
-def make_ssl_ctx(tls_dir, client_ca):
+def make_ssl_ctx(tls_dir, client_ca, cert=None, key=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(os.path.join(tls_dir, "server.crt"), os.path.join(tls_dir, "server.key"))
+    ctx.load_cert_chain(cert or os.path.join(tls_dir, "server.crt"), key or os.path.join(tls_dir, "server.key"))
     if client_ca:
         ctx.load_verify_locations(cafile=client_ca)
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -747,6 +753,9 @@ def parse_args(argv):
     p.add_argument("--down", action="append", default=[], metavar="SERVICE:NODE")
     p.add_argument("--unhealthy", action="append", default=[], metavar="SERVICE:NODE")
     p.add_argument("--healthy-after", action="append", default=[], metavar="SERVICE:NODE:SECONDS")
+    p.add_argument("--healthy-when-member", action="append", default=[], metavar="SERVICE:NODE:CLUSTER_SERVICE")
+    p.add_argument("--node-cert", action="append", default=[], metavar="NODE:CERT:KEY")
+    p.add_argument("--any-address", action="store_true")
     p.add_argument("--verbose", "-v", action="store_true")
     return p.parse_args(argv)
 
@@ -766,8 +775,9 @@ def setup(args):
             host, port = parse_host_port(rest)
         except ValueError as e:
             raise UsageError("--listen '%s': %s" % (spec, e))
-        if not is_loopback(host):
-            raise UsageError("--listen '%s': '%s' is not a loopback address (127.0.0.0/8, ::1)" % (spec, host))
+        if not is_loopback(host) and not args.any_address:
+            raise UsageError("--listen '%s': '%s' is not a loopback address (127.0.0.0/8, ::1); "
+                             "--any-address allows it inside a network namespace of the test's own" % (spec, host))
         if (svc, node) in STATE.listeners:
             raise UsageError("--listen '%s': %s:%s is given twice" % (spec, svc, node))
         STATE.listeners[(svc, node)] = Listener(svc, node, host, port)
@@ -810,6 +820,23 @@ def setup(args):
         except ValueError:
             raise UsageError("--healthy-after '%s': '%s' is not a number of seconds" % (spec, parts[2]))
         find(spec, "--healthy-after", parts).set_health(True, secs)
+    for spec in args.healthy_when_member:
+        parts = split_spec(spec, 3, "SERVICE:NODE:CLUSTER_SERVICE", "--healthy-when-member")
+        check_service(parts[2], "--healthy-when-member", spec, CLUSTER_SERVICES)
+        find(spec, "--healthy-when-member", parts).member_of = (parts[2], parts[1])
+    for spec in args.node_cert:
+        node, cert, key = split_spec(spec, 3, "NODE:CERT:KEY", "--node-cert")
+        lsts = [l for l in STATE.listeners.values() if l.node == node]
+        if not lsts:
+            raise UsageError("--node-cert '%s': no --listen for node '%s'" % (spec, node))
+        if not args.tls_dir:
+            raise UsageError("--node-cert needs --tls-dir")
+        try:
+            ctx = make_ssl_ctx(args.tls_dir, args.client_ca, cert, key)
+        except (OSError, ssl.SSLError) as e:
+            raise UsageError("--node-cert '%s': cannot load the certificate: %s" % (spec, e))
+        for l in lsts:
+            l.ssl_ctx = ctx
     try:
         control = parse_host_port(args.control)
     except ValueError as e:

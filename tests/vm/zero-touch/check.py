@@ -9,7 +9,7 @@ import re
 import sys
 import urllib.request
 
-STEPS = ["config", "health-wait", "chainfire-join", "flaredb-join", "iam-setup", "health-report"]
+STEPS = ["config", "chainfire-health", "chainfire-join", "flaredb-health", "flaredb-join", "iam-health", "iam-setup", "health-report"]
 
 
 def control(base, path):
