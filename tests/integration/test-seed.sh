@@ -23,8 +23,8 @@ fi
 
 lib_init 127.0.0 "the seed's configs, certificates, addresses and paths, unchanged"
 ip link set lo up || bail "cannot bring up the namespace's loopback device"
-for i in 10 11 12 13; do
-        ip addr add "10.0.1.$i/32" dev lo || bail "cannot add 10.0.1.$i"
+for a in 10.0.1.10 10.0.1.11 10.0.1.12 10.0.1.13 10.0.2.10; do
+        ip addr add "$a/32" dev lo || bail "cannot add $a"
 done
 for d in etc var/lib; do
         mkdir -p "$tmp/overlay/$d/upper" "$tmp/overlay/$d/work"
@@ -37,6 +37,7 @@ rm -rf /var/lib/first-boot-automation
 {
         echo "127.0.0.1 localhost"
         for i in 1 2 3 4; do echo "10.0.1.$((9 + i)) node0$i.prod.example.com node0$i"; done
+        echo "10.0.2.10 aio01.dev.example.com aio01"
 } >/etc/hosts
 
 # The seed's certificates: one per node, made as its generate-node-cert.sh made them.
@@ -44,6 +45,7 @@ for i in 1 2 3 4; do
         "$src/tests/server/gen-node-cert.sh" /etc/nixos/secrets "node0$i.prod.example.com" "10.0.1.$((9 + i))" ||
                 bail "gen-node-cert.sh failed"
 done
+"$src/tests/server/gen-node-cert.sh" /etc/nixos/secrets aio01.dev.example.com 10.0.2.10 || bail "gen-node-cert.sh failed"
 openssl x509 -in /etc/nixos/secrets/node04.crt -noout -ext subjectAltName >"$tmp/san" 2>&1
 like "$tmp/san" "DNS:node04.prod.example.com, IP Address:10.0.1.13" "node04's certificate names the FQDN and the IP"
 unlike "$tmp/san" "localhost|127\." "and nothing local"
@@ -66,6 +68,15 @@ pids+=($!)
 for ((i = 0; i < 200; i++)); do [ -e "$tmp/clusterd.ready" ] && break; sleep 0.05; done
 [ -e "$tmp/clusterd.ready" ] || { sed 's/^/# /' "$tmp/clusterd.log"; bail "clusterd did not become ready"; }
 CTL=127.0.0.1:29000
+# The all-in-one example's own single-node cluster.
+python3 "$server" --listen chainfire:aio01:10.0.2.10:2379 --listen flaredb:aio01:10.0.2.10:2479 \
+        --listen iam:aio01:10.0.2.10:8080 --member chainfire:aio01:10.0.2.10:2380 --member flaredb:aio01:10.0.2.10:2480 \
+        --node-cert aio01:/etc/nixos/secrets/aio01.crt:/etc/nixos/secrets/aio01.key --iam-user admin:aio-pw-0001 \
+        --any-address --tls-dir "$tmp/certs" --client-ca /etc/nixos/secrets/ca.crt \
+        --control 127.0.0.1:29001 --ready-file "$tmp/aio.ready" 2>"$tmp/aio.log" &
+pids+=($!)
+for ((i = 0; i < 200; i++)); do [ -e "$tmp/aio.ready" ] && break; sleep 0.05; done
+[ -e "$tmp/aio.ready" ] || { sed 's/^/# /' "$tmp/aio.log"; bail "the all-in-one clusterd did not become ready"; }
 
 agent() {       # agent ARGS…: the agent as the unit runs it (plus ARGS); OUT, ERR, rc
         fba_runs=$((fba_runs + 1))
@@ -97,7 +108,21 @@ has_mid "$ERR" IAM_ADMIN_CREATED; ok $? "node01 created the IAM admin"
 ctl /control/state >"$tmp/state.json" || bail "control API"
 is "$(jpy "$tmp/state.json" "len([r for r in d['requests'] if r['node'] == 'node01' and not r['client_cert']])")" 0 \
         "every request to node01 came with node01's client certificate"
+
+# node01 again, with the bootstrap example (no leader URL, no tls section: TLS because the CA is
+# in the secrets directory); the admin exists by now, a token is issued with the secrets.
+agent --config "$tmp/seed-example-bootstrap.json" --state-dir "$tmp/node01-example-state" run
+is "$rc" 0 "node01 (the bootstrap example) runs: exit 0"
+[ "$rc" -eq 0 ] || { sed 's/^/#   /' "$ERR" | tail -n 15; }
+has_mid "$ERR" IAM_TOKEN_ISSUED; ok $? "node01 (with the secrets) had a token issued"
 rm -f /etc/nixos/secrets/iam-admin.json
+
+# aio01, the all-in-one example, forms its single-node clusters.
+agent --config "$tmp/seed-example-all-in-one.json" --state-dir "$tmp/aio01-state" run
+is "$rc" 0 "aio01 (the all-in-one example) runs: exit 0"
+[ "$rc" -eq 0 ] || { sed 's/^/#   /' "$ERR" | tail -n 15; }
+[ -e "$tmp/aio01-state/.chainfire-initialized" ] && [ -e "$tmp/aio01-state/.flaredb-initialized" ]
+ok $? "aio01 wrote the bootstrap markers"
 
 # --- node04 joins with the README's join example, at the default path, no option ---------------------
 install -m 0600 "$tmp/seed-example-join.json" /etc/nixos/secrets/cluster-config.json
