@@ -109,6 +109,20 @@ StepState *state_step(State *s, const char *name) {
         return st;
 }
 
+void state_steps_retain(State *s, bool (*keep)(const char *name, void *userdata), void *userdata) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_steps; i++) {
+                if (keep(s->steps[i].name, userdata))
+                        s->steps[n++] = s->steps[i];
+                else
+                        step_state_done(&s->steps[i]);
+        }
+        for (size_t i = n; i < s->n_steps; i++)
+                s->steps[i] = (StepState) {};
+        s->n_steps = n;
+}
+
 static int set_string(char **field, const char *value) {
         char *copy = NULL;
 

@@ -71,6 +71,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(State *, state_free);
 
 /* Finds the step's record, creating it (pending) if absent. NULL on OOM. */
 StepState *state_step(State *s, const char *name);
+/* Drops the records of the steps keep() says no to (steps of an earlier version's table), keeping
+ * the order of the others. Invalidates StepState pointers. */
+void state_steps_retain(State *s, bool (*keep)(const char *name, void *userdata), void *userdata);
 int state_step_set_error(StepState *st, const char *error);
 int state_step_set_detail(StepState *st, const char *detail);
 

@@ -163,6 +163,20 @@ static bool walk_after_satisfied(const Step *table, size_t i, const Outcome *out
         return true;
 }
 
+typedef struct Table {
+        const Step *steps;
+        size_t n;
+} Table;
+
+static bool walk_table_has(const char *name, void *userdata) {
+        const Table *t = userdata;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (streq(t->steps[i].name, name))
+                        return true;
+        return false;
+}
+
 /* True when the step named name is in the table and still has work to do. */
 static bool walk_serves_pending(const Step *table, size_t n, const char *name, const bool *pending) {
         for (size_t j = 0; j < n; j++)
@@ -188,6 +202,10 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                 log_error_errno(r, "Failed to create the state directory '%s': %m", dir);
                 return EXIT_INTERNAL;
         }
+
+        /* Records of steps an earlier version had (its markers are the same names, so its
+         * progress carries over) would only confuse "status" and the reports. */
+        state_steps_retain(ctx->state, walk_table_has, &(Table) { table, n });
 
         /* The steps without a marker (config, the health checks) run only when there is work:
          * the config step on every walk that has any left, a step that serves another only when

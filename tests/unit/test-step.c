@@ -257,6 +257,43 @@ static void test_bad_order(void) {
         fixture_done(&f);
 }
 
+static void test_stale_records(void) {
+        Fixture f;
+
+        clean_dir();
+        reset_fakes();
+        fixture_init(&f);
+        ok(state_step(f.state, "health-wait") != NULL, "a record of a step an earlier version had");
+        (void) state_step_set_error(state_step(f.state, "health-wait"), "old");
+        is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk");
+        ok(record(f.state, "health-wait") == NULL, "is dropped by the walk");
+        ok(record(f.state, "a") && record(f.state, "d"), "the table's records are there");
+        is_str(f.state->steps[0].name, "a", "in table order");
+        fixture_done(&f);
+}
+
+/* A step that serves another runs only when that one has work to do. */
+static void test_serves(void) {
+        const Step served[] = {
+                { .name = "a", .serves = "b", .run = run_a },
+                { .name = "b", .after = (const char *const[]) { "a", NULL }, .marker = marker_b, .run = run_b },
+                { .name = "c", .marker = marker_c, .run = run_c },
+        };
+        Fixture f;
+
+        clean_dir();
+        reset_fakes();
+        fixture_init(&f);
+        is_int(step_walk_table(&f.ctx, served, ELEMENTSOF(served)), EXIT_OK, "first walk");
+        is_int(fa.runs, 1, "the serving step ran before the step it serves");
+        (void) marker_remove(tmp_dir, ".c-done");
+        (void) marker_remove(tmp_dir, MARKER_DONE);
+        is_int(step_walk_table(&f.ctx, served, ELEMENTSOF(served)), EXIT_OK, "second walk: only c has work");
+        is_int(fa.runs, 1, "the serving step does not run again: b is done");
+        is_int(fc.runs, 2, "c ran again");
+        fixture_done(&f);
+}
+
 static void test_unmarked_only(void) {
         static const Step only[] = {
                 { .name = "a", .run = run_a },
@@ -370,6 +407,8 @@ int main(void) {
         test_marker_by_hand();
         test_bad_order();
         test_unmarked_only();
+        test_stale_records();
+        test_serves();
         test_config_step();
 
         clean_dir();
