@@ -57,6 +57,9 @@ int main(int argc, char *argv[]) {
         LogTarget target = LOG_TARGET_AUTO;
         int c;
 
+        /* Before any library allocates. */
+        verbs_wipe_freed_memory();
+
         /* "+": stop at the verb, whose own options follow it. */
         while ((c = getopt_long(argc, argv, "+c:h", options, NULL)) >= 0)
                 switch (c) {

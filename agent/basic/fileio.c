@@ -90,15 +90,44 @@ static int fsync_directory_of(const char *path) {
         return 0;
 }
 
+int check_dir_trusted(const char *dir, mode_t *ret_mode, uid_t *ret_uid) {
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        if (ret_mode)
+                *ret_mode = st.st_mode & 07777;
+        if (ret_uid)
+                *ret_uid = st.st_uid;
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+                return -EPERM;
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return -EPERM;
+        return 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
-        _cleanup_free_ char *tmp = NULL;
+        _cleanup_free_ char *tmp = NULL, *copy = NULL;
         _cleanup_close_ int fd = -1;
         int r;
 
-        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+        /* In a directory someone else may write to, that someone could put a file or a link where
+         * this one goes, or read what is being written: refuse. */
+        copy = strdup(path);
+        if (!copy)
                 return -ENOMEM;
+        r = check_dir_trusted(dirname(copy), NULL, NULL);
+        if (r < 0)
+                return r;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        /* An unpredictable name, created exclusively (mkostemp: O_CREAT|O_EXCL, mode 0600). */
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         if (fchmod(fd, mode) < 0) {

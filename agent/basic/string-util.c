@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup.h"
 #include "string-util.h"
@@ -249,4 +250,21 @@ char *url_join(const char *base, const char *path) {
         if (asprintf(&u, "%.*s%s%s", (int) n, base, path[0] == '/' || !path[0] ? "" : "/", path) < 0)
                 return NULL;
         return u;
+}
+
+bool is_loopback_host(const char *host) {
+        struct in_addr a4;
+
+        if (strcasecmp(host, "localhost") == 0 || streq(host, "::1") || streq(host, "[::1]"))
+                return true;
+        return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+char *string_make_printable(char *s) {
+        for (unsigned char *p = (unsigned char *) s; p && *p; p++)
+                if (*p < ' ' || *p == 0x7F)
+                        *p = '?';
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+                        p[0] = p[1] = '?';
+        return s;
 }

@@ -23,6 +23,8 @@ int parse_port(const char *s, uint16_t *ret);
 int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port);
 /* True for an IPv4 or IPv6 literal. */
 bool is_ip_address(const char *s);
+/* True for "localhost", 127.0.0.0/8 and ::1: this machine. */
+bool is_loopback_host(const char *host);
 /* True for a DNS name made of letters, digits, '-' and '.'. */
 bool is_hostname(const char *s);
 /* "10.0.0.0/8", "fd00::/64". */
@@ -45,3 +47,7 @@ char *url_escape(const char *s);
 /* base without its trailing slashes, then path (a '/' between them when path lacks one). A new
  * string, NULL on OOM. */
 char *url_join(const char *base, const char *path);
+
+/* Replaces, in place, what a terminal would act on instead of showing: control characters (C0,
+ * DEL, and C1 as UTF-8, among them the escape sequences' introducers) become '?'. Returns s. */
+char *string_make_printable(char *s);

@@ -145,13 +145,26 @@ static int check_across(ConfigParser *p, json_t *root) {
         return 0;
 }
 
-/* jansson quotes the input near the error: keep that one printable line. */
-static void make_printable(char *s) {
-        for (unsigned char *p = (unsigned char *) s; *p; p++)
-                if (*p < ' ' || *p == 0x7F)
-                        *p = '?';
-                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-                        p[0] = p[1] = '?';
+/* The IAM admin's password and the tokens go to services.iam.url: in clear only to this machine,
+ * or when the file says so. */
+static int check_iam_url(ConfigParser *p) {
+        const Config *c = p->config;
+        _cleanup_free_ char *host = NULL;
+        int r;
+
+        if (!c->services[SERVICE_IAM].enabled || !c->iam.url || !startswith(c->iam.url, "http://") ||
+            c->iam.allow_http)
+                return 0;
+        r = config_url_host(c->iam.url, &host, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        if (is_loopback_host(host))
+                return 0;
+        return problem_addf(p->problems, ".services.iam.url",
+                            "an https:// URL, or http:// to this machine (the IAM admin's password and tokens "
+                            "are sent there)",
+                            "write https://, or set iam.allow_http to true to send them in clear anyway",
+                            "the string \"%s\"", c->iam.url);
 }
 
 static int add_syntax_problem(ProblemList *problems, const json_error_t *err) {
@@ -165,7 +178,8 @@ static int add_syntax_problem(ProblemList *problems, const json_error_t *err) {
                 found = NULL;
                 return -ENOMEM;
         }
-        make_printable(found);
+        /* jansson quotes the input near the error: keep that one printable line. */
+        string_make_printable(found);
         r = problem_add(problems, "", "valid JSON", found, NULL);
         if (r < 0)
                 return r;
@@ -203,6 +217,9 @@ int config_parse(const char *text, size_t size, const char *source, Config **ret
         if (r < 0)
                 return r;
         r = check_across(&p, root);
+        if (r < 0)
+                return r;
+        r = check_iam_url(&p);
         if (r < 0)
                 return r;
         if (problems->n > n_before)

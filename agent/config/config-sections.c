@@ -339,7 +339,7 @@ static int set_default(char **s, const char *value) {
 static int parse_iam(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "secrets_file", "token_file", "user_path", "create_path", "token_path", "roles",
-                "admin_user", NULL
+                "admin_user", "allow_http", NULL
         };
         IamConfig *iam = &p->config->iam;
         json_t *obj;
@@ -361,6 +361,7 @@ static int parse_iam(ConfigParser *p, json_t *root) {
                                             false, &iam->token_path, p->problems));
                 KEEP_GOING(config_get_value(obj, ".iam", "admin_user", &config_value_name, false,
                                             &iam->admin_user, p->problems));
+                KEEP_GOING(json_get_boolean(obj, ".iam", "allow_http", false, &iam->allow_http, p->problems));
                 r = config_get_value_list(obj, ".iam", "roles", &config_value_name, &iam->roles,
                                           p->problems);
                 KEEP_GOING(r);

@@ -94,6 +94,7 @@ typedef struct IamConfig {
         char *url;                      /* IAM API base; default derived from the iam service */
         char *connect;                  /* connect here instead of the URL's host, or NULL */
         char *admin_user;               /* looked up when there is no secrets file; "admin" */
+        bool allow_http;                /* an http:// url beyond loopback was accepted knowingly */
         char *secrets_file;             /* JSON {"username","password"[,"bootstrap_token"]}, 0600 */
         char *token_file;               /* where the issued token is written, 0600 */
         char *user_path;                /* GET: does the admin exist? "{user}" is replaced */

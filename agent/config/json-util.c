@@ -368,3 +368,8 @@ int json_get_integer(json_t *obj, const char *path, const char *key, int64_t min
         *ret = json_integer_value(v);
         return 1;
 }
+
+void json_string_wipe(json_t *v) {
+        if (json_is_string(v))
+                explicit_bzero((char *) json_string_value(v), json_string_length(v));
+}

@@ -56,3 +56,7 @@ int json_get_integer(json_t *obj, const char *path, const char *key, int64_t min
  * in quotes ("write 2379 without quotes"). value may be NULL (missing). */
 int json_add_type_problem(ProblemList *problems, const char *path, const char *expected,
                           const json_t *value, json_type want);
+
+/* Overwrites a JSON string value's bytes in place (a secret, before the object holding it is
+ * released). */
+void json_string_wipe(json_t *v);

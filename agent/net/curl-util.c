@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "curl-util.h"
+#include "secret.h"
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_result = CURLE_FAILED_INIT;
 
+/* libcurl's memory is wiped when freed (secret.h): its request buffers hold passwords and bearer
+ * tokens (a POST body is copied into the request, a header list into curl's own strings), its
+ * receive buffer issued tokens. */
 static void global_init(void) {
-        global_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+        global_result = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, free_wiped, realloc_wiped, strdup, calloc);
 }
 
 int curl_util_global_init(void) {

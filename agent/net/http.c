@@ -12,6 +12,8 @@
 #include "curl-util.h"
 #include "http.h"
 #include "macro.h"
+#include "secret.h"
+#include "string-util.h"
 #include "time-util.h"
 
 /* Admin API answers are small; anything bigger is not one. */
@@ -166,7 +168,8 @@ static int slist_append(struct curl_slist **l, const char *h) {
 
 int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL, *connect_to = NULL;
-        _cleanup_free_ char *auth = NULL, *via = NULL;
+        _cleanup_(secret_freep) char *auth = NULL;
+        _cleanup_free_ char *via = NULL;
         long status = 0, os_errno = 0;
         usec_t start;
         CURLcode cc;
@@ -310,6 +313,26 @@ static const char *copy_line(const char *s, size_t n, char *buf, size_t size) {
         return buf;
 }
 
+/* Copies text (n bytes) into buf as one printable line, with every registered secret redacted
+ * first: a cut would leave a secret's first bytes unrecognised. */
+static const char *copy_reason(const char *text, size_t n, char *buf, size_t size) {
+        _cleanup_(secret_freep) char *whole = strndup(text, n);       /* up to a NUL in the body */
+        char *clean;
+
+        if (!whole) {
+                snprintf(buf, size, "(out of memory)");
+                return buf;
+        }
+        clean = secret_redact(whole);
+        if (!clean) {
+                snprintf(buf, size, "(out of memory)");
+                return buf;
+        }
+        copy_line(clean, strlen(clean), buf, size);
+        secret_free(clean);
+        return string_make_printable(buf);
+}
+
 const char *http_response_reason(const HttpResponse *resp, char *buf, size_t size) {
         json_t *j, *v;
 
@@ -318,7 +341,7 @@ const char *http_response_reason(const HttpResponse *resp, char *buf, size_t siz
 
         if (!resp || !resp->body || resp->body_size == 0) {
                 if (resp && resp->error[0])
-                        return copy_line(resp->error, strlen(resp->error), buf, size);
+                        return copy_reason(resp->error, strlen(resp->error), buf, size);
                 if (resp && resp->status > 0)
                         (void) snprintf(buf, size, "no message (HTTP %ld)", resp->status);
                 else
@@ -346,12 +369,12 @@ const char *http_response_reason(const HttpResponse *resp, char *buf, size_t siz
                 if (!text && json_is_string(j))
                         text = json_string_value(j);
                 if (text) {
-                        copy_line(text, strlen(text), buf, size);
+                        copy_reason(text, strlen(text), buf, size);
                         json_decref(j);
                         return buf;
                 }
                 json_decref(j);
         }
 
-        return copy_line(resp->body, resp->body_size, buf, size);
+        return copy_reason(resp->body, resp->body_size, buf, size);
 }

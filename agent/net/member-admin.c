@@ -32,6 +32,10 @@ static int admin_parse_member(json_t *m, MemberList *l) {
                                   member_string(m, "status"));
 }
 
+static int admin_parse_list(const HttpResponse *resp, MemberList *ret) {
+        return member_list_parse(resp, false, admin_parse_member, ret);
+}
+
 static int admin_list(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp) {
         _cleanup_free_ char *url = NULL;
         int r;
@@ -47,7 +51,7 @@ static int admin_list(HttpClient *c, const char *base_url, MemberList *ret, Http
         if (r < 0)
                 return r;
 
-        return member_list_parse(resp, false, admin_parse_member, ret);
+        return admin_parse_list(resp, ret);
 }
 
 static int admin_add(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
@@ -106,6 +110,7 @@ const MemberDriver member_driver_admin = {
         .name = "admin",
         .health_first = true,
         .list = admin_list,
+        .parse_list = admin_parse_list,
         .add = admin_add,
         .remove = admin_remove,
 };

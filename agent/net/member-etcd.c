@@ -115,6 +115,11 @@ static int etcd_post(HttpClient *c, const char *base_url, const char *path, cons
         return http_perform(c, &(HttpRequest) { .method = "POST", .url = url, .body = body }, resp);
 }
 
+static int etcd_parse_list(const HttpResponse *resp, MemberList *ret) {
+        /* proto3 JSON leaves out empty lists */
+        return member_list_parse(resp, true, etcd_parse_member, ret);
+}
+
 static int etcd_list(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp) {
         int r;
 
@@ -124,8 +129,7 @@ static int etcd_list(HttpClient *c, const char *base_url, MemberList *ret, HttpR
         r = member_error_from_status(resp->status);
         if (r < 0)
                 return r;
-        /* proto3 JSON leaves out empty lists */
-        return member_list_parse(resp, true, etcd_parse_member, ret);
+        return etcd_parse_list(resp, ret);
 }
 
 /* The error message of an etcd answer ("etcdserver: …"), or "". */
@@ -291,6 +295,7 @@ const MemberDriver member_driver_etcd = {
         .name = "etcd",
         .health_first = false,
         .list = etcd_list,
+        .parse_list = etcd_parse_list,
         .add = etcd_add,
         .promote = etcd_promote,
         .remove = etcd_remove,

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json-util.h"
 #include "macro.h"
 #include "member.h"
+#include "string-util.h"
 
 void member_list_done(MemberList *l) {
         if (!l)
@@ -22,16 +24,29 @@ void member_list_done(MemberList *l) {
         *l = (MemberList) {};
 }
 
+bool member_is_current(const Member *m) {
+        static const char *const gone[] = { "removed", "inactive", "left", "leaving", "decommissioned" };
+
+        if (!m->status)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(gone); i++)
+                if (strcasecmp(m->status, gone[i]) == 0)
+                        return false;
+        return true;
+}
+
 const Member *member_list_find(const MemberList *l, const char *id, const char *raft_addr) {
         if (!l)
                 return NULL;
 
-        /* An id match wins over an address match: a node that moved keeps its name. */
+        /* An id match wins over an address match: a node that moved keeps its id. A name alone
+         * proves nothing (another machine may carry it), and an entry that is gone does not
+         * count. */
         if (id && *id)
                 for (size_t i = 0; i < l->n; i++) {
                         const Member *m = l->items + i;
 
-                        if ((m->id && streq(m->id, id)) || (m->name && streq(m->name, id)))
+                        if (m->id && streq(m->id, id) && member_is_current(m))
                                 return m;
                 }
 
@@ -39,7 +54,7 @@ const Member *member_list_find(const MemberList *l, const char *id, const char *
                 for (size_t i = 0; i < l->n; i++) {
                         const Member *m = l->items + i;
 
-                        if (m->raft_addr && streq(m->raft_addr, raft_addr))
+                        if (m->raft_addr && streq(m->raft_addr, raft_addr) && member_is_current(m))
                                 return m;
                 }
 
@@ -83,6 +98,11 @@ int member_list_append(MemberList *l, const char *id, const char *name, const ch
         if (strdup_optional(id, &m.id) < 0 || strdup_optional(name, &m.name) < 0 ||
             strdup_optional(raft_addr, &m.raft_addr) < 0 || strdup_optional(status, &m.status) < 0)
                 goto oom;
+        /* A server's text goes to terminals and logs: nothing in it may act on a terminal. */
+        string_make_printable(m.id);
+        string_make_printable(m.name);
+        string_make_printable(m.raft_addr);
+        string_make_printable(m.status);
 
         items = realloc(l->items, (l->n + 1) * sizeof(Member));
         if (!items)

@@ -27,8 +27,12 @@ typedef struct MemberList {
 } MemberList;
 
 void member_list_done(MemberList *l);
-/* By node id/name, or by raft address. */
+/* This node's entry: by id (the node id for the admin API, the hex member ID for etcd), else by
+ * raft/peer address; never by name alone; entries whose status says they are gone ("removed",
+ * "inactive", "left", …) do not count. */
 const Member *member_list_find(const MemberList *l, const char *id, const char *raft_addr);
+/* False for an entry whose status says it left the cluster. */
+bool member_is_current(const Member *m);
 
 /* add() results. */
 #define MEMBER_ADDED 0
@@ -53,6 +57,8 @@ typedef struct MemberDriver {
         bool health_first;              /* the local service turns healthy before it is added (the
                                          * admin API); false: only once added (etcd) */
         int (*list)(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp);
+        /* The member list in an answer to list(): 0, -EBADMSG, -ENOMEM. */
+        int (*parse_list)(const HttpResponse *resp, MemberList *ret);
         int (*add)(HttpClient *c, const char *base_url, const char *id, const char *raft_addr,
                    unsigned flags, HttpResponse *resp);
         /* NULL when the API has no learners. id as list() gives it. */

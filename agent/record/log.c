@@ -13,7 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
-#include "strv.h"
+#include "secret.h"
 #include "time-util.h"
 
 #define MAX_FIELDS 24
@@ -22,7 +22,6 @@ static LogTarget log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 static char *log_node_id;
 static char *log_step;
-static char **log_secrets;
 
 static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -82,35 +81,9 @@ void log_set_step(const char *step) {
         set_string(&log_step, step);
 }
 
-void log_register_secret(const char *secret) {
-        /* Very short strings would redact half of every line and protect nothing. */
-        if (!secret || strlen(secret) < 4 || strv_contains(log_secrets, secret))
-                return;
-        (void) strv_extend(&log_secrets, secret);
-}
-
-void log_forget_secrets(void) {
-        log_secrets = strv_free(log_secrets);
-}
-
-/* Returns a copy of s with every registered secret replaced. */
+/* Returns a copy of s with every registered secret replaced (secret.h). */
 static char *redact(const char *s) {
-        char *out = strdup(s);
-
-        STRV_FOREACH(secret, log_secrets) {
-                size_t sl = strlen(*secret);
-                char *hit;
-
-                while (out && (hit = strstr(out, *secret))) {
-                        char *n;
-
-                        if (asprintf(&n, "%.*s[redacted]%s", (int) (hit - out), out, hit + sl) < 0)
-                                n = NULL;
-                        free(out);
-                        out = n;
-                }
-        }
-        return out;
+        return secret_redact(s);
 }
 
 static void json_string(FILE *f, const char *s) {
@@ -130,9 +103,14 @@ static void json_string(FILE *f, const char *s) {
                         fputs("\\t", f);
                         break;
                 default:
-                        if (*p < 0x20)
+                        if (*p < 0x20 || *p == 0x7F)
                                 fprintf(f, "\\u%04x", *p);
-                        else
+                        else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+                                /* C1 controls (U+0080..U+009F) as escapes: a terminal showing the
+                                 * line would act on them. */
+                                fprintf(f, "\\u%04x", p[1]);
+                                p++;
+                        } else
                                 fputc(*p, f);
                 }
         }
@@ -178,12 +156,16 @@ static void emit_json(int priority, const char *message_id, const char *message,
 static void emit_console(int priority, const char *message) {
         static const char *const names[] = { "emerg", "alert", "crit", "error",
                                               "warning", "notice", "info", "debug" };
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *line = NULL, *shown = strdup(message);
         char ts[ISO8601_MAX];
         int n;
 
+        if (!shown)
+                return;
+        /* Messages quote servers: nothing in them may act on the terminal. */
+        string_make_printable(shown);
         (void) iso8601_format(now_realtime(), ts);
-        n = asprintf(&line, "%.8s %-7s %s\n", ts + 11, names[priority & 7], message);
+        n = asprintf(&line, "%.8s %-7s %s\n", ts + 11, names[priority & 7], shown);
         if (n > 0)
                 (void) !write(STDERR_FILENO, line, (size_t) n);
 }

@@ -27,10 +27,8 @@ LogTarget log_target_from_string(const char *s); /* -1 when unknown */
 void log_set_max_level(int priority);
 void log_set_node_id(const char *node_id);
 void log_set_step(const char *step);
-/* Extra text to keep out of every record: a value registered here is replaced by "[redacted]"
- * wherever it appears in a message or field. Secrets are registered as soon as they are read. */
-void log_register_secret(const char *secret);
-void log_forget_secrets(void);
+/* Every message and field goes through secret_redact() (secret.h) before it is written: a
+ * secret registered there never reaches a record, raw or escaped. */
 
 /* fields: NULL-terminated list of key, value pairs; a NULL value skips that field.
  * Returns -abs(error) so that "return log_event_errno(r, …);" works; error 0 returns 0. */

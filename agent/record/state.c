@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "secret.h"
 #include "state.h"
 
 /* The file format:
@@ -136,12 +137,28 @@ static int set_string(char **field, const char *value) {
         return 0;
 }
 
+/* What a step records may quote a server, and a server may have echoed a secret: the state
+ * file (and "status", and the reports built from it) only ever get the redacted text. */
+static int set_redacted(char **field, const char *value) {
+        char *r = NULL;
+        int k;
+
+        if (value) {
+                r = secret_redact(value);
+                if (!r)
+                        return -ENOMEM;
+        }
+        k = set_string(field, r);
+        secret_free(r);
+        return k;
+}
+
 int state_step_set_error(StepState *st, const char *error) {
-        return set_string(&st->last_error, error);
+        return set_redacted(&st->last_error, error);
 }
 
 int state_step_set_detail(StepState *st, const char *detail) {
-        return set_string(&st->detail, detail);
+        return set_redacted(&st->detail, detail);
 }
 
 bool state_run_in_progress(const State *s) {

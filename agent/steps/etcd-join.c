@@ -24,15 +24,9 @@ typedef struct EtcdJoin {
         const Member *self;             /* in join->members */
 } EtcdJoin;
 
+/* This node's member: etcd knows it by its peer URL (a name alone may be another machine's). */
 static const Member *find_self(const Join *j, const char *name) {
-        for (size_t i = 0; i < j->members.n; i++) {
-                const Member *m = &j->members.items[i];
-
-                if ((m->name && name && streq(m->name, name)) ||
-                    (m->raft_addr && streq(m->raft_addr, j->sc->raft_addr)))
-                        return m;
-        }
-        return NULL;
+        return member_list_find(&j->members, NULL, j->sc->raft_addr);
 }
 
 static int list_round(StepContext *ctx, RotationServer *srv, void *userdata) {

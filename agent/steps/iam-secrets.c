@@ -7,22 +7,11 @@
 
 #include "fileio.h"
 #include "iam-secrets.h"
+#include "json-util.h"
 #include "log.h"
+#include "secret.h"
 
 #define IAM_SECRETS_MAX_SIZE (64 * 1024)
-
-char *secret_free(char *s) {
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-        return NULL;
-}
-
-void secret_json_wipe(json_t *v) {
-        if (json_is_string(v))
-                explicit_bzero((char *) json_string_value(v), json_string_length(v));
-}
 
 void iam_secrets_done(IamSecrets *s) {
         s->username = secret_free(s->username);
@@ -55,7 +44,7 @@ static int take_string(json_t *root, const char *key, bool secret, bool required
                 return -EINVAL;
         }
         if (secret)
-                log_register_secret(json_string_value(v));
+                secret_register(json_string_value(v));
 
         copy = strdup(json_string_value(v));
         if (!copy)
@@ -118,7 +107,7 @@ int iam_secrets_load(const char *path, IamSecrets *ret) {
                 r = take_string(root, "username", false, true, path, &s.username);
 
         json_object_foreach(root, key, v) {
-                secret_json_wipe(v);
+                json_string_wipe(v);
                 if (r >= 0 && !streq(key, "username") && !streq(key, "password") && !streq(key, "bootstrap_token"))
                         log_warning("IAM secrets file '%s': unknown key \"%s\" ignored.", path, key);
         }

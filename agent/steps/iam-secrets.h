@@ -3,8 +3,8 @@
 
 #include <jansson.h>
 
-/* The IAM admin's credentials, read from the secrets file. Every secret is registered with the
- * logger as soon as it is read, and wiped from memory by iam_secrets_done(). */
+/* The IAM admin's credentials, read from the secrets file. Every secret is registered for
+ * redaction (secret.h) as soon as it is read, and wiped from memory by iam_secrets_done(). */
 typedef struct IamSecrets {
         char *username;
         char *password;
@@ -16,7 +16,3 @@ typedef struct IamSecrets {
 int iam_secrets_load(const char *path, IamSecrets *ret);
 void iam_secrets_done(IamSecrets *s);
 
-/* Overwrites a string's bytes before freeing it. Returns NULL. */
-char *secret_free(char *s);
-/* Overwrites a JSON string value in place (before the object holding it is released). */
-void secret_json_wipe(json_t *v);

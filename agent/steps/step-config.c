@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,28 @@ static int check_private(const char *setting, const char *path) {
                                        "Run: chown root: '%s'", path, setting, path);
         if (r < 0)
                 return log_error_errno(r, "Cannot check the permissions of '%s' (%s): %m", path, setting);
+        return 0;
+}
+
+/* Markers, the state file and the token are written only into a directory nobody else can
+ * write to; say which one and what to run. */
+static int check_dir_trusted_or_say(const char *setting, const char *dir) {
+        mode_t mode = 0;
+        uid_t uid = 0;
+        int r;
+
+        r = check_dir_trusted(dir, &mode, &uid);
+        if (r == -ENOENT)
+                return 0;       /* created 0700 when first written */
+        if (r == -EPERM && (mode & (S_IWGRP | S_IWOTH)))
+                return log_error_errno(r, "Refusing to write into '%s' (%s): group or others may write to it "
+                                       "(mode %04o), so they could replace or read what goes there. "
+                                       "Run: chmod go-w '%s'", dir, setting, (unsigned) mode, dir);
+        if (r == -EPERM)
+                return log_error_errno(r, "Refusing to write into '%s' (%s): it belongs to uid %u, not to root. "
+                                       "Run: chown root: '%s'", dir, setting, (unsigned) uid, dir);
+        if (r < 0)
+                return log_error_errno(r, "Cannot check the directory '%s' (%s): %m", dir, setting);
         return 0;
 }
 
@@ -87,7 +110,15 @@ int step_config(StepContext *ctx) {
          * exists, it must be private. */
         if (c->services[SERVICE_IAM].enabled && c->iam.secrets_file && access(c->iam.secrets_file, F_OK) >= 0)
                 CHECK(check_private("iam.secrets_file", c->iam.secrets_file));
+        CHECK(check_dir_trusted_or_say("the state directory", ctx->state_dir));
         CHECK(check_dir_writable(ctx->state_dir));
+        if (c->services[SERVICE_IAM].enabled && c->iam.token_file) {
+                _cleanup_free_ char *token_dir = strdup(c->iam.token_file);
+
+                if (!token_dir)
+                        return log_oom();
+                CHECK(check_dir_trusted_or_say("iam.token_file", dirname(token_dir)));
+        }
 #undef CHECK
 
         if (n > 0) {

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
+#include "report-spool.h"
 #include "step-context.h"
 
 /* The context borrows the config, the state directory and the state (the verb owns them) and
@@ -37,17 +39,24 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
         ctx->state_dir = state_dir;
         ctx->state = state;
 
-        r = http_client_new(&tls,
-                            (long) (config->timeouts.connect / USEC_PER_MSEC),
-                            (long) (config->timeouts.request / USEC_PER_MSEC),
-                            &ctx->http);
+        r = step_context_new_client(ctx, &ctx->http);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the HTTP client: %m");
         r = reporter_new(config->report.url, config->node_id, &tls, config->timeouts.connect,
                          config->report.timeout, &ctx->reporter);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
+        {
+                _cleanup_free_ char *spool = path_join(state_dir, REPORT_SPOOL_DIR);
 
+                if (!spool || reporter_set_spool(ctx->reporter, spool) < 0)
+                        return log_oom();
+        }
+
+        if (config->report.url && startswith(config->report.url, "http://"))
+                log_warning("Reports go to %s in clear (http://): they name this node and its cluster and "
+                            "carry its state, never a secret. Use https:// where the network is not trusted.",
+                            config->report.url);
         if (tls.insecure)
                 log_event(LOG_WARNING, MID_TLS_INSECURE, NO_FIELDS,
                           "TLS certificate verification is off (tls.insecure_skip_verify is true): "
@@ -57,6 +66,13 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
         return 0;
 }
 
+int step_context_new_client(const StepContext *ctx, HttpClient **ret) {
+        TlsOptions tls = cluster_tls(ctx->config);
+
+        return http_client_new(&tls, (long) (ctx->config->timeouts.connect / USEC_PER_MSEC),
+                               (long) (ctx->config->timeouts.request / USEC_PER_MSEC), ret);
+}
+
 StepContext *step_context_free(StepContext *ctx) {
         if (!ctx)
                 return NULL;
@@ -64,6 +80,21 @@ StepContext *step_context_free(StepContext *ctx) {
         reporter_free(ctx->reporter);
         free(ctx);
         return NULL;
+}
+
+void step_context_flush_reports(StepContext *ctx) {
+        ReportFlush f;
+        int r;
+
+        r = report_flush(ctx->reporter, &f);
+        if (f.sent > 0 || f.dropped > 0)
+                log_event(LOG_INFO, MID_REPORT_SENT, LOG_FIELDS("URL", reporter_url(ctx->reporter)),
+                          "%u waiting report%s delivered to %s%s%s; %zu still waiting.", f.sent, f.sent == 1 ? "" : "s",
+                          reporter_url(ctx->reporter), f.dropped > 0 ? ", refused ones dropped: " : "",
+                          f.dropped > 0 ? FMT_U64(f.dropped) : "", f.pending);
+        if (r < 0 && f.pending > 0)
+                log_debug("%zu report%s still waiting for %s: %s.", f.pending, f.pending == 1 ? "" : "s",
+                          reporter_url(ctx->reporter), f.last.error);
 }
 
 void step_context_save(StepContext *ctx) {

@@ -22,12 +22,19 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
 StepContext *step_context_free(StepContext *ctx);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StepContext *, step_context_free);
 
+/* Another HTTP client like ctx->http (the cluster's TLS, the timeouts), for a step that must
+ * not leave what it sent and received in the shared one. */
+int step_context_new_client(const StepContext *ctx, HttpClient **ret);
+
 /* Counts one more attempt of the running step and saves the state, so "status" shows it live. */
 void step_count_attempt(StepContext *ctx);
 /* Records a human detail for the running step ("joined via …"). */
 void step_set_detail(StepContext *ctx, const char *format, ...) _printf_(2, 3);
 /* Records the latest error of the running step (also saved on failure). */
 void step_set_error(StepContext *ctx, const char *format, ...) _printf_(2, 3);
+/* Sends the reports that wait in the spool (a report server that was down earlier); logs what
+ * went. Never fails the step. */
+void step_context_flush_reports(StepContext *ctx);
 /* Saves the state file; a failure is a warning ("status" lags behind), never the step's. */
 void step_context_save(StepContext *ctx);
 /* Seeds backoff jitter from node id, pid and time. */

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "member.h"
 #include "notify.h"
+#include "report-spool.h"
 #include "step.h"
 #include "strv.h"
 
@@ -170,10 +171,17 @@ static void report_done(StepContext *ctx, const ReportService *services) {
                 log_oom();
                 return;
         }
-        r = report_send(ctx->reporter, "firstboot-done", fields, &res);
+        r = report_deliver(ctx->reporter, "firstboot-done", fields, &res);
         json_decref(fields);
 
-        if (r >= 0)
+        if (r == REPORT_SPOOLED)
+                log_event(LOG_WARNING, MID_REPORT_FAILED,
+                          LOG_FIELDS("URL", url, "HTTP_STATUS", res.status > 0 ? FMT_INT(res.status) : NULL,
+                                     "ERROR", res.error),
+                          "Could not deliver the report to %s now (%s); it waits in '%s/%s' and is sent on a "
+                          "later start (the unit starts again while reports wait).", url, res.error,
+                          ctx->state_dir, REPORT_SPOOL_DIR);
+        else if (r >= 0)
                 log_event(LOG_INFO, MID_REPORT_SENT,
                           LOG_FIELDS("URL", url,
                                      "HTTP_STATUS", FMT_INT(res.status)),

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "backoff.h"
 #include "fileio.h"
 #include "iam-secrets.h"
+#include "json-util.h"
 #include "log.h"
+#include "secret.h"
 #include "notify.h"
 #include "step.h"
 #include "string-util.h"
@@ -23,6 +26,7 @@
 
 typedef struct IamSetup {
         StepContext *ctx;
+        HttpClient *http;               /* its own: freed (and wiped) when the step ends */
         IamSecrets secrets;
         Backoff backoff;
         unsigned max_attempts;          /* per request */
@@ -54,6 +58,28 @@ static char *iam_user_url(const char *base, const char *user_path, const char *u
         return url_join(base, path);
 }
 
+/* A fixed description of an IAM status, in place of IAM's own text (see iam_refused()). */
+static const char *iam_status_text(long status) {
+        switch (status) {
+        case 400:
+                return "bad request";
+        case 401:
+                return "not authenticated";
+        case 403:
+                return "forbidden";
+        case 404:
+                return "not found";
+        case 409:
+                return "conflict";
+        case 422:
+                return "not accepted";
+        case 429:
+                return "too many requests";
+        default:
+                return status >= 500 ? "server error" : status >= 400 ? "refused" : "unexpected answer";
+        }
+}
+
 /* Sends one request, retrying transport failures and 5xx answers with backoff. Returns 0 with
  * resp holding any answer below 500, else a negative errno (logged). */
 static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, HttpResponse *resp) {
@@ -61,7 +87,7 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
 
         backoff_reset(&s->backoff);
         for (unsigned attempt = 1;; attempt++) {
-                char error[256], reason[160];
+                char error[256];
                 usec_t delay;
                 int r;
 
@@ -70,7 +96,7 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                         step_count_attempt(ctx);
 
                 *resp = (HttpResponse) {};
-                r = http_perform(ctx->http, &(HttpRequest) { .method = req->method, .url = req->url,
+                r = http_perform(s->http, &(HttpRequest) { .method = req->method, .url = req->url,
                                                              .body = req->body, .bearer_token = req->bearer_token,
                                                              .connect_to = ctx->config->iam.connect,
                                                              .timeout_ms = req->timeout_ms }, resp);
@@ -78,8 +104,7 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                         return 0;
 
                 if (r >= 0)
-                        snprintf(error, sizeof error, "HTTP %ld (%s)", resp->status,
-                                 http_response_reason(resp, reason, sizeof reason));
+                        snprintf(error, sizeof error, "HTTP %ld (%s)", resp->status, iam_status_text(resp->status));
                 else
                         snprintf(error, sizeof error, "%s", resp->error[0] ? resp->error : strerror(-r));
                 response_wipe(resp);
@@ -109,15 +134,16 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
         }
 }
 
-/* A 4xx that retrying cannot change. */
+/* A 4xx that retrying cannot change. IAM's own message is left out: it answers requests that
+ * carry the password or a token, and an IAM that quotes them back would put them into the log,
+ * the state file, "status" and the reports. */
 static int iam_refused(IamSetup *s, const char *what, const HttpRequest *req, const HttpResponse *resp,
                        const char *hint) {
-        char reason[160];
-
-        http_response_reason(resp, reason, sizeof reason);
-        step_set_error(s->ctx, "%s %s: HTTP %ld (%s)", req->method, req->url, resp->status, reason);
-        return log_error_errno(EBADE, "IAM refused to %s: %s %s answered HTTP %ld (%s). %s",
-                               what, req->method, req->url, resp->status, reason, hint);
+        step_set_error(s->ctx, "%s %s: HTTP %ld (%s)", req->method, req->url, resp->status,
+                       iam_status_text(resp->status));
+        return log_error_errno(EBADE, "IAM refused to %s: %s %s answered HTTP %ld (%s; IAM's own message is not "
+                               "shown, it may quote the credentials). %s",
+                               what, req->method, req->url, resp->status, iam_status_text(resp->status), hint);
 }
 
 static const char *auth_hint(const IamSetup *s, long status) {
@@ -166,7 +192,7 @@ static int iam_post_credentials(IamSetup *s, const char *what, json_t *body, Htt
         if (!body)
                 return log_oom();
         text = json_dumps(body, JSON_COMPACT);
-        secret_json_wipe(json_object_get(body, "password"));
+        json_string_wipe(json_object_get(body, "password"));
         json_decref(body);
         if (!text)
                 return log_oom();
@@ -226,12 +252,12 @@ static int iam_token_store(IamSetup *s, const char *url, HttpResponse *resp) {
                 return log_error_errno(EBADMSG, "IAM issued a token at %s, but the answer has no \"token\" "
                                        "string; is iam.token_path right?", url);
         }
-        log_register_secret(json_string_value(tok));
+        secret_register(json_string_value(tok));
         token = strdup(json_string_value(tok));
         if (json_is_string(json_object_get(root, "expires_at")))
                 expires = json_string_value(json_object_get(root, "expires_at"));
         if (!token) {
-                secret_json_wipe(tok);
+                json_string_wipe(tok);
                 json_decref(root);
                 return log_oom();
         }
@@ -243,7 +269,7 @@ static int iam_token_store(IamSetup *s, const char *url, HttpResponse *resp) {
         r = write_file_atomic(path, token, strlen(token), 0600);
         token = secret_free(token);
         if (r < 0) {
-                secret_json_wipe(tok);
+                json_string_wipe(tok);
                 json_decref(root);
                 return log_error_errno(r, "Failed to write the IAM token to '%s': %m", path);
         }
@@ -254,7 +280,7 @@ static int iam_token_store(IamSetup *s, const char *url, HttpResponse *resp) {
                              "TARGET", path),
                   "IAM token for '%s' issued%s%s and stored in '%s' (mode 0600).",
                   s->secrets.username, expires ? ", valid until " : "", expires ?: "", path);
-        secret_json_wipe(tok);
+        json_string_wipe(tok);
         json_decref(root);
         return 0;
 }
@@ -337,6 +363,10 @@ static int iam_setup(IamSetup *s) {
 
         if (!c->iam.url)
                 return log_error_errno(EINVAL, "No IAM URL: set services.iam.url in '%s'.", strna(c->path));
+        if (c->iam.allow_http && startswith(c->iam.url, "http://"))
+                log_event(LOG_WARNING, MID_TLS_INSECURE, LOG_FIELDS("URL", c->iam.url),
+                          "IAM credentials go to %s in clear (iam.allow_http is true): anyone on the way can "
+                          "read the admin's password and tokens.", c->iam.url);
 
         /* The secrets file is needed only where the admin is created: a missing one is fine
          * until then. One that exists must be right. */
@@ -397,8 +427,18 @@ int step_iam_setup(StepContext *ctx) {
         };
         int r;
 
+        /* While the secrets are in memory, no core dump and no ptrace by another user; when the
+         * step ends, every copy is wiped: the secrets, the registered forms, the HTTP client's
+         * buffers (freed through curl's wiping allocator). */
+        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        r = step_context_new_client(ctx, &s.http);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the HTTP client for IAM: %m");
         backoff_init(&s.backoff, tc->backoff_initial, tc->backoff_max, step_context_jitter_seed(ctx));
         r = iam_setup(&s);
         iam_setup_done(&s);
+        s.http = http_client_free(s.http);
+        secret_forget_all();
+        (void) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         return r;
 }

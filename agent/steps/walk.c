@@ -11,6 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "notify.h"
+#include "report-spool.h"
 #include "walk.h"
 
 /* The runner: walks a step table once, skipping what is disabled or marked done, running the
@@ -46,8 +47,12 @@ static void walk_report_failure(StepContext *ctx, const Step *s, const StepState
                 return;
         }
 
-        r = report_send(ctx->reporter, "firstboot-failed", fields, &res);
-        if (r >= 0)
+        r = report_deliver(ctx->reporter, "firstboot-failed", fields, &res);
+        if (r == REPORT_SPOOLED)
+                log_event(LOG_WARNING, MID_REPORT_FAILED, LOG_FIELDS("URL", url, "ERROR", res.error),
+                          "The failure report could not be delivered to '%s' (%s); it waits in '%s/%s' and is "
+                          "sent on the next start.", url, res.error, ctx->state_dir, REPORT_SPOOL_DIR);
+        else if (r >= 0)
                 log_event(LOG_INFO, MID_REPORT_SENT,
                           LOG_FIELDS("URL", url, "HTTP_STATUS", FMT_INT(res.status)),
                           "Failure report sent to '%s'.", url);
@@ -104,6 +109,9 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
         log_event(LOG_INFO, MID_STEP_BEGIN, LOG_FIELDS("STEP", s->name),
                   "Step '%s' started: %s.", s->name, strempty(s->summary));
         notify_status("step %zu of %zu: %s", index + 1, n, s->name);
+
+        /* A report server that was down earlier may be back: what waits goes first. */
+        step_context_flush_reports(ctx);
 
         t0 = now_monotonic();
         r = s->run(ctx);

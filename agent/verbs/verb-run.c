@@ -17,6 +17,7 @@
 #include "marker.h"
 #include "notify.h"
 #include "proc-cmdline.h"
+#include "report-spool.h"
 #include "state.h"
 #include "step-context.h"
 #include "step.h"
@@ -60,6 +61,27 @@ static int parse_mode(const char *s, Mode *ret) {
 /* 1 when the done marker is in dir. */
 static bool done_marker_present(const char *dir) {
         return marker_exists(dir, MARKER_DONE) > 0;
+}
+
+/* True when reports wait in dir's spool (a report server that was down during the last run). */
+static bool reports_waiting(const char *dir) {
+        _cleanup_free_ char *spool = path_join(dir, REPORT_SPOOL_DIR);
+        size_t n = 0;
+
+        return spool && report_spool_pending(spool, &n, NULL, NULL) >= 0 && n > 0;
+}
+
+/* A done node with reports waiting: deliver them (the unit starts while any wait), then done. */
+static void deliver_waiting_reports(const GlobalOptions *g, const char *dir) {
+        _cleanup_(step_context_freep) StepContext *ctx = NULL;
+        _cleanup_(config_freep) Config *config = NULL;
+
+        if (verbs_config_load(g, &config) != EXIT_OK)
+                return;
+        log_set_node_id(config->node_id);
+        if (step_context_new(config, dir, NULL, &ctx) < 0)
+                return;
+        step_context_flush_reports(ctx);
 }
 
 static int exit_done(const char *dir) {
@@ -169,9 +191,13 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 mode = MODE_NONE;
         }
 
-        /* (b) The path every later boot takes: one stat(), no config, no curl. */
-        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g)))
+        /* (b) The path every later boot takes: one stat(), no config, no curl — unless reports
+         * still wait to be delivered. */
+        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g))) {
+                if (reports_waiting(verbs_state_dir_early(g)))
+                        deliver_waiting_reports(g, verbs_state_dir_early(g));
                 return exit_done(verbs_state_dir_early(g));
+        }
 
         log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
 

@@ -15,9 +15,12 @@
 
 #include "config.h"
 #include "exit-code.h"
+#include "fileio.h"
 #include "marker.h"
+#include "report-spool.h"
 #include "state.h"
 #include "step.h"
+#include "string-util.h"
 #include "verbs.h"
 
 /* What one step looks like once the state file and the markers are put together. */
@@ -42,10 +45,14 @@ typedef struct StatusView {
         StepView steps[STATE_MAX_STEPS];
         size_t n_steps;
         int exit_code;
+        size_t reports_waiting;         /* in STATE_DIR/reports */
+        char *oldest_report;            /* its event */
+        usec_t oldest_report_time;
 } StatusView;
 
 static void status_view_done(StatusView *v) {
         v->state = state_free(v->state);
+        v->oldest_report = mfree(v->oldest_report);
 }
 
 static const StepState *find_record(const State *s, const char *name) {
@@ -73,6 +80,7 @@ static void view_step(StatusView *v, const Step *step, StepView *sv) {
         if (!enabled) {
                 sv->status = STEP_STATUS_DISABLED;
                 snprintf(sv->label, sizeof(sv->label), "does not apply (%s)", strna(skip));
+                string_make_printable(sv->label);
                 return;
         }
 
@@ -156,6 +164,13 @@ static int status_view_build(const GlobalOptions *g, Config *config, StatusView 
         v->done = marker_read(v->dir, MARKER_DONE, &v->done_time) >= 0 ||
                   marker_exists(v->dir, MARKER_DONE) > 0;
         v->running = state_run_in_progress(v->state);
+        {
+                _cleanup_free_ char *spool = path_join(v->dir, REPORT_SPOOL_DIR);
+
+                if (spool)
+                        (void) report_spool_pending(spool, &v->reports_waiting, &v->oldest_report,
+                                                    &v->oldest_report_time);
+        }
 
         for (size_t i = 0; i < step_table_size && i < STATE_MAX_STEPS; i++)
                 view_step(v, &step_table[i], &v->steps[v->n_steps++]);
@@ -321,6 +336,9 @@ static void print_header(const StatusView *v) {
                 printf("First boot: %s\n", v->exit_code == EXIT_PENDING ? "not finished" : "stopped on a failure");
         if (v->state_corrupt)
                 printf("Note: the state file is corrupt; the next run starts a fresh one. Markers are intact.\n");
+        if (v->reports_waiting > 0)
+                printf("Reports: %zu waiting to be delivered, the oldest (%s) since %s; sent on the next start\n",
+                       v->reports_waiting, strna(v->oldest_report), format_local(v->oldest_report_time, t1));
 }
 
 static void print_table(const StatusView *v) {
@@ -361,9 +379,15 @@ static void print_table(const StatusView *v) {
         printf("LAST ERROR\n");
         for (size_t i = 0; i < v->n_steps; i++) {
                 const StepView *sv = &v->steps[i];
-                const char *e = sv->record && sv->status != STEP_STATUS_DISABLED && sv->record->last_error ?
-                                sv->record->last_error : "-";
-                size_t len = strlen(e);
+                _cleanup_free_ char *e = strdup(sv->record && sv->status != STEP_STATUS_DISABLED &&
+                                                sv->record->last_error ? sv->record->last_error : "-");
+                size_t len;
+
+                /* The error may quote a server: nothing in it may act on the terminal. */
+                if (!e)
+                        continue;
+                string_make_printable(e);
+                len = strlen(e);
 
                 for (size_t c = 0; c < 5; c++)
                         printf("%-*s  ", (int) w[c], cells[i][c]);
@@ -427,6 +451,9 @@ static int print_json(const StatusView *v) {
             json_object_set_new(root, "first_boot_done", json_boolean(v->done)) < 0 ||
             json_object_set_new(root, "done_time", time_json(v->done ? v->done_time : 0)) < 0 ||
             json_object_set_new(root, "in_progress", json_boolean(v->running)) < 0 ||
+            json_object_set_new(root, "reports_waiting", json_pack("{s:I, s:s?, s:o}", "count",
+                                (json_int_t) v->reports_waiting, "oldest_event", v->oldest_report,
+                                "oldest_time", time_json(v->reports_waiting > 0 ? v->oldest_report_time : 0))) < 0 ||
             json_object_set_new(root, "state_corrupt", json_boolean(v->state_corrupt)) < 0 ||
             json_object_set_new(root, "status", json_string(v->running ? "running" : summary[v->exit_code])) < 0)
                 return -ENOMEM;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "exit-code.h"
 #include "fileio.h"
 #include "log.h"
+#include "memory.h"
+#include "secret.h"
 #include "verbs.h"
 
 /* What every verb shares: where the state is, how the configuration is loaded, the run lock. */
@@ -125,4 +128,9 @@ int verbs_config_load(const GlobalOptions *g, Config **ret) {
                         path, problems.n, problems.n == 1 ? "" : "s", path);
         problem_list_done(&problems);
         return EXIT_CONFIG;
+}
+
+void verbs_wipe_freed_memory(void) {
+        (void) crypto_memory_wipe_on_free();
+        json_set_alloc_funcs(malloc, free_wiped);
 }

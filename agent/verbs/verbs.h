@@ -44,3 +44,8 @@ int verbs_config_load(const GlobalOptions *g, struct Config **ret);
  * another process holds it, with its pid in ret_holder (0 if unknown); other negative errno on
  * failure. The directory must exist. */
 int verbs_lock_state_dir(const char *dir, int *ret_holder);
+
+/* Has OpenSSL and jansson wipe what they free (secret.h; curl-util.c does it for libcurl): the
+ * IAM password and tokens pass through their buffers. First thing in main(), before any of them
+ * allocates. */
+void verbs_wipe_freed_memory(void);

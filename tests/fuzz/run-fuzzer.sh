@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Runs a libFuzzer target for a while over a corpus seeded from the test data:
 #   run-fuzzer.sh FUZZER SECONDS DICTIONARY SEED_DIR…
-# The corpus lives in the build directory and grows from run to run.
+# The corpus lives in the build directory and grows from run to run. Any failure of the fuzzer
+# is exit 1: meson would read libFuzzer's 77 as "skipped".
 set -eu
 
 fuzzer=$1
@@ -16,5 +17,10 @@ for dir in "$@"; do
         find "$dir" -type f -name '*.json' -exec cp {} "$corpus"/ \;
 done
 
-exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -dict="$dict" -print_final_stats=1 "$corpus"
+rc=0
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -dict="$dict" -print_final_stats=1 "$corpus" || rc=$?
+if [ "$rc" -ne 0 ]; then
+        echo "run-fuzzer.sh: $(basename "$fuzzer") failed with exit status $rc" >&2
+        exit 1
+fi

@@ -59,8 +59,9 @@ done
 
 # The units' contracts with the agent.
 main="$work/units/first-boot-agent.service"
-grep -qx 'ConditionPathExists=!/var/lib/first-boot-automation/.first-boot-done' "$main"
-ok $? "first-boot-agent.service is skipped once .first-boot-done exists"
+grep -qx 'ConditionPathExists=|!/var/lib/first-boot-automation/.first-boot-done' "$main" &&
+        grep -qx 'ConditionDirectoryNotEmpty=|/var/lib/first-boot-automation/reports' "$main"
+ok $? "first-boot-agent.service is skipped once .first-boot-done exists, unless reports wait"
 grep -qx 'Type=notify' "$main" && grep -qx 'RestartPreventExitStatus=2 3 5' "$main" &&
         grep -qx 'OnFailure=first-boot-agent-failure.service' "$main"
 ok $? "first-boot-agent.service: Type=notify, no restart after exit 2/3/5, OnFailure"

@@ -74,6 +74,8 @@ class Rule:
         self.count = spec.get("count", 1)
         self.status = spec.get("status")
         self.body = spec.get("body")
+        self.echo = spec.get("echo")            # "...%s...": the request's password (or bearer token)
+        self.echo_json = spec.get("echo_json", True)
         self.ms = spec.get("ms", 0)
 
     def matches(self, service, node, method, path):
@@ -266,7 +268,7 @@ class ServiceHandler(Handler):
             raw = self.read_body()
             fail = STATE.take_rule("fail", lst.service, lst.node, method, path)
             if fail is not None:
-                self.answer_injected(fail)
+                self.answer_injected(fail, raw)
             else:
                 self.route(lst, method, path, raw)
         except HttpError as e:
@@ -284,7 +286,26 @@ class ServiceHandler(Handler):
             entry["t_end"] = STATE.now()
             STATE.log_request(entry)
 
-    def answer_injected(self, rule):
+    def echoed(self, raw):
+        """What a careless server would quote back: the password of the request, else its
+        bearer token."""
+        try:
+            body = json.loads(raw.decode() or "{}")
+        except (ValueError, UnicodeDecodeError):
+            body = {}
+        if isinstance(body, dict) and isinstance(body.get("password"), str):
+            return body["password"]
+        auth = self.headers.get("Authorization", "")
+        return auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+
+    def answer_injected(self, rule, raw=b""):
+        if rule.echo is not None:
+            text = rule.echo.replace("%s", self.echoed(raw))
+            if rule.echo_json:
+                self.send_json(rule.status, {"error": text})
+            else:
+                self.send_raw(rule.status, text, "text/plain")
+            return
         if rule.status == 0:            # drop the connection without an answer
             self.close_connection = True
             try:
@@ -338,6 +359,9 @@ class ServiceHandler(Handler):
             except ValueError as e:
                 raise HttpError(400, "'raft_addr' \"%s\" is not HOST:PORT (%s)" % (raddr, e))
             with STATE.lock:
+                # A member that was removed keeps its entry (status "removed") and may come back.
+                members[:] = [m for m in members if not (m.get("status") == "removed" and
+                                                         (m["id"] == mid or m["raft_addr"] == raddr))]
                 for m in members:
                     if m["id"] == mid:
                         raise HttpError(409, "member '%s' already exists (raft_addr %s)" % (mid, m["raft_addr"]))
@@ -692,8 +716,11 @@ class ControlHandler(Handler):
         for m in ms:
             if not isinstance(m, dict):
                 raise HttpError(400, "each member must be an object")
-            new.append({"id": need_str(m, "id"), "raft_addr": need_str(m, "raft_addr"),
-                        "status": m.get("status", "active")})
+            entry = {"id": need_str(m, "id"), "raft_addr": need_str(m, "raft_addr"),
+                     "status": m.get("status", "active")}
+            if isinstance(m.get("name"), str):
+                entry["name"] = m["name"]
+            new.append(entry)
         with STATE.lock:
             STATE.members[service][:] = new
         return 200, {"members": new}

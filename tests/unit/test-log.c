@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
+#include "secret.h"
 #include "tap.h"
 
 /* The records as JSON lines, and the last line of defence: a registered secret never reaches a
@@ -74,14 +75,14 @@ int main(void) {
         ok(strstr(a, "not shown") == NULL, "debug records stay out by default");
         ok(strchr(a, '\n') == strrchr(a, '\n'), "one line per record");
 
-        log_register_secret("correct horse battery");
-        log_register_secret("abc");     /* too short to be worth redacting */
+        secret_register("correct horse battery");
+        secret_register("abc");     /* too short to be worth redacting */
         b = capture(log_secret);
         ok(strstr(b, "correct horse") == NULL, "a registered secret never appears: %s", b);
         ok(strstr(b, "[redacted]") != NULL, "it is replaced");
         ok(strstr(b, "\"ERROR\":\"token=[redacted];\"") != NULL, "also in fields");
 
-        log_forget_secrets();
+        secret_forget_all();
         c = capture(log_secret);
         ok(strstr(c, "correct horse battery") != NULL, "forgotten secrets are no longer replaced");
 

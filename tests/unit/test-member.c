@@ -23,8 +23,7 @@ static void test_find(void) {
 
         m = member_list_find(&l, "node02", NULL);
         ok(m && streq(m->raft_addr, "10.0.1.11:2380"), "by id");
-        m = member_list_find(&l, "node03", NULL);
-        ok(m && streq(m->id, "8e9e05c52164694d"), "by name");
+        ok(member_list_find(&l, "node03", NULL) == NULL, "a name alone is not this node (another machine may carry it)");
         m = member_list_find(&l, NULL, "10.0.1.13:2380");
         ok(m && streq(m->id, "1f2e"), "by raft address");
         m = member_list_find(&l, "node04", "10.0.1.13:2380");
@@ -36,6 +35,12 @@ static void test_find(void) {
         ok(member_list_find(&l, NULL, NULL) == NULL, "NULLs match nothing");
         ok(member_list_find(&l, NULL, "10.0.1.10") == NULL, "host alone is not an address");
         ok(member_list_find(NULL, "node01", NULL) == NULL, "NULL list");
+        is_int(member_list_append(&l, "node05", "node05", "10.0.1.15:2380", "removed"), 0, "append a removed one");
+        is_int(member_list_append(&l, "node06", "node06", "10.0.1.16:2380", "Inactive"), 0, "append an inactive one");
+        ok(member_list_find(&l, "node05", NULL) == NULL, "a removed entry does not count, by id");
+        ok(member_list_find(&l, NULL, "10.0.1.15:2380") == NULL, "nor by address");
+        ok(member_list_find(&l, "node06", NULL) == NULL, "an inactive one neither (any case)");
+        ok(member_is_current(&l.items[0]) && member_is_current(&l.items[1]), "active and no status are current");
 
         member_list_done(&l);
         is_int(l.n, 0, "done empties");
@@ -192,14 +197,14 @@ static void test_etcd(void) {
 
         is_int(d->list(c, stub.url, &l, &resp), 0, "etcd list");
         is_int(l.n, 4, "four members");
-        m = member_list_find(&l, "n1", NULL);
-        ok(m && streq(m->id, "9234b2e176307393") && streq(m->raft_addr, "127.8.3.11:2380") && streq(m->status, "started"),
+        m = member_list_find(&l, NULL, "127.8.3.11:2380");
+        ok(m && streq(m->id, "9234b2e176307393") && streq(m->name, "n1") && streq(m->raft_addr, "127.8.3.11:2380") && streq(m->status, "started"),
            "n1: hex id, address, started");
         m = member_list_find(&l, NULL, "127.8.3.19:2380");
         ok(m && streq(m->id, "ee1733ccec8d900e") && !m->name && streq(m->status, "unstarted"),
            "unstarted member: ID above INT64_MAX, no name");
-        m = member_list_find(&l, "l1", NULL);
-        ok(m && streq(m->id, "2a") && streq(m->raft_addr, "127.8.3.20:2380") && streq(m->status, "learner"),
+        m = member_list_find(&l, "2a", NULL);
+        ok(m && streq(m->name, "l1") && streq(m->id, "2a") && streq(m->raft_addr, "127.8.3.20:2380") && streq(m->status, "learner"),
            "learner, https peer URL with a slash");
         ok(m && m->learner && m->started, "flagged a learner that has started");
         is_str(m ? m->peer_urls : NULL, "https://127.8.3.20:2380/", "peer URLs kept as etcd has them");
