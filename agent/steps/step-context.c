@@ -88,7 +88,8 @@ void step_context_flush_reports(StepContext *ctx) {
 
         r = report_flush(ctx->reporter, &f);
         if (f.sent > 0 || f.dropped > 0)
-                log_event(LOG_INFO, MID_REPORT_SENT, LOG_FIELDS("URL", reporter_url(ctx->reporter)),
+                log_event(LOG_INFO, MID_REPORT_SENT,
+                          LOG_FIELDS("URL", reporter_url(ctx->reporter), "HTTP_STATUS", FMT_INT(f.last.status)),
                           "%u waiting report%s delivered to %s%s%s; %zu still waiting.", f.sent, f.sent == 1 ? "" : "s",
                           reporter_url(ctx->reporter), f.dropped > 0 ? ", refused ones dropped: " : "",
                           f.dropped > 0 ? FMT_U64(f.dropped) : "", f.pending);
