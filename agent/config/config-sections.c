@@ -51,7 +51,7 @@ static int parse_etcd(ConfigParser *p, json_t *service, const char *service_path
 static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
         static const char *const cluster_keys[] = {
                 "enabled", "api_port", "raft_port", "health_url", "leader_url", "raft_addr",
-                "driver", "etcd", NULL
+                "driver", "etcd", "replace_stale_member", NULL
         };
         static const char *const iam_keys[] = { "enabled", "api_port", "health_url", "url", NULL };
         ServiceConfig *s = &p->config->services[id];
@@ -111,6 +111,8 @@ static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
         KEEP_GOING(r);
         if (r > 0)
                 s->driver = (MemberDriverKind) driver;
+        KEEP_GOING(json_get_boolean(obj, path, "replace_stale_member", false, &s->replace_stale_member,
+                                    p->problems));
         return parse_etcd(p, obj, path, s);
 }
 
@@ -289,11 +291,12 @@ static int check_order(ConfigParser *p, const char *first_key, int64_t first, bo
 static int parse_timeouts(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "health_wait_s", "request_s", "connect_s", "join_attempts", "backoff_initial_ms",
-                "backoff_max_ms", NULL
+                "backoff_max_ms", "join_start_delay_max_ms", "join_lock_ttl_s", NULL
         };
         TimeoutConfig *t = &p->config->timeouts;
         int64_t health_wait = 120, request = 10, connect = 3, attempts = 5;
         int64_t backoff_initial = 200, backoff_max = 10000;
+        int64_t start_delay = JOIN_START_DELAY_MAX_MS_DEFAULT, lock_ttl = JOIN_LOCK_TTL_S_DEFAULT;
         bool e_request = false, e_connect = false, e_initial = false, e_max = false;
         json_t *obj;
         int r;
@@ -314,6 +317,15 @@ static int parse_timeouts(ConfigParser *p, json_t *root) {
                                        "milliseconds", &backoff_initial, &e_initial, p->problems));
                 KEEP_GOING(config_get_integer(obj, ".timeouts", "backoff_max_ms", 1, 3600000,
                                        "milliseconds", &backoff_max, &e_max, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "join_start_delay_max_ms", 0, 600000,
+                                       "milliseconds", &start_delay, NULL, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".timeouts", "join_lock_ttl_s", 0, 3600, "seconds",
+                                       &lock_ttl, NULL, p->problems));
+                if (lock_ttl > 0 && lock_ttl < 5)
+                        KEEP_GOING(json_add_problem(p->problems, ".timeouts.join_lock_ttl_s",
+                                                    "0 (no lock) or at least 5 seconds",
+                                                    json_object_get(obj, "join_lock_ttl_s"),
+                                                    "write 0 to join without the lock, or 60"));
                 KEEP_GOING(check_order(p, "connect_s", connect, e_connect, "request_s", request,
                                        e_request, "seconds"));
                 KEEP_GOING(check_order(p, "backoff_initial_ms", backoff_initial, e_initial,
@@ -326,6 +338,8 @@ static int parse_timeouts(ConfigParser *p, json_t *root) {
         t->join_attempts = (unsigned) attempts;
         t->backoff_initial = (usec_t) backoff_initial * USEC_PER_MSEC;
         t->backoff_max = (usec_t) backoff_max * USEC_PER_MSEC;
+        t->join_start_delay_max = (usec_t) start_delay * USEC_PER_MSEC;
+        t->join_lock_ttl = (usec_t) lock_ttl * USEC_PER_SEC;
         return 0;
 }
 
@@ -403,9 +417,9 @@ static int parse_health_check(ConfigParser *p, json_t *root) {
 }
 
 static int parse_report(ConfigParser *p, json_t *root) {
-        static const char *const keys[] = { "url", "timeout_s", NULL };
+        static const char *const keys[] = { "url", "timeout_s", "progress_interval_s", NULL };
         ReportConfig *rep = &p->config->report;
-        int64_t timeout = 5;
+        int64_t timeout = 5, progress = REPORT_PROGRESS_INTERVAL_S_DEFAULT;
         json_t *obj;
         int r;
 
@@ -417,8 +431,11 @@ static int parse_report(ConfigParser *p, json_t *root) {
                                             &rep->url, p->problems));
                 KEEP_GOING(config_get_integer(obj, ".report", "timeout_s", 1, 300, "seconds", &timeout,
                                        NULL, p->problems));
+                KEEP_GOING(config_get_integer(obj, ".report", "progress_interval_s", 0, 3600, "seconds",
+                                       &progress, NULL, p->problems));
         }
         rep->timeout = (usec_t) timeout * USEC_PER_SEC;
+        rep->progress_interval = (usec_t) progress * USEC_PER_SEC;
         return 0;
 }
 

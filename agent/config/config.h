@@ -11,6 +11,10 @@
 #define CONFIG_STATE_DIR_DEFAULT "/var/lib/first-boot-automation"
 /* Where the older automation's provisioning put ca.crt and NODE_ID.crt/.key. */
 #define CONFIG_SECRETS_DIR_DEFAULT "/etc/nixos/secrets"
+/* The fleet defaults (tests/bench/bench-fleet.sh measures them). */
+#define JOIN_START_DELAY_MAX_MS_DEFAULT 2000
+#define JOIN_LOCK_TTL_S_DEFAULT 60
+#define REPORT_PROGRESS_INTERVAL_S_DEFAULT 10
 
 typedef enum NodeRole {
         NODE_ROLE_CONTROL_PLANE,
@@ -67,6 +71,9 @@ typedef struct ServiceConfig {
         char *raft_addr;                /* this node's raft address for this service */
         MemberDriverKind driver;
         EtcdLocalConfig etcd;           /* driver etcd only */
+        bool replace_stale_member;      /* a member with this node's address (or name) but another
+                                         * name (or address) is removed before the join; false:
+                                         * the join is refused, naming it */
 } ServiceConfig;
 
 typedef struct TlsConfig {
@@ -88,6 +95,9 @@ typedef struct TimeoutConfig {
         unsigned join_attempts;         /* per peer round, default 5 */
         usec_t backoff_initial;         /* default 200 ms */
         usec_t backoff_max;             /* default 10 s */
+        usec_t join_start_delay_max;    /* a random delay below this before a join's first
+                                         * request, so a rack powered on at once spreads out */
+        usec_t join_lock_ttl;           /* etcd: the lease of the cluster's join lock; 0: no lock */
 } TimeoutConfig;
 
 typedef struct IamConfig {
@@ -106,6 +116,8 @@ typedef struct IamConfig {
 typedef struct ReportConfig {
         char *url;                      /* NULL: no report */
         usec_t timeout;
+        usec_t progress_interval;       /* at most one progress report per interval while a step
+                                         * waits; 0: no progress reports */
 } ReportConfig;
 
 typedef struct NetworkEntry {

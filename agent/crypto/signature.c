@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "base64.h"
 #include "cleanup.h"
 #include "signature.h"
 
@@ -70,32 +70,6 @@ const char *signature_key_type_to_string(SignatureKeyType t) {
         return t == SIGNATURE_KEY_RSA ? "RSA" : "Ed25519";
 }
 
-/* Base64 text (whitespace allowed) to bytes; -EINVAL when it is not base64. */
-static int unbase64(const uint8_t *in, size_t size, uint8_t *out, size_t *ret_size) {
-        _cleanup_free_ uint8_t *clean = malloc(size + 1);
-        size_t n = 0, pad = 0;
-        int len;
-
-        if (!clean)
-                return -ENOMEM;
-        for (size_t i = 0; i < size; i++) {
-                if (isspace(in[i]))
-                        continue;
-                if (!isalnum(in[i]) && in[i] != '+' && in[i] != '/' && in[i] != '=')
-                        return -EINVAL;
-                clean[n++] = in[i];
-        }
-        if (n == 0 || n % 4 != 0)
-                return -EINVAL;
-        while (pad < 2 && clean[n - 1 - pad] == '=')
-                pad++;
-        len = EVP_DecodeBlock(out, clean, (int) n);
-        if (len < 0)
-                return -EINVAL;
-        *ret_size = (size_t) len - pad;
-        return 0;
-}
-
 static int verify_raw(const SignatureKey *k, const uint8_t *digest, const uint8_t *sig,
                       size_t sig_size) {
         int r;
@@ -134,7 +108,7 @@ int signature_verify(const SignatureKey *k, const uint8_t digest[static DIGEST_S
         if (r != -EBADMSG)
                 goto done;
         /* Not valid as raw bytes: maybe base64 text. */
-        if (unbase64(sig, sig_size, decoded, &n) < 0 || n == 0 || n > sizeof decoded)
+        if (base64_decode(sig, sig_size, decoded, sizeof decoded, &n) < 0 || n == 0)
                 goto done;
         r = verify_raw(k, digest, decoded, n);
 done:

@@ -242,6 +242,19 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         (void) curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
         (void) curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &os_errno);
         resp->status = status;
+        {
+                curl_off_t retry_after = 0;
+                char *redirect = NULL;
+
+                if (curl_easy_getinfo(c->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+                        resp->retry_after_s = (unsigned) MIN(retry_after, (curl_off_t) 3600);
+                if (status >= 300 && status < 400 &&
+                    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
+                        resp->redirect = strdup(redirect);
+                        if (!resp->redirect)
+                                return -ENOMEM;
+                }
+        }
 
         /* Hand the body over; the client's buffer starts again empty. */
         if (c->body) {
@@ -277,6 +290,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
 void http_response_done(HttpResponse *resp) {
         if (!resp)
                 return;
+        free(resp->redirect);
         free(resp->body);
         *resp = (HttpResponse) {};
 }

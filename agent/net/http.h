@@ -35,6 +35,8 @@ typedef struct HttpResponse {
         size_t body_size;
         char error[256];                /* transport error text, empty on success */
         unsigned elapsed_ms;
+        unsigned retry_after_s;         /* the answer's Retry-After, 0 when none */
+        char *redirect;                 /* where a 3xx answer points (absolute URL), or NULL */
 } HttpResponse;
 
 /* Returns 0 when an HTTP answer arrived (whatever its status), or a negative errno as

@@ -47,7 +47,7 @@ static int admin_list(HttpClient *c, const char *base_url, MemberList *ret, Http
         r = http_perform(c, &(HttpRequest) { .method = "GET", .url = url }, resp);
         if (r < 0)
                 return r;
-        r = member_error_from_status(resp->status);
+        r = member_error_from_response(resp);
         if (r < 0)
                 return r;
 
@@ -76,7 +76,7 @@ static int admin_add(HttpClient *c, const char *base_url, const char *id, const 
                 return r;
         if (resp->status == 409)
                 return MEMBER_EXISTS;
-        r = member_error_from_status(resp->status);
+        r = member_error_from_response(resp);
         if (r < 0)
                 return r;
         return MEMBER_ADDED;
@@ -103,7 +103,7 @@ static int admin_remove(HttpClient *c, const char *base_url, const char *id, Htt
         r = http_perform(c, &(HttpRequest) { .method = "DELETE", .url = url }, resp);
         if (r < 0)
                 return r;
-        return member_error_from_status(resp->status);
+        return member_error_from_response(resp);
 }
 
 const MemberDriver member_driver_admin = {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "etcd-gateway.h"
 #include "json-util.h"
 #include "macro.h"
 #include "member.h"
@@ -106,15 +107,6 @@ static int etcd_parse_member(json_t *m, MemberList *l) {
         return 0;
 }
 
-static int etcd_post(HttpClient *c, const char *base_url, const char *path, const char *body,
-                     HttpResponse *resp) {
-        _cleanup_free_ char *url = url_join(base_url, path);
-
-        if (!url)
-                return -ENOMEM;
-        return http_perform(c, &(HttpRequest) { .method = "POST", .url = url, .body = body }, resp);
-}
-
 static int etcd_parse_list(const HttpResponse *resp, MemberList *ret) {
         /* proto3 JSON leaves out empty lists */
         return member_list_parse(resp, true, etcd_parse_member, ret);
@@ -123,10 +115,10 @@ static int etcd_parse_list(const HttpResponse *resp, MemberList *ret) {
 static int etcd_list(HttpClient *c, const char *base_url, MemberList *ret, HttpResponse *resp) {
         int r;
 
-        r = etcd_post(c, base_url, "/v3/cluster/member/list", "{}", resp);
+        r = etcd_gateway_post(c, base_url, "/v3/cluster/member/list", "{}", 0, resp);
         if (r < 0)
                 return r;
-        r = member_error_from_status(resp->status);
+        r = member_error_from_response(resp);
         if (r < 0)
                 return r;
         return etcd_parse_list(resp, ret);
@@ -187,7 +179,7 @@ static int etcd_add(HttpClient *c, const char *base_url, const char *id, const c
         if (!body)
                 return -ENOMEM;
 
-        r = etcd_post(c, base_url, "/v3/cluster/member/add", body, resp);
+        r = etcd_gateway_post(c, base_url, "/v3/cluster/member/add", body, 0, resp);
         if (r < 0)
                 return r;
         if (resp->status >= 200 && resp->status < 300)
@@ -203,7 +195,12 @@ static int etcd_add(HttpClient *c, const char *base_url, const char *id, const c
         if (found)
                 return MEMBER_EXISTS;
 
-        r = member_error_from_status(resp->status);
+        /* etcd takes one learner at a time, and no member that would cost it its quorum: both
+         * pass (another node's learner is promoted, the cluster heals), so ask again later. */
+        if (etcd_gateway_mentions(resp, "too many learner") || etcd_gateway_mentions(resp, "unhealthy cluster") ||
+            etcd_gateway_mentions(resp, "not enough started members"))
+                return -EAGAIN;
+        r = member_error_from_response(resp);
         return r < 0 ? r : -EBADMSG;
 }
 
@@ -257,7 +254,7 @@ static int etcd_remove(HttpClient *c, const char *base_url, const char *id, Http
                 return -EBADMSG;
 
         (void) snprintf(body, sizeof body, "{\"ID\":%" PRIu64 "}", mid);
-        r = etcd_post(c, base_url, "/v3/cluster/member/remove", body, resp);
+        r = etcd_gateway_post(c, base_url, "/v3/cluster/member/remove", body, 0, resp);
         if (r < 0)
                 return r;
         return member_error_from_status(resp->status);
@@ -273,7 +270,7 @@ static int etcd_promote(HttpClient *c, const char *base_url, const char *id, Htt
         if (!id || parse_uint64_hex(id, &mid) < 0)
                 return -EINVAL;
         (void) snprintf(body, sizeof body, "{\"ID\":%" PRIu64 "}", mid);
-        r = etcd_post(c, base_url, "/v3/cluster/member/promote", body, resp);
+        r = etcd_gateway_post(c, base_url, "/v3/cluster/member/promote", body, 0, resp);
         if (r < 0)
                 return r;
         if (resp->status >= 200 && resp->status < 300)

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "json-util.h"
+#include "cleanup.h"
 #include "macro.h"
 #include "member.h"
 #include "string-util.h"
@@ -70,6 +71,52 @@ const MemberDriver *member_driver_get(MemberDriverKind kind) {
         default:
                 return NULL;
         }
+}
+
+int member_error_from_response(const HttpResponse *resp) {
+        _cleanup_free_ char *hint = NULL;
+
+        if (resp->status >= 200 && resp->status < 300)
+                return 0;
+        /* "Not the leader": a redirect, a 421, or any error that names the leader. */
+        if (member_leader_hint(resp, &hint) > 0)
+                return -EREMCHG;
+        if (resp->status == 429 || (resp->status == 503 && resp->retry_after_s > 0))
+                return -EBUSY;
+        if (resp->status == 408)
+                return -EREMOTEIO;
+        return member_error_from_status(resp->status);
+}
+
+/* scheme://authority of url, as a new string. */
+static char *url_base(const char *url) {
+        const char *a = strstr(url, "://");
+
+        if (!a || (!startswith(url, "http://") && !startswith(url, "https://")))
+                return NULL;
+        a += 3;
+        return strndup(url, (size_t) (a - url) + strcspn(a, "/?#"));
+}
+
+int member_leader_hint(const HttpResponse *resp, char **ret) {
+        _cleanup_json_ json_t *j = NULL;
+        const char *url = NULL;
+
+        *ret = NULL;
+        if (resp->status >= 300 && resp->status < 400 && resp->redirect)
+                url = resp->redirect;
+        else if (resp->status >= 400 && resp->body && resp->body_size > 0) {
+                j = json_loadb(resp->body, resp->body_size, 0, NULL);
+                url = json_string_value(json_object_get(j, "leader")) ?:
+                      json_string_value(json_object_get(j, "leader_url"));
+        }
+        if (!url)
+                return 0;
+        *ret = url_base(url);
+        if (!*ret)
+                return 0;
+        string_make_printable(*ret);
+        return 1;
 }
 
 int member_error_from_status(long status) {

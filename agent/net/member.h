@@ -74,6 +74,14 @@ const MemberDriver *member_driver_get(MemberDriverKind kind);
 /* For the drivers: the error for an HTTP status that is not a success (see above), and one more
  * member appended (strings copied; name and status may be NULL). */
 int member_error_from_status(long status);
+/* The same for a whole answer, with what busy clusters say: -EREMCHG for "not the leader" (a
+ * redirect, 421, or an error naming the leader: member_leader_hint() gives it), -EBUSY for 429
+ * and for 503 with Retry-After (throttled: ask again after resp->retry_after_s). */
+int member_error_from_response(const HttpResponse *resp);
+/* The leader an answer points to (a redirect's target, or the "leader"/"leader_url" member of an
+ * error body), as an API base "https://host:port". 1 and a new string when there is one, 0 when
+ * not (ret NULL). */
+int member_leader_hint(const HttpResponse *resp, char **ret);
 int member_list_append(MemberList *l, const char *id, const char *name, const char *raft_addr,
                        const char *status);
 /* An answer {"members":[…]}, each element read by parse_one (which appends to the list or fails

@@ -21,6 +21,12 @@
 #define MID_ETCD_CONFIGURED "c0bd81eb3e4b49ee8eaf7f2bfef4ea8b" /* the local etcd's settings were written */
 #define MID_ETCD_STARTED "2caedabd91f84865ab2e4b60aa7f873d" /* the local etcd was (re)started */
 #define MID_JOIN_REFUSED "ebadbbaffed741bd8d522825597d46ed" /* the leader refused the join with a 4xx */
+#define MID_JOIN_DELAYED "f626de3efd0e44dda6aeba6629ef9cb7" /* a random start delay before the first join request */
+#define MID_JOIN_LOCK_WAITING "fd3dfcc2757648ae8b6321c4939e3f89" /* another node holds the etcd join lock */
+#define MID_JOIN_LOCK_TAKEN "ee12f7c5186c4ea9b62d60bb67146764" /* this node holds the etcd join lock */
+#define MID_JOIN_LOCK_LOST "a8f27f32dc294612b4c2bc9fca3a551b" /* the join lock's lease ran out while held */
+#define MID_MEMBER_STALE "4767576cb0524ceeaa457ce94cf00b59" /* a member stands where this node would: refused */
+#define MID_MEMBER_REPLACED "8a9dd2b5ea51481aaf265dad2eedb7a0" /* a stale member was removed (replace_stale_member) */
 #define MID_PEER_FALLBACK "9cd55e0455e643599d24f023dcd4451e" /* the leader did not answer; trying another peer */
 #define MID_IAM_ADMIN_CREATED "03fdeef3120f4853bde2a14dae647bf9" /* IAM admin account created */
 #define MID_IAM_ADMIN_EXISTS "03bee7fb1a8f4052b17da27f42a02fcc" /* IAM admin account already existed */

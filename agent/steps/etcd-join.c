@@ -142,11 +142,29 @@ static int phase_promote(StepContext *ctx, EtcdJoin *e) {
         return 0;
 }
 
+/* The add, asked again while etcd says "not now" (another learner catching up, a member that
+ * has not started): those pass. */
+static int phase_add(StepContext *ctx, EtcdJoin *e, const char *what, RotationServer **ret_server) {
+        const usec_t deadline = now_monotonic() + ctx->config->timeouts.health_wait;
+        int r;
+
+        for (;;) {
+                r = rotation_run(ctx, &e->join->rotation, e->join->service, what, add_learner, e->join, ret_server);
+                if (r >= 0)
+                        return r;
+                if (r != -ETIMEDOUT || now_monotonic() >= deadline)
+                        return phase_failed(ctx, e, "add as a learner", r);
+                log_info("The %s cluster does not take a new learner yet; asking again.", e->join->service);
+        }
+}
+
 int join_etcd(StepContext *ctx, Join *j) {
         const EtcdLocalConfig *cfg = &j->sc->etcd;
         const char *name = cfg->name ?: ctx->config->node_id;
         _cleanup_free_ char *peer_url = NULL, *cluster = NULL;
+        _cleanup_(join_lock_release) JoinLock lock = {};
         EtcdJoin e = { .join = j };
+        const Member *stale;
         HealthTarget t;
         char what[128];
         bool added = false, promote;
@@ -159,6 +177,15 @@ int join_etcd(StepContext *ctx, Join *j) {
         r = phase_list(ctx, &e, name);
         if (r < 0)
                 return r;
+        stale = join_find_stale(j, name);
+        if (stale) {
+                r = join_handle_stale(ctx, j, stale, name);
+                if (r < 0)
+                        return r;
+                r = phase_list(ctx, &e, name);
+                if (r < 0)
+                        return r;
+        }
         if (e.self && !e.self->learner && e.self->started) {
                 log_event(LOG_INFO, MID_MEMBER_ALREADY,
                           LOG_FIELDS("SERVICE", j->service, "MEMBER_ID", e.self->id, "RAFT_ADDR", e.self->raft_addr),
@@ -171,10 +198,15 @@ int join_etcd(StepContext *ctx, Join *j) {
         if (!e.self) {
                 RotationServer *srv = NULL;
 
-                snprintf(what, sizeof what, "add '%s' to %s as a learner", ctx->config->node_id, j->service);
-                r = rotation_run(ctx, &j->rotation, j->service, what, add_learner, j, &srv);
+                /* One learner at a time: the lock is held until it votes. A node that finds its
+                 * member from an earlier run goes on without it (the holder may wait on it). */
+                r = join_lock_take(ctx, j, &lock);
                 if (r < 0)
-                        return phase_failed(ctx, &e, "add as a learner", r);
+                        return r;
+                snprintf(what, sizeof what, "add '%s' to %s as a learner", ctx->config->node_id, j->service);
+                r = phase_add(ctx, &e, what, &srv);
+                if (r < 0)
+                        return r;
                 added = r == MEMBER_ADDED;
                 r = phase_list(ctx, &e, name);
                 if (r < 0)

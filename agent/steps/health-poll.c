@@ -178,8 +178,13 @@ int health_poll(StepContext *ctx, HealthTarget *targets, size_t n, usec_t timeou
                 }
 
                 wake = MIN(wake, deadline);
-                if (wake > now)
-                        sleep_usec(wake - now);
+                if (wake > now) {
+                        char waiting[512];
+
+                        snprintf(waiting, sizeof waiting, "%s health at %s: %s", first->service, first->url,
+                                 first->last_error[0] ? first->last_error : "no answer yet");
+                        step_wait(ctx, wake - now, waiting);
+                }
         }
 
         health_report_timeout(ctx, targets, n, timeout);

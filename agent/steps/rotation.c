@@ -2,13 +2,23 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backoff.h"
 #include "log.h"
 #include "notify.h"
 #include "rotation.h"
+#include "member.h"
 #include "strv.h"
+
+void rotation_done(Rotation *r) {
+        for (size_t i = 0; i < r->n; i++) {
+                free(r->servers[i].owned_url);
+                free(r->servers[i].leader_hint);
+        }
+        *r = (Rotation) {};
+}
 
 void rotation_init(Rotation *r, const char *leader, char *const *peers) {
         *r = (Rotation) {};
@@ -27,6 +37,10 @@ void rotation_init(Rotation *r, const char *leader, char *const *peers) {
 }
 
 void rotation_record(RotationServer *srv, int error, const HttpResponse *resp) {
+        srv->retry_after_s = resp ? resp->retry_after_s : 0;
+        srv->leader_hint = mfree(srv->leader_hint);
+        if (error == -EREMCHG && resp)
+                (void) member_leader_hint(resp, &srv->leader_hint);
         if (resp && resp->status > 0) {
                 char reason[160];
 
@@ -59,9 +73,13 @@ void rotation_describe(const Rotation *r, char *buf, size_t size) {
         }
 }
 
+static bool usable(const RotationServer *srv) {
+        return !srv->refused && !srv->unusable;
+}
+
 static bool any_usable(const Rotation *r) {
         for (size_t i = 0; i < r->n; i++)
-                if (!r->servers[i].refused && !r->servers[i].unusable)
+                if (usable(&r->servers[i]))
                         return true;
         return false;
 }
@@ -71,6 +89,20 @@ static bool all_refused(const Rotation *r) {
                 if (!r->servers[i].refused)
                         return false;
         return r->n > 0;
+}
+
+/* The server of url, added when it is new (a leader named by an answer). -1 when full. */
+static ssize_t server_of(Rotation *r, const char *url) {
+        for (size_t i = 0; i < r->n; i++)
+                if (streq(r->servers[i].url, url))
+                        return (ssize_t) i;
+        if (r->n >= ROTATION_MAX_SERVERS)
+                return -1;
+        r->servers[r->n] = (RotationServer) { .owned_url = strdup(url) };
+        if (!r->servers[r->n].owned_url)
+                return -1;
+        r->servers[r->n].url = r->servers[r->n].owned_url;
+        return (ssize_t) r->n++;
 }
 
 /* "node02" of "https://node02:2379/x", for the one-line status. */
@@ -92,37 +124,53 @@ static const char *url_host(const char *url, char *buf, size_t size) {
 /* One record per failed attempt: MID_PEER_FALLBACK when another server is asked next in this
  * round, MID_ATTEMPT_FAILED when the next request waits for the next round. The last failure,
  * after which nothing is asked any more, is left to the caller's own record. */
-static void log_failed_attempt(StepContext *ctx, const Rotation *r, const RotationServer *srv, int error,
-                               const char *service, const char *what, unsigned round, unsigned rounds,
-                               ssize_t next_in_round) {
+static void log_failed_attempt(const Rotation *r, const RotationServer *srv, int error, const char *service,
+                               const char *what, unsigned round, unsigned rounds, const RotationServer *next) {
         const char *why = srv->refused ? " (it refused: not asked again)" :
-                          srv->unusable ? " (it cannot be used: not asked again)" : "";
+                          srv->unusable ? " (it cannot be used: not asked again)" :
+                          error == -EREMCHG ? " (not the leader)" : "";
+        char wait[64] = "";
 
-        if (next_in_round >= 0)
+        if (srv->retry_after_s > 0)
+                snprintf(wait, sizeof wait, " (it asked to wait %u s)", srv->retry_after_s);
+        if (next)
                 log_event_errno(LOG_WARNING, error, MID_PEER_FALLBACK,
-                                LOG_FIELDS("SERVICE", service, "PEER", r->servers[next_in_round].url,
-                                           "FAILED_PEER", srv->url, "ATTEMPT", FMT_INT(round),
-                                           "MAX_ATTEMPTS", FMT_INT(rounds),
+                                LOG_FIELDS("SERVICE", service, "PEER", next->url, "FAILED_PEER", srv->url,
+                                           "ATTEMPT", FMT_INT(round), "MAX_ATTEMPTS", FMT_INT(rounds),
                                            "HTTP_STATUS", srv->last_status > 0 ? FMT_INT(srv->last_status) : NULL,
                                            "ERROR", srv->last_error),
-                                "Could not %s at %s: %s%s; asking %s.", what, srv->url, srv->last_error, why,
-                                r->servers[next_in_round].url);
+                                "Could not %s at %s: %s%s%s; asking %s.", what, srv->url, srv->last_error, why, wait,
+                                next->url);
         else if (round < rounds && any_usable(r))
                 log_event_errno(LOG_WARNING, error, MID_ATTEMPT_FAILED,
                                 LOG_FIELDS("SERVICE", service, "PEER", srv->url, "ATTEMPT", FMT_INT(round),
                                            "MAX_ATTEMPTS", FMT_INT(rounds),
                                            "HTTP_STATUS", srv->last_status > 0 ? FMT_INT(srv->last_status) : NULL,
                                            "ERROR", srv->last_error),
-                                "Could not %s at %s (round %u/%u): %s%s; every server was asked in this round, "
-                                "the next round follows.", what, srv->url, round, rounds, srv->last_error, why);
+                                "Could not %s at %s (round %u/%u): %s%s%s; every server was asked in this round, "
+                                "the next round follows.", what, srv->url, round, rounds, srv->last_error, why, wait);
 }
 
-/* The next usable server after i in this round, or -1. */
-static ssize_t next_in_round(const Rotation *r, size_t i) {
-        for (size_t j = i + 1; j < r->n; j++)
-                if (!r->servers[j].refused && !r->servers[j].unusable)
-                        return (ssize_t) j;
-        return -1;
+/* The order of one round: the known leader first, then the others in their order. */
+static size_t round_order(const Rotation *r, size_t order[static ROTATION_MAX_SERVERS]) {
+        size_t n = 0;
+
+        order[n++] = r->leader;
+        for (size_t i = 0; i < r->n; i++)
+                if (i != r->leader)
+                        order[n++] = i;
+        return n;
+}
+
+/* The next server this round will ask after position k, or NULL. */
+static const RotationServer *next_asked(const Rotation *r, const size_t *order, size_t n, size_t k, usec_t now) {
+        for (size_t j = k + 1; j < n; j++) {
+                const RotationServer *s = &r->servers[order[j]];
+
+                if (usable(s) && !s->asked && s->not_before <= now)
+                        return s;
+        }
+        return NULL;
 }
 
 int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char *what, RotationFn fn,
@@ -133,37 +181,78 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
         Backoff b;
 
         backoff_init(&b, tc->backoff_initial, tc->backoff_max, step_context_jitter_seed(ctx));
+        if (r->n == 0)
+                return -EINVAL;
 
         for (unsigned round = 1; round <= rounds; round++) {
-                for (size_t i = 0; i < r->n; i++) {
-                        RotationServer *srv = &r->servers[i];
-                        char host[128];
-                        int k;
+                size_t order[ROTATION_MAX_SERVERS], n = round_order(r, order);
+                usec_t wake = USEC_INFINITY, now;
 
-                        if (srv->refused || srv->unusable)
+                for (size_t i = 0; i < r->n; i++)
+                        r->servers[i].asked = false;
+
+                for (size_t k = 0; k < n; k++) {
+                        RotationServer *srv = &r->servers[order[k]];
+                        char host[128];
+                        int q;
+
+                        if (!usable(srv) || srv->asked)
                                 continue;
+                        now = now_monotonic();
+                        if (srv->not_before > now) {
+                                wake = MIN(wake, srv->not_before);
+                                continue;
+                        }
 
                         step_count_attempt(ctx);
                         srv->attempts++;
+                        srv->asked = true;
                         notify_status("%s: %s via %s, attempt %u, round %u/%u", service, what,
                                       url_host(srv->url, host, sizeof host),
                                       ctx->current ? ctx->current->attempts : srv->attempts, round, rounds);
-                        k = fn(ctx, srv, userdata);
-                        if (k >= 0) {
+                        q = fn(ctx, srv, userdata);
+                        if (q >= 0) {
+                                r->leader = (size_t) (srv - r->servers);
                                 if (ret_server)
                                         *ret_server = srv;
-                                return k;
+                                return q;
                         }
 
-                        if (k == -EBADE)
+                        if (q == -EBADE)
                                 srv->refused = true;
-                        else if (k != -EAGAIN && !curl_util_error_is_transient(k)) {
+                        else if (q == -EBUSY || q == -EREMCHG || q == -EAGAIN || curl_util_error_is_transient(q))
+                                ;
+                        else {
                                 srv->unusable = true;
                                 if (first_permanent == 0)
-                                        first_permanent = k;
+                                        first_permanent = q;
+                        }
+                        if (srv->retry_after_s > 0 || q == -EBUSY) {
+                                r->throttled++;
+                                srv->not_before = now_monotonic() +
+                                                  MAX((usec_t) srv->retry_after_s * USEC_PER_SEC, tc->backoff_initial);
+                                wake = MIN(wake, srv->not_before);
+                        }
+                        if (q == -EREMCHG) {
+                                /* Not the leader: the one it names is asked next, and first from now on. */
+                                if (srv->leader_hint) {
+                                        ssize_t l = server_of(r, srv->leader_hint);
+
+                                        srv = &r->servers[order[k]];    /* server_of() may not move it, but be safe */
+                                        if (l >= 0 && usable(&r->servers[l]) && (size_t) l != order[k]) {
+                                                r->redirected++;
+                                                r->leader = (size_t) l;
+                                                /* Ask it right after this one in this round. */
+                                                if (n < ROTATION_MAX_SERVERS && k + 1 <= n) {
+                                                        memmove(order + k + 2, order + k + 1, (n - k - 1) * sizeof order[0]);
+                                                        order[k + 1] = (size_t) l;
+                                                        n++;
+                                                }
+                                        }
+                                }
                         }
                         step_set_error(ctx, "%s: %s", srv->url, srv->last_error);
-                        log_failed_attempt(ctx, r, srv, k, service, what, round, rounds, next_in_round(r, i));
+                        log_failed_attempt(r, srv, q, service, what, round, rounds, next_asked(r, order, n, k, now_monotonic()));
                 }
 
                 if (!any_usable(r))
@@ -171,9 +260,18 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                 if (round < rounds) {
                         usec_t delay = backoff_next(&b);
 
+                        now = now_monotonic();
+                        /* Not before the server we will ask first may be asked again. */
+                        if (wake != USEC_INFINITY && wake > now)
+                                delay = MAX(delay, MIN(wake - now, 300 * USEC_PER_SEC));
+                        char waiting[512];
+
                         log_info("No server could %s in round %u/%u; the next round starts in %" PRIu64 " ms.",
                                  what, round, rounds, delay / USEC_PER_MSEC);
-                        sleep_usec(delay);
+                        snprintf(waiting, sizeof waiting, "%s: %s, round %u/%u in %" PRIu64 " ms (%s: %s)", service,
+                                 what, round + 1, rounds, delay / USEC_PER_MSEC, r->servers[r->leader].url,
+                                 r->servers[r->leader].last_error[0] ? r->servers[r->leader].last_error : "not asked");
+                        step_wait(ctx, delay, waiting);
                 }
         }
         return -ETIMEDOUT;

@@ -8,6 +8,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "progress.h"
 #include "report-spool.h"
 #include "step-context.h"
 
@@ -46,6 +47,10 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
                          config->report.timeout, &ctx->reporter);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
+        r = reporter_new(config->report.url, config->node_id, &tls, MIN(config->timeouts.connect, PROGRESS_TIMEOUT),
+                         MIN(config->report.timeout, PROGRESS_TIMEOUT), &ctx->progress);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up progress reports to '%s': %m", config->report.url);
         {
                 _cleanup_free_ char *spool = path_join(state_dir, REPORT_SPOOL_DIR);
 
@@ -78,6 +83,7 @@ StepContext *step_context_free(StepContext *ctx) {
                 return NULL;
         http_client_free(ctx->http);
         reporter_free(ctx->reporter);
+        reporter_free(ctx->progress);
         free(ctx);
         return NULL;
 }
@@ -144,6 +150,22 @@ void step_set_error(StepContext *ctx, const char *format, ...) {
         va_start(ap, format);
         set_text(ctx, state_step_set_error, format, ap);
         va_end(ap);
+}
+
+void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for) {
+        usec_t end = now_monotonic() + usec, now;
+
+        if (ctx->keepalive)
+                ctx->keepalive(ctx, ctx->keepalive_userdata);
+        progress_report(ctx, waiting_for, false);
+        now = now_monotonic();
+        if (end > now)
+                sleep_usec(end - now);
+}
+
+void step_set_keepalive(StepContext *ctx, StepKeepalive fn, void *userdata) {
+        ctx->keepalive = fn;
+        ctx->keepalive_userdata = userdata;
 }
 
 uint64_t step_context_jitter_seed(const StepContext *ctx) {

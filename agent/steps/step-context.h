@@ -6,16 +6,34 @@
 #include "report.h"
 #include "state.h"
 
+typedef struct StepContext StepContext;
+
+/* What a step that holds something with a lifetime (a lock's lease) does while it waits. */
+typedef void (*StepKeepalive)(StepContext *ctx, void *userdata);
+
 /* What a step works with: the loaded config, the state directory (resolved once by the verb),
  * the state being recorded, one HTTP client for the cluster's endpoints and the reporter. */
-typedef struct StepContext {
+struct StepContext {
         const Config *config;           /* borrowed */
         const char *state_dir;          /* borrowed: markers, state file, lock */
         State *state;                   /* borrowed */
         HttpClient *http;
         Reporter *reporter;             /* sends nothing without report.url */
+        Reporter *progress;             /* the same server, with a short timeout: a slow report
+                                         * server must not slow the steps down */
         StepState *current;             /* the running step's record */
-} StepContext;
+
+        /* Where the walk is, for the progress reports (progress.h). */
+        const char *step_name;          /* the running or last step */
+        const char *phase;              /* its phase */
+        size_t step_index;              /* 1-based */
+        size_t steps_total;
+        usec_t progress_sent;           /* CLOCK_MONOTONIC of the last progress report */
+        usec_t progress_quiet_until;    /* after one failed: none before this */
+
+        StepKeepalive keepalive;        /* run while the step waits, or NULL */
+        void *keepalive_userdata;
+};
 
 /* The config, the state directory and the state stay the caller's and must outlive the context. */
 int step_context_new(const Config *config, const char *state_dir, State *state, StepContext **ret);
@@ -37,5 +55,10 @@ void step_set_error(StepContext *ctx, const char *format, ...) _printf_(2, 3);
 void step_context_flush_reports(StepContext *ctx);
 /* Saves the state file; a failure is a warning ("status" lags behind), never the step's. */
 void step_context_save(StepContext *ctx);
+/* Waits usec as the running step. waiting_for ("chainfire health at https://…: HTTP 503") goes
+ * into a progress report when one is due; the step's keep-alive runs first. */
+void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for);
+/* The keep-alive step_wait() runs; NULL clears it. */
+void step_set_keepalive(StepContext *ctx, StepKeepalive fn, void *userdata);
 /* Seeds backoff jitter from node id, pid and time. */
 uint64_t step_context_jitter_seed(const StepContext *ctx);

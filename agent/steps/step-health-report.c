@@ -10,6 +10,7 @@
 #include "backoff.h"
 #include "health-poll.h"
 #include "log.h"
+#include "progress.h"
 #include "member.h"
 #include "notify.h"
 #include "report-spool.h"
@@ -130,7 +131,7 @@ static int report_check_member(StepContext *ctx, ServiceId id, usec_t deadline) 
 /* The members of the firstboot-done report beyond event, node_id and time. */
 static json_t *report_fields(StepContext *ctx, const ReportService *services) {
         const Config *c = ctx->config;
-        json_t *list, *state, *steps;
+        json_t *list, *state, *steps, *fields;
 
         list = json_array();
         for (int s = 0; s < _SERVICE_MAX; s++) {
@@ -151,13 +152,19 @@ static json_t *report_fields(StepContext *ctx, const ReportService *services) {
                 steps = state ? json_incref(state) : json_null();
         json_decref(state);
 
-        return json_pack("{s:s?, s:s, s:b, s:s, s:o, s:o}",
-                         "cluster_name", c->cluster_name,
-                         "node_role", node_role_to_string(c->node_role),
-                         "bootstrap", c->bootstrap,
-                         "mode", "firstboot",
-                         "services", list,
-                         "steps", steps);
+        /* The fleet's members (progress.h), then this report's own. */
+        fields = progress_fields(ctx, "done", NULL);
+        if (!fields) {
+                json_decref(list);
+                json_decref(steps);
+                return NULL;
+        }
+        if (json_object_update_new(fields, json_pack("{s:b, s:s, s:o, s:o}", "bootstrap", c->bootstrap,
+                                                     "mode", "firstboot", "services", list, "steps", steps)) < 0) {
+                json_decref(fields);
+                return NULL;
+        }
+        return fields;
 }
 
 static void report_done(StepContext *ctx, const ReportService *services) {

@@ -109,6 +109,7 @@ int join_init(StepContext *ctx, ServiceId id, Join *ret) {
 
 void join_done(Join *j) {
         member_list_done(&j->members);
+        rotation_done(&j->rotation);
 }
 
 static int add_one(StepContext *ctx, RotationServer *srv, void *userdata) {
@@ -135,7 +136,14 @@ static int join_admin(StepContext *ctx, Join *j) {
         int r;
 
         if (join_list(ctx, j, &srv) >= 0) {
-                m = member_list_find(&j->members, c->node_id, j->sc->raft_addr);
+                m = join_find_stale(j, c->node_id);
+                if (m) {
+                        r = join_handle_stale(ctx, j, m, c->node_id);
+                        if (r < 0)
+                                return r;
+                        m = NULL;
+                } else
+                        m = member_list_find(&j->members, c->node_id, j->sc->raft_addr);
                 if (m) {
                         log_event(LOG_INFO, MID_MEMBER_ALREADY,
                                   LOG_FIELDS("SERVICE", j->service, "PEER", srv->url, "MEMBER_ID", m->id,
@@ -150,6 +158,13 @@ static int join_admin(StepContext *ctx, Join *j) {
 
         snprintf(what, sizeof what, "add '%s' to %s", c->node_id, j->service);
         r = rotation_run(ctx, &j->rotation, j->service, what, add_one, j, &srv);
+        /* "Exists" may be about the address alone: this node, or a stale member in its place? */
+        if (r == MEMBER_EXISTS && join_list(ctx, j, NULL) >= 0 && (m = join_find_stale(j, c->node_id))) {
+                r = join_handle_stale(ctx, j, m, c->node_id);
+                if (r < 0)
+                        return r;
+                r = rotation_run(ctx, &j->rotation, j->service, what, add_one, j, &srv);
+        }
         if (r == MEMBER_EXISTS) {
                 log_event(LOG_INFO, MID_MEMBER_ALREADY,
                           LOG_FIELDS("SERVICE", j->service, "PEER", srv->url, "HTTP_STATUS", FMT_INT(j->last_status)),
@@ -171,6 +186,25 @@ static int join_admin(StepContext *ctx, Join *j) {
         return join_failed(ctx, j, "add", r);
 }
 
+/* Nodes powered on together would all ask the leader in the same second: each waits a random
+ * time below timeouts.join_start_delay_max_ms first. */
+static void join_start_delay(StepContext *ctx, const Join *j) {
+        const usec_t max = ctx->config->timeouts.join_start_delay_max;
+        char waiting[128];
+        usec_t d;
+
+        if (max == 0)
+                return;
+        d = step_context_jitter_seed(ctx) % max;
+        log_event(LOG_INFO, MID_JOIN_DELAYED,
+                  LOG_FIELDS("SERVICE", j->service, "ELAPSED_MS", FMT_U64(d / USEC_PER_MSEC)),
+                  "Waiting %" PRIu64 " ms before the first %s join request, so nodes started together spread out "
+                  "(a random delay below timeouts.join_start_delay_max_ms, %" PRIu64 " ms).",
+                  d / USEC_PER_MSEC, j->service, max / USEC_PER_MSEC);
+        snprintf(waiting, sizeof waiting, "the random start delay of the %s join", j->service);
+        step_wait(ctx, d, waiting);
+}
+
 static int join_service(StepContext *ctx, ServiceId id) {
         _cleanup_(join_done) Join j = {};
         int r;
@@ -180,6 +214,7 @@ static int join_service(StepContext *ctx, ServiceId id) {
         r = join_init(ctx, id, &j);
         if (r < 0)
                 return r;
+        join_start_delay(ctx, &j);
         return j.driver->promote ? join_etcd(ctx, &j) : join_admin(ctx, &j);
 }
 

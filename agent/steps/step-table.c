@@ -81,11 +81,13 @@ static const char *health_report_marker(const Config *c) {
 const Step step_table[] = {
         {
                 .name = "config",
+                .phase = "config",
                 .summary = "check the TLS files, secret file permissions and the state directory",
                 .run = step_config,
         },
         {
                 .name = "chainfire-health",
+                .phase = "health",
                 .summary = "wait until the local chainfire answers its health check",
                 .after = (const char *const[]) { "config", NULL },
                 .skip = chainfire_health_skip,
@@ -94,6 +96,7 @@ const Step step_table[] = {
         },
         {
                 .name = "chainfire-join",
+                .phase = "join",
                 .summary = "bootstrap the chainfire cluster or join it through the leader",
                 .after = (const char *const[]) { "chainfire-health", NULL },
                 .skip = chainfire_skip,
@@ -103,6 +106,7 @@ const Step step_table[] = {
         },
         {
                 .name = "flaredb-health",
+                .phase = "health",
                 .summary = "wait until the local flaredb answers its health check",
                 .after = (const char *const[]) { "chainfire-join", NULL },
                 .skip = flaredb_health_skip,
@@ -111,6 +115,7 @@ const Step step_table[] = {
         },
         {
                 .name = "flaredb-join",
+                .phase = "join",
                 .summary = "bootstrap the flaredb cluster or join it through the leader",
                 .after = (const char *const[]) { "flaredb-health", NULL },
                 .skip = flaredb_skip,
@@ -120,6 +125,7 @@ const Step step_table[] = {
         },
         {
                 .name = "iam-health",
+                .phase = "health",
                 .summary = "wait until the local IAM answers its health check",
                 .after = (const char *const[]) { "flaredb-join", NULL },
                 .skip = iam_skip,
@@ -128,6 +134,7 @@ const Step step_table[] = {
         },
         {
                 .name = "iam-setup",
+                .phase = "iam",
                 .summary = "make sure the IAM admin exists (create it where the secrets are) and store its token",
                 .after = (const char *const[]) { "iam-health", NULL },
                 .skip = iam_skip,
@@ -137,6 +144,7 @@ const Step step_table[] = {
         },
         {
                 .name = "health-report",
+                .phase = "report",
                 .summary = "check every service and membership, then report to the provisioning server",
                 .after = (const char *const[]) { "iam-setup", NULL },
                 .skip = health_report_skip,

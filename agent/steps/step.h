@@ -9,6 +9,8 @@
  * "after" names the rows that must be done (or not apply) first. */
 typedef struct Step {
         const char *name;
+        const char *phase;                              /* what the progress reports call it:
+                                                         * "config", "health", "join", "iam", … */
         const char *summary;                            /* one line for --help and status */
         const char *const *after;                       /* NULL-terminated, may be NULL */
         const char *(*skip)(const Config *c);           /* why it does not apply ("services.iam.

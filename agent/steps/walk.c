@@ -11,6 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "notify.h"
+#include "progress.h"
 #include "report-spool.h"
 #include "walk.h"
 
@@ -36,13 +37,13 @@ static void walk_report_failure(StepContext *ctx, const Step *s, const StepState
                 return;
 
         state = state_to_json(ctx->state);
-        fields = state ? json_pack("{s:s?, s:s, s:s?, s:i, s:O?}",
-                                   "cluster_name", c->cluster_name,
-                                   "step", s->name,
-                                   "error", st->last_error,
-                                   "exit_code", exit_code,
-                                   "steps", json_object_get(state, "steps")) : NULL;
-        if (!fields) {
+        fields = state ? progress_fields(ctx, "failed", NULL) : NULL;
+        if (!fields || json_object_update_new(fields, json_pack("{s:s?, s:s, s:s?, s:i, s:O?}",
+                                                            "cluster_name", c->cluster_name,
+                                                            "step", s->name,
+                                                            "error", st->last_error,
+                                                            "exit_code", exit_code,
+                                                            "steps", json_object_get(state, "steps"))) < 0) {
                 log_oom();
                 return;
         }
@@ -96,6 +97,10 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
         int r;
 
         log_set_step(s->name);
+        ctx->step_name = s->name;
+        ctx->phase = s->phase ?: s->name;
+        ctx->step_index = index + 1;
+        ctx->steps_total = n;
         st->status = STEP_STATUS_RUNNING;
         st->started = now_realtime();
         st->finished = 0;
@@ -112,6 +117,7 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
 
         /* A report server that was down earlier may be back: what waits goes first. */
         step_context_flush_reports(ctx);
+        progress_report(ctx, NULL, true);
 
         t0 = now_monotonic();
         r = s->run(ctx);

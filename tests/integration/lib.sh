@@ -118,9 +118,13 @@ ctl() {
 }
 
 # jpy FILE EXPR: evaluates a Python expression over the JSON in FILE (named d) and prints it.
+# R is the reports in it without the progress reports (firstboot-progress), P those alone.
 jpy() {
         python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
+reports = d.get("reports", []) if isinstance(d, dict) else []
+R = [r for r in reports if r["body"].get("event") != "firstboot-progress"]
+P = [r for r in reports if r["body"].get("event") == "firstboot-progress"]
 v = eval(sys.argv[2])
 print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2"
 }
@@ -172,7 +176,7 @@ node_config() {
   },
   "tls": { "enabled": true, "ca_cert_path": "$CA" },
   "timeouts": { "health_wait_s": 30, "request_s": 5, "connect_s": 2, "join_attempts": 5,
-                "backoff_initial_ms": 100, "backoff_max_ms": 1000 },
+                "backoff_initial_ms": 100, "backoff_max_ms": 1000, "join_start_delay_max_ms": 0 },
   "iam": { "secrets_file": "$dir/iam-admin.json", "token_file": "$dir/state/iam-admin.token" },
   "health_check": { "enabled": true },
   "report": { "url": "$REPORT_URL", "timeout_s": 5 },

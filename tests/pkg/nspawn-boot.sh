@@ -276,7 +276,7 @@ like "$R/state-dir.txt" '^600 root /var/lib/first-boot-automation/state.json$' "
 like "$R/state-dir.txt" '^600 root /var/lib/first-boot-automation/iam-admin.token$' "boot 1: the issued IAM token is 0600 root"
 is "$(count_member chainfire node04) $(count_member flaredb node04)" "1 1" "boot 1: node04 is a member of chainfire and flaredb, once"
 is "$(cstate "[u['name'] for u in d['iam_users']]")" '["admin"]' "boot 1: the IAM admin exists"
-is "$(cstate "[r['body']['event'] for r in d['reports']]")" '["firstboot-done"]' "boot 1: the provisioning server got firstboot-done"
+is "$(cstate "[r['body']['event'] for r in R]")" '["firstboot-done"]' "boot 1: the provisioning server got firstboot-done"
 
 # Boot-to-done: from systemd's start (PID 1 of the container) to the agent's exit.
 t0=$(prop "$R/show-manager.txt" UserspaceTimestampMonotonic)
@@ -296,7 +296,7 @@ ok $? "boot 2: the system booted and powered off (${BOOT_MS} ms)"
 is "$(prop "$R/show-agent.txt" ConditionResult)" no "boot 2: first-boot-agent.service skipped by its condition"
 is "$(prop "$R/show-agent.txt" ExecMainStartTimestampMonotonic)" 0 "boot 2: the agent was not even started"
 is "$(cstate "len(d['requests'])")" 0 "boot 2: the servers saw no request at all"
-is "$(cstate "len(d['reports'])")" 1 "boot 2: no new report"
+is "$(cstate "len(R)")" 1 "boot 2: no new report"
 
 # --- boot 3: the leader refuses the join -----------------------------------------------------
 ctl /control/reset-log '{}' >/dev/null
@@ -336,7 +336,7 @@ unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 3: no unsubstituted @FIELD@ in journ
 is "$(cat "$R/status.rc")" 5 "boot 3: first-boot-agent status exits 5"
 [ ! -e "$root2/var/lib/first-boot-automation/.first-boot-done" ]
 ok $? "boot 3: no .first-boot-done"
-is "$(cstate "[r['body']['event'] for r in d['reports']][-1:]")" '["firstboot-failed"]' "boot 3: the provisioning server got firstboot-failed"
+is "$(cstate "[r['body']['event'] for r in R][-1:]")" '["firstboot-failed"]' "boot 3: the provisioning server got firstboot-failed"
 
 # --- boot 4: the local services stay down ----------------------------------------------------
 # The unit's restart policy as shipped, except RestartSec= (30 s) shortened by a drop-in so

@@ -139,6 +139,9 @@ static void test_join_defaults(void) {
         is_int(c->timeouts.join_attempts, 5, "join attempts");
         is_int(c->timeouts.backoff_initial, 200 * USEC_PER_MSEC, "backoff initial");
         is_int(c->timeouts.backoff_max, 10 * USEC_PER_SEC, "backoff max");
+        is_int(c->timeouts.join_start_delay_max, JOIN_START_DELAY_MAX_MS_DEFAULT * USEC_PER_MSEC, "join start delay");
+        is_int(c->timeouts.join_lock_ttl, 60 * USEC_PER_SEC, "join lock TTL");
+        is_int(c->report.progress_interval, 10 * USEC_PER_SEC, "progress reports every 10 s at most");
 
         is_str(c->iam.url, "https://10.0.1.13:8080", "iam url");
         is_str(c->iam.admin_user, "admin", "iam admin user looked up without a secrets file");
@@ -199,16 +202,17 @@ static void test_overrides(void) {
                 "\"node04.prod.example.com:2390\", \"node05.other.example.com:2390\"], "
                 "\"services\": { "
                 "  \"chainfire\": { \"api_port\": 3379, \"driver\": \"etcd\" }, "
-                "  \"flaredb\": { \"leader_url\": \"https://db-leader:9000/base/\", "
+                "  \"flaredb\": { \"leader_url\": \"https://db-leader:9000/base/\", \"replace_stale_member\": true, "
                 "                 \"health_url\": \"http://127.0.0.1:2479/healthz\", "
                 "                 \"raft_addr\": \"192.168.0.4:2481\", \"raft_port\": 2482 }, "
                 "  \"iam\": { \"enabled\": false, \"url\": \"http://iam.example.com/api/\" } }, "
                 "\"network\": { \"cluster_cidr\": \"10.0.0.0/16\", \"service_cidr\": \"fd00::/64\" }, "
                 "\"timeouts\": { \"health_wait_s\": 300, \"request_s\": 20, \"connect_s\": 20, "
-                "  \"join_attempts\": 9, \"backoff_initial_ms\": 50, \"backoff_max_ms\": 50 }, "
+                "  \"join_attempts\": 9, \"backoff_initial_ms\": 50, \"backoff_max_ms\": 50, "
+                "  \"join_start_delay_max_ms\": 0, \"join_lock_ttl_s\": 5 }, "
                 "\"iam\": { \"token_file\": \"/run/token\", \"roles\": [\"admin\", \"ops\"] }, "
                 "\"health_check\": { \"enabled\": false }, "
-                "\"report\": { \"url\": \"http://10.0.0.1:8000/report\", \"timeout_s\": 7 }, "
+                "\"report\": { \"url\": \"http://10.0.0.1:8000/report\", \"timeout_s\": 7, \"progress_interval_s\": 0 }, "
                 "\"state_dir\": \"/var/lib/fba-test\" }", "overrides");
         const ServiceConfig *cf, *fd;
 
@@ -251,6 +255,11 @@ static void test_overrides(void) {
         is_int(c->timeouts.connect, 20 * USEC_PER_SEC, "connect may equal request");
         is_int(c->timeouts.join_attempts, 9, "attempts");
         is_int(c->timeouts.backoff_max, 50 * USEC_PER_MSEC, "backoff max");
+        is_int(c->timeouts.join_start_delay_max, 0, "no start delay");
+        is_int(c->timeouts.join_lock_ttl, 5 * USEC_PER_SEC, "lock TTL");
+        ok(!cf->replace_stale_member, "stale members refused by default");
+        ok(fd->replace_stale_member, "replace_stale_member");
+        is_int(c->report.progress_interval, 0, "no progress reports");
         ok(!c->health_check, "health check off");
         is_str(c->report.url, "http://10.0.0.1:8000/report", "report url");
         is_int(c->report.timeout, 7 * USEC_PER_SEC, "report timeout");
@@ -447,8 +456,9 @@ static void test_ranges(void) {
         check_problems("{" JOIN_FIELDS ", \"services\": {\"chainfire\": {\"api_port\": 70000, "
                        "\"raft_port\": 0, \"enabled\": \"yes\"}, \"flaredb\": {\"api_port\": 2379.0}}, "
                        "\"timeouts\": {\"health_wait_s\": 0, \"request_s\": 601, \"connect_s\": -1, "
-                       "\"join_attempts\": 1001, \"backoff_initial_ms\": \"200\", \"backoff_max_ms\": 3600001}, "
-                       "\"report\": {\"timeout_s\": 301}}",
+                       "\"join_attempts\": 1001, \"backoff_initial_ms\": \"200\", \"backoff_max_ms\": 3600001, "
+                       "\"join_start_delay_max_ms\": -1, \"join_lock_ttl_s\": 2}, "
+                       "\"report\": {\"timeout_s\": 301, \"progress_interval_s\": 3601}}",
                        ".services.chainfire.enabled: expected true or false, found the string \"yes\"\n"
                        ".services.chainfire.api_port: expected an integer between 1 and 65535, found the number 70000\n"
                        ".services.chainfire.raft_port: expected an integer between 1 and 65535, found the number 0\n"
@@ -459,7 +469,10 @@ static void test_ranges(void) {
                        ".timeouts.join_attempts: expected an integer between 1 and 1000, found the number 1001\n"
                        ".timeouts.backoff_initial_ms: expected an integer between 1 and 600000 (milliseconds), found the string \"200\"; write 200 without quotes\n"
                        ".timeouts.backoff_max_ms: expected an integer between 1 and 3600000 (milliseconds), found the number 3600001\n"
-                       ".report.timeout_s: expected an integer between 1 and 300 (seconds), found the number 301",
+                       ".timeouts.join_start_delay_max_ms: expected an integer between 0 and 600000 (milliseconds), found the number -1\n"
+                       ".timeouts.join_lock_ttl_s: expected 0 (no lock) or at least 5 seconds, found the number 2; write 0 to join without the lock, or 60\n"
+                       ".report.timeout_s: expected an integer between 1 and 300 (seconds), found the number 301\n"
+                       ".report.progress_interval_s: expected an integer between 0 and 3600 (seconds), found the number 3601",
                        "ranges");
 }
 

@@ -89,7 +89,10 @@ static StubRoute admin_routes[] = {
         { "POST", "/admin/member/add", STUB_STATIC, 409, NULL, "{\"error\":\"already a member\"}", 0, 1 },
         { "POST", "/admin/member/add", STUB_STATIC, 400, NULL, "{\"error\":\"raft_addr must be host:port\"}", 0, 1 },
         { "POST", "/admin/member/add", STUB_STATIC, 500, NULL, "oops", 0, 1 },
-        { "POST", "/admin/member/add", STUB_STATIC, 302, "Location: /elsewhere\r\n", "", 0, 1 },
+        { "POST", "/admin/member/add", STUB_STATIC, 302, "Location: http://127.8.3.2:8081/admin/member/add\r\n", "", 0, 1 },
+        { "POST", "/admin/member/add", STUB_STATIC, 302, NULL, "", 0, 1 },
+        { "POST", "/admin/member/add", STUB_STATIC, 421, NULL, "{\"error\":\"not the leader\",\"leader\":\"http://127.8.3.3:8081\"}", 0, 1 },
+        { "POST", "/admin/member/add", STUB_STATIC, 429, "Retry-After: 2\r\n", "{\"error\":\"slow down\"}", 0, 1 },
         { "DELETE", "/admin/member/node%2F4%20x", STUB_STATIC, 200, NULL, "{}", 0, 0 },
         { "DELETE", "/admin/member/node09", STUB_STATIC, 404, NULL, "{\"error\":\"no member node09\"}", 0, 0 },
 };
@@ -128,7 +131,22 @@ static void test_admin(void) {
         is_int(resp.status, 400, "status 400 kept for the message");
         ok(strstr(resp.body, "raft_addr must be host:port") != NULL, "body kept for the message");
         is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EREMOTEIO, "add: 500");
-        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EBADMSG, "add: 302 is not understood");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EREMCHG, "add: a redirect names the leader");
+        {
+                _cleanup_free_ char *hint = NULL;
+                is_int(member_leader_hint(&resp, &hint), 1, "the redirect is a leader hint");
+                is_str(hint, "http://127.8.3.2:8081", "the hint is the leader's base URL");
+        }
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EBADMSG,
+               "add: 302 without a Location is not understood");
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EREMCHG, "add: 421 naming the leader");
+        {
+                _cleanup_free_ char *hint = NULL;
+                is_int(member_leader_hint(&resp, &hint), 1, "the body's leader is a hint");
+                is_str(hint, "http://127.8.3.3:8081", "the hint from the body");
+        }
+        is_int(d->add(c, base, "node04", "127.8.3.4:2380", MEMBER_ADD_TLS, &resp), -EBUSY, "add: 429 → EBUSY");
+        is_int((int) resp.retry_after_s, 2, "Retry-After kept");
 
         is_int(d->remove(c, base, "node/4 x", &resp), 0, "remove with an escaped id");
         is_int(d->remove(c, base, "node09", &resp), -EBADE, "remove: 404");
@@ -218,8 +236,8 @@ static void test_etcd(void) {
         is_int(d->add(c, stub.url, "node19", "127.8.3.19:2380", 0, &resp), MEMBER_EXISTS,
                "503 but the list has it → exists");
         is_int(resp.status, 503, "resp is the add's answer");
-        is_int(d->add(c, stub.url, "node17", "127.8.3.17:2380", 0, &resp), -EREMOTEIO,
-               "503 and not in the list → EREMOTEIO");
+        is_int(d->add(c, stub.url, "node17", "127.8.3.17:2380", 0, &resp), -EAGAIN,
+               "503 \"unhealthy cluster\" and not in the list → EAGAIN, try later");
         is_int(d->add(c, stub.url, "node17", "bad", 0, &resp), -EBADE, "400 → EBADE");
         is_int(d->add(c, stub.url, "node15", "127.8.3.15:2380", MEMBER_ADD_LEARNER | MEMBER_ADD_TLS, &resp),
                MEMBER_ADDED, "etcd add as a learner");

@@ -37,7 +37,7 @@ is "$(requests_where "r['method'] != 'GET'  and r['service'] in ('chainfire', 'f
 is "$(requests_where "r['path'] == '/admin/member/add'")" 0 "node03: no member add request"
 is "$(members_of chainfire)/$(members_of flaredb)" "node01 node02 node03/node01 node02 node03" \
         "member lists unchanged"
-is "$(cstate "[(r['body']['event'], r['body']['node_id'], r['body']['bootstrap']) for r in d['reports']]")" \
+is "$(cstate "[(r['body']['event'], r['body']['node_id'], r['body']['bootstrap']) for r in R]")" \
         '[["firstboot-done", "node03", true]]' "node03: one firstboot-done report, bootstrap true"
 
 tap_done

@@ -50,8 +50,8 @@ is "$(jpy "$OUT" "'%d %s' % (d['reports_waiting']['count'], d['reports_waiting']
 ctl /control/listener '{"service":"report","node":"collector","up":true}' >/dev/null || bail "listener up"
 fba node04 run
 is "$?" 0 "the next start (a done node) exits 0"
-is "$(cstate "[r['body']['event'] for r in d['reports']]")" '["firstboot-done"]' "the report arrived, once"
-is "$(cstate "d['reports'][0]['body']['node_id']")" "node04" "with the node's id"
+is "$(cstate "[r['body']['event'] for r in R]")" '["firstboot-done"]' "the report arrived, once"
+is "$(cstate "R[0]['body']['node_id']")" "node04" "with the node's id"
 is "$(ls -A "$(state_dir node04)/reports" | wc -l)" 0 "the spool is empty"
 fba node04 status
 unlike "$OUT" "^Reports:" "status shows no waiting report"

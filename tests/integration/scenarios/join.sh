@@ -43,13 +43,21 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" -H "Authorization:
         "https://$B.1:$IAM_PORT/admin/users/admin")
 is "$code" 200 "the stored token is accepted by IAM"
 
-is "$(cstate "len(d['reports'])")" 1 "one report received"
-is "$(cstate "[d['reports'][0]['body'][k] for k in ('event', 'node_id', 'cluster_name', 'node_role', 'bootstrap', 'mode')]")" \
+is "$(cstate "len(R)")" 1 "one report received"
+is "$(cstate "[R[0]['body'][k] for k in ('event', 'node_id', 'cluster_name', 'node_role', 'bootstrap', 'mode')]")" \
         '["firstboot-done", "node04", "scenario", "control-plane", false, "firstboot"]' "report: event and node fields"
-is "$(cstate "sorted((s['name'], s['healthy'], s['member']) for s in d['reports'][0]['body']['services'])")" \
+is "$(cstate "sorted((s['name'], s['healthy'], s['member']) for s in R[0]['body']['services'])")" \
         '[["chainfire", true, true], ["flaredb", true, true], ["iam", true, null]]' "report: services healthy and members"
-is "$(cstate "'steps' in d['reports'][0]['body'] and 'time' in d['reports'][0]['body']")" true "report: steps and time"
+is "$(cstate "'steps' in R[0]['body'] and 'time' in R[0]['body']")" true "report: steps and time"
 has_mid "$ERR" REPORT_SENT; ok $? "MID_REPORT_SENT logged"
+is "$(cstate "[R[0]['body'][k] for k in ('phase', 'step', 'step_index', 'steps_total', 'waiting_for')]")" \
+        '["done", "health-report", 8, 8, null]' "report: the fleet members (phase done, the last step)"
+is "$(cstate "[(r['body']['phase'], r['body']['step'], r['body']['step_index']) for r in P]")" \
+        '[["config", "config", 1], ["health", "chainfire-health", 2], ["join", "chainfire-join", 3], ["health", "flaredb-health", 4], ["join", "flaredb-join", 5], ["health", "iam-health", 6], ["iam", "iam-setup", 7], ["report", "health-report", 8]]' \
+        "a progress report as each step began, with its phase and place"
+is "$(cstate "sorted(set(k for r in P for k in r['body']))")" \
+        '["attempt", "cluster_name", "elapsed_ms", "event", "node_id", "node_role", "phase", "step", "step_index", "steps_total", "time", "waiting_for"]' \
+        "progress reports carry the documented members"
 
 fba node04 status
 is "$?" 0 "status exits 0 once every step is done"

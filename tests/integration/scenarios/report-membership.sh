@@ -40,7 +40,7 @@ is "$rc" 4 "node04 missing from chainfire's member list: exit 4"
 like "$ERR" "not in the chainfire member list" "the error names the service"
 like "$ERR" "https://$B.1:$CF" "the error names the server asked"
 like "$ERR" "reset chainfire-join" "the error says how to join again"
-is "$(cstate "[r['body'].get('event') for r in d['reports']]")" '["firstboot-done", "firstboot-done", "firstboot-failed"]' \
+is "$(cstate "[r['body'].get('event') for r in R]")" '["firstboot-done", "firstboot-done", "firstboot-failed"]' \
         "the two waiting reports went first, then this run's failure; no new firstboot-done"
 is "$(ls -A "$(state_dir node04)/reports" | wc -l)" 0 "the spool is empty"
 fba node04 status
@@ -51,6 +51,6 @@ ctl /control/members "{\"service\":\"chainfire\",\"members\":[{\"id\":\"node01\"
 fba node04 run
 is "$?" 0 "back in the member list: run exits 0"
 has_mid "$ERR" REPORT_SENT; ok $? "MID_REPORT_SENT logged"
-is "$(cstate "len([r for r in d['reports'] if r['body'].get('event') == 'firstboot-done'])")" 3 "one more firstboot-done report"
+is "$(cstate "len([r for r in R if r['body'].get('event') == 'firstboot-done'])")" 3 "one more firstboot-done report"
 
 tap_done

@@ -23,7 +23,7 @@ for i in 1 2 3; do
 done
 cmp_le "$ms" 1000 "a rerun is quick (${ms} ms, includes process start)"
 is "$(cstate "len(d['requests'])")" 0 "no request reached the server"
-is "$(cstate "len(d['reports'])")" 0 "no report was sent again"
+is "$(cstate "len(R)")" 0 "no report was sent again"
 is "$(count_member chainfire node04)/$(count_member flaredb node04)" "1/1" "still exactly one member"
 after=$(cd "$(state_dir node04)" && for f in .[a-z]*; do echo "$f $(cat "$f")"; done)
 is "$after" "$before" "markers untouched"

@@ -10,7 +10,8 @@ lib_init 127.10.20 "no secret left in the agent's memory after iam-setup"
 PASSWORD="Pw-$(openssl rand -hex 20)"
 BOOT="Boot-$(openssl rand -hex 20)"
 cluster_start --iam-bootstrap-token "$BOOT"
-ctl /control/delay '{"service":"report","path":"/report","ms":8000,"count":1}' >/dev/null || bail "delay refused"
+# Every report waits 8 s: the progress reports give up after 2 s, the health report waits.
+ctl /control/delay '{"service":"report","path":"/report","ms":8000,"count":-1}' >/dev/null || bail "delay refused"
 
 node_config node04 false
 config_edit node04 'c["services"]["iam"]["enabled"] = True; c["report"]["timeout_s"] = 20'

@@ -15,7 +15,7 @@ is "$rc" 0 "run exits 0"
 is "$(requests_where "r['path'].startswith('/admin/')")" 0 "no admin API request"
 is "$(count_member chainfire node04)/$(count_member flaredb node04)" "0/0" "no membership"
 is "$(marker_names node04)" ".first-boot-done .health-reported" "the report's marker and the done marker"
-is "$(cstate "[r['body']['event'] for r in d['reports']]")" '["firstboot-done"]' "the report arrived"
+is "$(cstate "[r['body']['event'] for r in R]")" '["firstboot-done"]' "the report arrived"
 like "$ERR" "node_role worker: a worker runs no cluster service" "the log says why the joins do not apply"
 fba node04 status
 like "$OUT" "^chainfire-join +does not apply \(node_role worker" "status says why"

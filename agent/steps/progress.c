@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "progress.h"
+
+json_t *progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for) {
+        const Config *c = ctx->config;
+        const StepState *st = ctx->current;
+        usec_t started = ctx->state ? ctx->state->run_started : 0, now = now_realtime();
+
+        return json_pack("{s:s?, s:s, s:s?, s:s?, s:I, s:I, s:I, s:s?, s:I}",
+                         "cluster_name", c->cluster_name,
+                         "node_role", node_role_to_string(c->node_role),
+                         "phase", phase ?: ctx->phase,
+                         "step", st ? st->name : ctx->step_name,
+                         "step_index", (json_int_t) ctx->step_index,
+                         "steps_total", (json_int_t) ctx->steps_total,
+                         "attempt", (json_int_t) (st ? st->attempts : 0),
+                         "waiting_for", waiting_for,
+                         "elapsed_ms", (json_int_t) (started > 0 && now > started ? (now - started) / USEC_PER_MSEC : 0));
+}
+
+void progress_report(StepContext *ctx, const char *waiting_for, bool force) {
+        const usec_t interval = ctx->config->report.progress_interval;
+        _cleanup_(json_decrefp) json_t *fields = NULL;
+        usec_t now = now_monotonic();
+        ReportResult res;
+        int r;
+
+        if (!reporter_url(ctx->progress) || interval == 0)
+                return;
+        if (now < ctx->progress_quiet_until)
+                return;
+        if (!force && ctx->progress_sent > 0 && now - ctx->progress_sent < interval)
+                return;
+
+        fields = progress_fields(ctx, NULL, waiting_for);
+        if (!fields) {
+                log_oom();
+                return;
+        }
+        ctx->progress_sent = now;
+        r = report_send(ctx->progress, "firstboot-progress", fields, &res);
+        if (r < 0) {
+                ctx->progress_quiet_until = now_monotonic() + interval;
+                log_debug("The progress report to %s was not delivered (%s); the next one in %" PRIu64 " s.",
+                          reporter_url(ctx->progress), res.error[0] ? res.error : strerror(-r), interval / USEC_PER_SEC);
+        }
+}
