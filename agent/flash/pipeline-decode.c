@@ -43,6 +43,7 @@ typedef struct Decode {
         bool hot_mode;
         uint8_t *hot;
         size_t carry;                   /* bytes at the start of hot not placed yet (< GRAIN) */
+        usec_t waited;                  /* for free blocks, so far */
 } Decode;
 
 static int next_block(Decode *d, bool last) {
@@ -61,7 +62,9 @@ static int next_block(Decode *d, bool last) {
                 return r;
         if (last)
                 return 0;
+        usec_t t = now_monotonic();
         d->out = queue_take(&p->blocks, 0);
+        d->waited += now_monotonic() - t;
         if (!d->out)
                 return -ECANCELED;
         d->out->offset = next;
@@ -166,7 +169,7 @@ static int decode_window(Decode *d, const QueueBuffer *in, size_t *pos) {
         Pipeline *p = d->p;
         const char *name = compression_format_to_string(p->format);
         size_t iu = 0, ou = 0, zero, grains, before = *pos;
-        usec_t t;
+        usec_t t, waited;
         int r, k;
 
         if (!d->hot_mode && d->out->size == d->out->capacity) {
@@ -193,6 +196,7 @@ static int decode_window(Decode *d, const QueueBuffer *in, size_t *pos) {
                                       name, d->in_offset + before);
 
         t = now_monotonic();
+        waited = d->waited;
         if (d->hot_mode) {
                 grains = (d->carry + ou) / GRAIN;
                 k = place(d, d->carry + ou, r > 0);
@@ -204,7 +208,7 @@ static int decode_window(Decode *d, const QueueBuffer *in, size_t *pos) {
                 grains = (d->out->size - d->scanned) / GRAIN;
                 zero = scan_block(d, r > 0);
         }
-        p->scan_usec += now_monotonic() - t;
+        p->scan_usec += now_monotonic() - t - (d->waited - waited);     /* not the waits for blocks */
         /* Mostly zeroes: hot; no zeroes at all: straight into the block. */
         if (r == 0 && grains > 0) {
                 k = set_mode(d, d->hot_mode ? zero > 0 : zero * 2 > grains);

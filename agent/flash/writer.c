@@ -58,7 +58,10 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
         return 0;
 }
 
+static int sync_behind_wait(Writer *w);
+
 void writer_done(Writer *w) {
+        (void) sync_behind_wait(w);
         free(w->head.data);
         free(w->backup.data);
         free(w->bounce);
@@ -265,17 +268,47 @@ static int sync_device(Writer *w, bool data_only) {
 
         r = (data_only ? fdatasync(w->fd) : fsync(w->fd)) < 0 ? -errno : 0;
         w->sync_usec += now_monotonic() - t;
-        if (r < 0)
-                return fail(w, r, "syncing the device failed: %s", strerror(-r));
-        w->unsynced = 0;
         w->syncs++;
-        return 0;
+        return r;
+}
+
+static void *sync_behind_thread(void *userdata) {
+        Writer *w = userdata;
+        int r;
+
+        r = sync_device(w, true);
+        if (r < 0)
+                w->sync_error = r;
+        atomic_store(&w->sync_running, false);
+        return NULL;
+}
+
+/* Waits for the sync behind, if one was started; returns its result. */
+static int sync_behind_wait(Writer *w) {
+        if (!w->sync_started)
+                return 0;
+        (void) pthread_join(w->sync_thread, NULL);
+        w->sync_started = false;
+        return w->sync_error;
 }
 
 int writer_sync_behind(Writer *w) {
-        if (w->unsynced < WRITER_SYNC_BEHIND_MIN)
+        int r;
+
+        if (w->unsynced < WRITER_SYNC_BEHIND_MIN || atomic_load(&w->sync_running))
                 return 0;
-        return sync_device(w, true);
+        r = sync_behind_wait(w);
+        if (r < 0)
+                return fail(w, r, "syncing the device failed: %s", strerror(-r));
+        w->unsynced = 0;
+        atomic_store(&w->sync_running, true);
+        r = pthread_create(&w->sync_thread, NULL, sync_behind_thread, w);
+        if (r != 0) {
+                atomic_store(&w->sync_running, false);
+                return 0;       /* only an optimisation: the final sync does it all */
+        }
+        w->sync_started = true;
+        return 0;
 }
 
 static int write_data(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
@@ -439,7 +472,12 @@ int writer_finish(Writer *w) {
         if (w->has_gpt && w->backup.filled != w->backup.size)
                 /* The image ended before its own backup table: nothing to hold back there. */
                 w->backup.size = w->backup.filled;
-        return sync_device(w, false);
+        r = sync_behind_wait(w);
+        if (r >= 0)
+                r = sync_device(w, false);
+        if (r < 0)
+                return fail(w, r, "syncing the device failed: %s", strerror(-r));
+        return 0;
 }
 
 int writer_commit(Writer *w) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,8 +61,12 @@ typedef struct Writer {
         uint64_t data_bytes;            /* written with write() */
         uint64_t zero_bytes;            /* zeroed by the kernel */
         unsigned zero_calls;            /* batches of zero-range calls */
-        uint64_t unsynced;              /* bytes written or zeroed since the last sync */
+        uint64_t unsynced;              /* bytes written or zeroed since the last sync began */
         unsigned syncs;
+        pthread_t sync_thread;          /* a sync behind, running beside the writes */
+        bool sync_started;
+        atomic_bool sync_running;
+        int sync_error;
         uint64_t write_usec, zero_usec, sync_usec, wipe_usec; /* time spent in each kind of call */
         uint8_t *bounce;                /* aligned copy for odd addresses and the last sector */
         const uint64_t *map;            /* zero map of the piece being written, or NULL */
@@ -80,8 +86,10 @@ void writer_done(Writer *w);
  * WRITER_GRAIN bytes of data, set for grains known to be all zeroes (their bytes in data are
  * then not read at all); without a map the writer looks at the bytes itself. */
 int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map);
-/* For idle moments (no input at hand): syncs what was written so far, if that is much, so that
- * the final sync has less to do. */
+/* For idle moments (no input at hand): starts syncing what was written so far, if that is
+ * much, on a thread of its own, so that the writes (or zero runs) that follow go on meanwhile
+ * and the final sync has less to do. At most one runs at a time; writer_finish() and
+ * writer_done() wait for it. */
 int writer_sync_behind(Writer *w);
 /* Everything but the held-back areas is on the device and synced. */
 int writer_finish(Writer *w);
