@@ -233,22 +233,9 @@ static void *write_thread(void *userdata) {
         QueueBuffer *b;
         int r;
 
-        for (;;) {
+        while ((b = queue_take(&p->blocks, stage))) {
                 bool last;
 
-                /* Nothing to write at this instant (the decoder is behind, typically in the
-                 * zeroes at the end of an image): sync what is written, which the final sync
-                 * would otherwise have to wait for. */
-                if (queue_is_empty(&p->blocks, stage)) {
-                        r = writer_sync_behind(p->writer);
-                        if (r < 0) {
-                                pipeline_fail(p, "write", r, "%s", p->writer->error);
-                                break;
-                        }
-                }
-                b = queue_take(&p->blocks, stage);
-                if (!b)
-                        break;
                 last = b->last;
                 r = writer_write(p->writer, b->data, b->size, b->offset, b->zero_map);
                 atomic_store(&p->processed, b->offset + b->size);

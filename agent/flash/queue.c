@@ -94,15 +94,6 @@ QueueBuffer *queue_take(Queue *q, unsigned stage) {
         return b;
 }
 
-bool queue_is_empty(Queue *q, unsigned stage) {
-        bool empty;
-
-        pthread_mutex_lock(&q->lock);
-        empty = !q->closed && q->stages[stage].n == 0;
-        pthread_mutex_unlock(&q->lock);
-        return empty;
-}
-
 int queue_pass(Queue *q, unsigned stage, QueueBuffer *b) {
         int r = 0;
 

@@ -51,9 +51,6 @@ void queue_done(Queue *q);
 /* The next buffer of a stage, waiting for one; NULL once closed. Buffers taken from stage 0
  * come back emptied (size 0, offset 0, not last). */
 QueueBuffer *queue_take(Queue *q, unsigned stage);
-/* True when a stage has no buffer waiting (a take would block). A hint only: another thread
- * may pass one the next instant. */
-bool queue_is_empty(Queue *q, unsigned stage);
 /* Hands a buffer taken from stage on to the next one (the last stage's go back to stage 0).
  * -ECANCELED once closed (the buffer is then simply dropped: the pool owns it). */
 int queue_pass(Queue *q, unsigned stage, QueueBuffer *b);

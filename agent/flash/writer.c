@@ -292,7 +292,7 @@ static int sync_behind_wait(Writer *w) {
         return w->sync_error;
 }
 
-int writer_sync_behind(Writer *w) {
+static int sync_behind(Writer *w) {
         int r;
 
         if (w->unsynced < WRITER_SYNC_BEHIND_MIN || atomic_load(&w->sync_running))
@@ -450,6 +450,7 @@ static int write_piece(Writer *w, const uint8_t *data, size_t size, uint64_t off
 }
 
 int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map) {
+        uint64_t data_before = w->data_bytes;
         int r;
 
         if (size == 0)
@@ -458,6 +459,8 @@ int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, c
         w->map_base = offset;
         r = write_piece(w, data, size, offset);
         w->map = NULL;
+        if (r >= 0 && w->started && w->data_bytes == data_before)
+                r = sync_behind(w);
         return r;
 }
 

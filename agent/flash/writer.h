@@ -20,7 +20,12 @@
  *   - runs of all-zero 4 KiB blocks of 64 KiB or more are zeroed by the kernel (zeroout.h)
  *     instead of being written, collected and issued in batches (the ranges are disjoint from
  *     everything else written, so their order does not matter), so that the stream of data
- *     writes does not stop for each; everything else goes out in large O_DIRECT writes.
+ *     writes does not stop for each; everything else goes out in large O_DIRECT writes;
+ *   - a piece with no data at all (the free end of an image, typically, which the decoder
+ *     takes a while to produce) starts syncing what was written so far on a thread of its own
+ *     (a "sync behind"), so that the final sync has little left to do; never while data is
+ *     being written, where a flush would only slow the writes down. At most one runs at a
+ *     time; writer_finish() and writer_done() wait for it.
  * It never logs: errors come back as negative errno with a text in error. */
 
 typedef struct HeldRange {
@@ -34,7 +39,7 @@ typedef struct HeldRange {
 /* A zero run this long is zeroed at once, without waiting for its end, so that the device works
  * on a long run of zeroes (the free end of a disk image) while the rest of it is decoded. */
 #define WRITER_ZERO_RUN_MAX (128ULL * 1024 * 1024)
-/* writer_sync_behind() syncs only after this much was written since the last sync. */
+/* A sync behind starts only after this much was written since the last one began. */
 #define WRITER_SYNC_BEHIND_MIN (32ULL * 1024 * 1024)
 
 typedef struct WriterRange {
@@ -86,11 +91,6 @@ void writer_done(Writer *w);
  * WRITER_GRAIN bytes of data, set for grains known to be all zeroes (their bytes in data are
  * then not read at all); without a map the writer looks at the bytes itself. */
 int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map);
-/* For idle moments (no input at hand): starts syncing what was written so far, if that is
- * much, on a thread of its own, so that the writes (or zero runs) that follow go on meanwhile
- * and the final sync has less to do. At most one runs at a time; writer_finish() and
- * writer_done() wait for it. */
-int writer_sync_behind(Writer *w);
 /* Everything but the held-back areas is on the device and synced. */
 int writer_finish(Writer *w);
 /* Writes the held-back backup table and first MiB, syncs. Call only once the image is known good. */
