@@ -47,6 +47,7 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
                 .fd = fd,
                 .device_size = device_size,
                 .sector_size = sector_size ?: 512,
+                .sync_behind_min = WRITER_SYNC_BEHIND_MIN,
         };
         zeroer_init(&w->zeroer, fd, true, true);
         w->bounce = aligned_alloc_zero(BOUNCE_SIZE);
@@ -295,7 +296,7 @@ static int sync_behind_wait(Writer *w) {
 static int sync_behind(Writer *w) {
         int r;
 
-        if (w->unsynced < WRITER_SYNC_BEHIND_MIN || atomic_load(&w->sync_running))
+        if (w->unsynced < w->sync_behind_min || atomic_load(&w->sync_running))
                 return 0;
         r = sync_behind_wait(w);
         if (r < 0)

@@ -67,6 +67,7 @@ typedef struct Writer {
         uint64_t zero_bytes;            /* zeroed by the kernel */
         unsigned zero_calls;            /* batches of zero-range calls */
         uint64_t unsynced;              /* bytes written or zeroed since the last sync began */
+        uint64_t sync_behind_min;       /* WRITER_SYNC_BEHIND_MIN (tests use less) */
         unsigned syncs;
         pthread_t sync_thread;          /* a sync behind, running beside the writes */
         bool sync_started;
