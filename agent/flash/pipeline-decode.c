@@ -50,11 +50,12 @@ static int next_block(Decode *d, bool last) {
         Pipeline *p = d->p;
         QueueBuffer *b = d->out;
         uint64_t next = b->offset + b->size;
+        usec_t t;
         int r;
 
         if (p->expected_size > 0 && next > p->expected_size)
                 return pipeline_fail_data(p, EFBIG, "the image is larger than the configured size (%" PRIu64 " bytes)",
-                                      p->expected_size);
+                                          p->expected_size);
         b->last = last;
         d->out = NULL;
         r = queue_pass(&p->blocks, 0, b);
@@ -62,7 +63,7 @@ static int next_block(Decode *d, bool last) {
                 return r;
         if (last)
                 return 0;
-        usec_t t = now_monotonic();
+        t = now_monotonic();
         d->out = queue_take(&p->blocks, 0);
         d->waited += now_monotonic() - t;
         if (!d->out)
@@ -188,12 +189,12 @@ static int decode_window(Decode *d, const QueueBuffer *in, size_t *pos) {
                 return pipeline_fail(p, "decompress", ENOMEM, "out of memory while decompressing %s data", name);
         if (r < 0)
                 return pipeline_fail_data(p, r,
-                                      r == -EPIPE ? "the %s stream ends early, at byte %" PRIu64 " of the file"
-                                                  : "corrupt %s data near byte %" PRIu64 " of the file",
-                                      name, d->in_offset + *pos);
+                                          r == -EPIPE ? "the %s stream ends early, at byte %" PRIu64 " of the file"
+                                                      : "corrupt %s data near byte %" PRIu64 " of the file",
+                                          name, d->in_offset + *pos);
         if (r == 0 && iu == 0 && ou == 0 && (*pos < in->size || in->last))
                 return pipeline_fail_data(p, EBADMSG, "the %s stream makes no progress at byte %" PRIu64,
-                                      name, d->in_offset + before);
+                                          name, d->in_offset + before);
 
         t = now_monotonic();
         waited = d->waited;
@@ -262,7 +263,7 @@ static int decode_all(Decode *d) {
         if (r < 0) {
                 (void) queue_pass(&p->chunks, d->in_stage, in);
                 return pipeline_fail(p, "decompress", r, "setting up %s decompression failed: %s",
-                                 compression_format_to_string(p->format), strerror(-r));
+                                     compression_format_to_string(p->format), strerror(-r));
         }
         d->out = queue_take(&p->blocks, 0);
         if (!d->out) {
@@ -300,7 +301,7 @@ static int decode_all(Decode *d) {
                 return r;
         if (p->expected_size > 0 && p->image_size != p->expected_size)
                 return pipeline_fail_data(p, EBADMSG, "the image is %" PRIu64 " bytes, the configured size is %" PRIu64,
-                                      p->image_size, p->expected_size);
+                                          p->image_size, p->expected_size);
         return 0;
 }
 

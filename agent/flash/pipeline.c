@@ -163,8 +163,8 @@ static void *receive_thread(void *userdata) {
         if (r < 0) {
                 if (r != -ECANCELED || !atomic_load(&p->cancel))
                         pipeline_fail(p, "download", r, "downloading '%s' failed at byte %" PRIu64 ": %s",
-                                  p->url, p->stats.received,
-                                  p->stats.error[0] ? p->stats.error : strerror(-r));
+                                      p->url, p->stats.received,
+                                      p->stats.error[0] ? p->stats.error : strerror(-r));
                 goto out;
         }
         if (!p->chunk)
