@@ -71,7 +71,7 @@ static void record_result(FlashContext *ctx, json_t *rec, const Pipeline *p, con
         flash_record_set(ctx, rec, "elapsed_ms", json_integer((json_int_t) (elapsed / USEC_PER_MSEC)));
         if (p->image_size > 0)
                 flash_record_set(ctx, rec, "image_size", json_integer((json_int_t) p->image_size));
-        if (!streq(verdict, "failed"))
+        if (p->digest_complete)
                 flash_record_set(ctx, rec, "sha256", json_string(digest_to_hex(p->digest, DIGEST_SHA256_SIZE, hex)));
         flash_record_set(ctx, rec, "zeroed_bytes", json_integer((json_int_t) w->zero_bytes));
         flash_record_set(ctx, rec, "zero_method", json_string(writer_zero_method(w)));
@@ -91,6 +91,62 @@ static void fail_cleanup(const BlockDevice *d, Writer *w) {
         else
                 log_notice("Wiped the partition tables of %s: it holds a partial image and will not boot.", d->devnode);
         (void) blockdev_reread_partitions(w->fd);
+}
+
+/* Where the time went, per stage: CPU, busy (not blocked on a queue: computing, or waiting for
+ * the network or the disk), blocked for input, blocked for room downstream. One debug record,
+ * read by tests/bench/bench-flash.sh. */
+static void log_stages(const Pipeline *p, const Writer *w, usec_t elapsed) {
+        char line[512];
+        size_t n = 0;
+
+        for (PipelineStageId i = 0; i < _PIPELINE_STAGE_MAX; i++) {
+                const PipelineStageStats *st = &p->stage[i];
+                uint64_t waits = st->wait_in_usec + st->wait_out_usec;
+                uint64_t busy = st->wall_usec > waits ? st->wall_usec - waits : 0;
+                int k;
+
+                k = snprintf(line + n, sizeof line - n, "%s%s cpu=%" PRIu64 " busy=%" PRIu64 " in=%" PRIu64
+                             " out=%" PRIu64, i > 0 ? "; " : "", pipeline_stage_to_string(i),
+                             st->cpu_usec / 1000, busy / 1000, st->wait_in_usec / 1000,
+                             st->wait_out_usec / 1000);
+                if (k < 0 || (size_t) k >= sizeof line - n)
+                        break;
+                n += (size_t) k;
+        }
+        log_debug("Pipeline stages (ms): %s; zero-scan busy=%" PRIu64 "; write: data=%" PRIu64 " zero=%" PRIu64
+                  " (%u batches) sync=%" PRIu64 " (%u) wipe=%" PRIu64 "; wall=%" PRIu64 ".",
+                  line, p->scan_usec / 1000, w->write_usec / 1000, w->zero_usec / 1000, w->zero_calls,
+                  w->sync_usec / 1000, w->syncs, w->wipe_usec / 1000, elapsed / 1000);
+}
+
+/* The decoder refused the data, and the file was still received and hashed to its end: which
+ * check failed decides the verdict. A file that does not match its SHA-256 was damaged on the
+ * way or is not the published one (the decoder's complaint follows from that); one that matches
+ * was published corrupt. Returns the verdict. */
+static const char *data_failure(FlashContext *ctx, const FlashImage *img, const BlockDevice *d, const Pipeline *p) {
+        char got[DIGEST_SHA256_HEX_SIZE], want[DIGEST_SHA256_HEX_SIZE];
+
+        digest_to_hex(p->digest, DIGEST_SHA256_SIZE, got);
+        digest_to_hex(img->sha256, DIGEST_SHA256_SIZE, want);
+        if (memcmp(p->digest, img->sha256, DIGEST_SHA256_SIZE) != 0) {
+                flash_set_error(ctx, "the file does not match its SHA-256 (expected %s, got %s); its data is also "
+                                "unusable: %s", want, got, p->error);
+                log_event(LOG_ERR, MID_FLASH_FAILED,
+                          LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "IMAGE_SHA256", got,
+                                     "ERROR", "sha256 mismatch"),
+                          "Flashing '%s' to %s failed: the file as served does not match its SHA-256 (expected %s, "
+                          "got %s), so it was damaged on the way or is not the published file; its data is "
+                          "unusable too (%s). Check the file on the server against the configured hash.",
+                          img->name, d->devnode, want, got, p->error);
+                return "hash-mismatch";
+        }
+        flash_set_error(ctx, "%s; the file matches its SHA-256, so the published file itself is corrupt", p->error);
+        log_event(LOG_ERR, MID_FLASH_FAILED,
+                  LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "IMAGE_SHA256", got, "ERROR", p->error),
+                  "Flashing '%s' to %s failed: %s. The file matches its SHA-256 (%s), so the published file "
+                  "itself is corrupt: publish it again and update the hash.", img->name, d->devnode, p->error, got);
+        return "failed";
 }
 
 static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice *d, json_t *rec) {
@@ -145,17 +201,23 @@ static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice 
         progress_break(&progress);
 
         if (r < 0) {
-                if (flash_interrupted())
-                        flash_set_error(ctx, "interrupted");
-                else
-                        flash_set_error(ctx, "%s", p.error);
-                log_event_errno(LOG_ERR, r, MID_FLASH_FAILED,
-                                LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", p.error,
-                                           "BYTES", FMT_U64(atomic_load(&p.processed))),
-                                "Flashing '%s' to %s failed (%s): %s.", img->name, d->devnode,
-                                p.error_stage ? p.error_stage : "start", p.error[0] ? p.error : strerror(-r));
+                const char *verdict = "failed";
+
+                if (!flash_interrupted() && p.data_error && p.digest_complete && img->sha256_of == FLASH_DIGEST_FILE)
+                        verdict = data_failure(ctx, img, d, &p);
+                else {
+                        if (flash_interrupted())
+                                flash_set_error(ctx, "interrupted");
+                        else
+                                flash_set_error(ctx, "%s", p.error);
+                        log_event_errno(LOG_ERR, r, MID_FLASH_FAILED,
+                                        LOG_FIELDS("TARGET", img->name, "DEVICE", d->devnode, "ERROR", p.error,
+                                                   "BYTES", FMT_U64(atomic_load(&p.processed))),
+                                        "Flashing '%s' to %s failed (%s): %s.", img->name, d->devnode,
+                                        p.error_stage ? p.error_stage : "start", p.error[0] ? p.error : strerror(-r));
+                }
                 fail_cleanup(d, &w);
-                record_result(ctx, rec, &p, &w, "failed", now_monotonic() - start);
+                record_result(ctx, rec, &p, &w, verdict, now_monotonic() - start);
                 goto out;
         }
 
@@ -188,12 +250,7 @@ static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice 
                           d->devnode, strerror(-r));
         r = 0;
 
-        log_debug("Pipeline CPU: download %" PRIu64 " ms, hash %" PRIu64 " ms, decompress %" PRIu64
-                  " ms, write %" PRIu64 " ms. Waiting at the chunk stages: %" PRIu64 "/%" PRIu64 "/%" PRIu64
-                  " ms, at the block stages: %" PRIu64 "/%" PRIu64 "/%" PRIu64 " ms.",
-                  p.cpu_usec[0] / 1000, p.cpu_usec[1] / 1000, p.cpu_usec[2] / 1000, p.cpu_usec[3] / 1000,
-                  p.chunk_wait_usec[0] / 1000, p.chunk_wait_usec[1] / 1000, p.chunk_wait_usec[2] / 1000,
-                  p.block_wait_usec[0] / 1000, p.block_wait_usec[1] / 1000, p.block_wait_usec[2] / 1000);
+        log_stages(&p, &w, now_monotonic() - start);
         mbps = progress_mbps(&progress, p.image_size);
         progress_update(&progress, p.image_size, 100, true);
         progress_break(&progress);

@@ -12,37 +12,44 @@
 #include "pipeline.h"
 #include "zeroout.h"
 
-/* Buffer sizes: chunks of the file as downloaded, blocks of the image as written. A block is one
+/* Buffer sizes: chunks of the file as received, blocks of the image as written. A block is one
  * write() (or zero-out) at most; a few of each keep every thread busy while the others work.
- * Memory: 8 × 512 KiB + 4 × 2 MiB = 12 MiB, plus the decompressor's window. */
+ * Memory: 8 × 512 KiB + 4 × 2 MiB = 12 MiB, plus the decoder's window. */
 #define CHUNK_SIZE (512 * 1024)
 #define N_CHUNKS 8
 #define BLOCK_SIZE (2 * 1024 * 1024)
 #define N_BLOCKS 4
 
-/* The decompressor writes into a small buffer that stays in the CPU cache; from there only the
- * grains holding data are copied into the block, zero grains are just marked in its zero map.
- * Zeroes (most of a disk image) then never travel through memory again, and the writer needs
- * not look at them. */
-#define HOT_SIZE (128 * 1024)
 #define GRAIN QUEUE_GRAIN
 
-/* Stages of the two queues (queue.h): 0 is always "free". */
-#define CHUNK_DOWNLOADED 1
-#define BLOCK_DECOMPRESSED 1
+static const char *const stage_table[_PIPELINE_STAGE_MAX] = {
+        [PIPELINE_RECEIVE] = "receive",
+        [PIPELINE_HASH] = "hash",
+        [PIPELINE_DECODE] = "decode",
+        [PIPELINE_WRITE] = "write",
+};
+
+const char *pipeline_stage_to_string(PipelineStageId s) {
+        return s >= 0 && s < _PIPELINE_STAGE_MAX ? stage_table[s] : NULL;
+}
+
+_printf_(4, 0)
+static void store_error(Pipeline *p, const char *stage, int error, const char *format, va_list ap) {
+        if (p->first_error != 0)
+                return;
+        p->first_error = -abs(error);
+        p->error_stage = stage;
+        vsnprintf(p->error, sizeof p->error, format, ap);
+}
 
 _printf_(4, 5)
-static int set_error(Pipeline *p, const char *stage, int error, const char *format, ...) {
+int pipeline_fail(Pipeline *p, const char *stage, int error, const char *format, ...) {
         va_list ap;
 
         pthread_mutex_lock(&p->lock);
-        if (p->first_error == 0) {
-                p->first_error = -abs(error);
-                p->error_stage = stage;
-                va_start(ap, format);
-                vsnprintf(p->error, sizeof p->error, format, ap);
-                va_end(ap);
-        }
+        va_start(ap, format);
+        store_error(p, stage, error, format, ap);
+        va_end(ap);
         atomic_store(&p->cancel, true);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
@@ -51,18 +58,45 @@ static int set_error(Pipeline *p, const char *stage, int error, const char *form
         return -abs(error);
 }
 
-static void thread_ended(Pipeline *p, unsigned index) {
+_printf_(3, 4)
+int pipeline_fail_data(Pipeline *p, int error, const char *format, ...) {
+        va_list ap;
+
+        if (p->scope != FLASH_DIGEST_FILE) {
+                char text[sizeof p->error];
+
+                va_start(ap, format);
+                vsnprintf(text, sizeof text, format, ap);
+                va_end(ap);
+                pthread_mutex_lock(&p->lock);
+                p->data_error = p->first_error == 0;
+                pthread_mutex_unlock(&p->lock);
+                return pipeline_fail(p, "decompress", error, "%s", text);
+        }
+        pthread_mutex_lock(&p->lock);
+        p->data_error = p->first_error == 0;
+        va_start(ap, format);
+        store_error(p, "decompress", error, format, ap);
+        va_end(ap);
+        pthread_mutex_unlock(&p->lock);
+        queue_close(&p->blocks);
+        return -abs(error);
+}
+
+void pipeline_thread_ended(Pipeline *p, PipelineStageId id) {
+        PipelineStageStats *st = &p->stage[id];
         struct timespec ts;
 
         if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) >= 0)
-                p->cpu_usec[index] = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+                st->cpu_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        st->wall_usec = now_monotonic() - p->started;
         pthread_mutex_lock(&p->lock);
         p->running--;
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
 }
 
-/* ---- download thread ---- */
+/* ---- receive thread ---- */
 
 static int push_chunk(Pipeline *p, bool last) {
         QueueBuffer *c = p->chunk;
@@ -72,6 +106,9 @@ static int push_chunk(Pipeline *p, bool last) {
         return queue_pass(&p->chunks, 0, c);
 }
 
+/* curl hands over its receive buffer; the one copy left on the way in goes into the chunk
+ * that the hash and the decoder then read in place (libcurl cannot receive into buffers of the
+ * caller's). */
 static int download_sink(const void *data, size_t size, void *userdata) {
         Pipeline *p = userdata;
         const uint8_t *d = data;
@@ -117,7 +154,7 @@ static void download_retry(unsigned attempt, int error, const char *text, uint64
         pthread_mutex_unlock(&p->lock);
 }
 
-static void *download_thread(void *userdata) {
+static void *receive_thread(void *userdata) {
         Pipeline *p = userdata;
         int r;
 
@@ -125,9 +162,9 @@ static void *download_thread(void *userdata) {
         atomic_store(&p->total, p->stats.total);
         if (r < 0) {
                 if (r != -ECANCELED || !atomic_load(&p->cancel))
-                        set_error(p, "download", r, "downloading '%s' failed at byte %" PRIu64 ": %s",
-                                  p->url, p->stats.received,
-                                  p->stats.error[0] ? p->stats.error : strerror(-r));
+                        pipeline_fail(p, "download", r, "downloading '%s' failed at byte %" PRIu64 ": %s",
+                                      p->url, p->stats.received,
+                                      p->stats.error[0] ? p->stats.error : strerror(-r));
                 goto out;
         }
         if (!p->chunk)
@@ -135,12 +172,14 @@ static void *download_thread(void *userdata) {
         if (p->chunk)
                 (void) push_chunk(p, true);
 out:
-        thread_ended(p, 0);
+        pipeline_thread_ended(p, PIPELINE_RECEIVE);
         return NULL;
 }
 
 /* ---- hash thread ---- */
 
+/* Zero grains of a block may hold anything (the decoder left their zeroes in the cache), so
+ * their bits stand for them. */
 static int hash_buffer(Pipeline *p, const QueueBuffer *b) {
         static const uint8_t zeroes[GRAIN];
         int r;
@@ -170,240 +209,68 @@ static void *hash_thread(void *userdata) {
                 r = hash_buffer(p, b);
                 (void) queue_pass(q, 1, b);
                 if (r < 0) {
-                        set_error(p, "hash", r, "computing the SHA-256 failed");
+                        pipeline_fail(p, "hash", r, "computing the SHA-256 failed");
                         break;
                 }
                 if (last) {
                         r = digest_final(p->hash, p->digest);
                         if (r < 0)
-                                set_error(p, "hash", r, "computing the SHA-256 failed");
+                                pipeline_fail(p, "hash", r, "computing the SHA-256 failed");
+                        else
+                                p->digest_complete = true;
                         break;
                 }
         }
-        thread_ended(p, 1);
+        pipeline_thread_ended(p, PIPELINE_HASH);
         return NULL;
 }
 
-/* ---- decompress thread ---- */
+/* ---- write thread ---- */
 
-static int emit_block(Pipeline *p, QueueBuffer **out, bool last) {
-        QueueBuffer *b = *out;
-        uint64_t next = b->offset + b->size;
-        int r;
-
-        if (p->expected_size > 0 && next > p->expected_size)
-                return set_error(p, "decompress", EFBIG,
-                                 "the image is larger than the configured size (%" PRIu64 " bytes)",
-                                 p->expected_size);
-        b->last = last;
-        *out = NULL;
-        r = queue_pass(&p->blocks, 0, b);
-        if (r < 0)
-                return r;
-        if (last)
-                return 0;
-        *out = queue_take(&p->blocks, 0);
-        if (!*out)
-                return -ECANCELED;
-        (*out)->offset = next;
-        return 0;
-}
-
-typedef struct Placer {
-        Pipeline *p;
-        QueueBuffer *out;
-        uint8_t *hot;
-        size_t carry;                   /* bytes at the start of hot not placed yet (< GRAIN) */
-} Placer;
-
-static void map_set(QueueBuffer *b, size_t grain, bool zero) {
-        uint64_t bit = UINT64_C(1) << (grain % 64);
-
-        if (zero)
-                b->zero_map[grain / 64] |= bit;
-        else
-                b->zero_map[grain / 64] &= ~bit;
-}
-
-/* Moves the first n bytes of hot into blocks: zero grains only as bits, the rest as bytes.
- * Unless final, a partial grain at the end stays in hot for the next round. */
-static int place(Placer *pl, size_t n, bool final) {
-        size_t whole = final ? n : n - n % GRAIN, run_src = 0, run_len = 0;
-        QueueBuffer *out = pl->out;
-        int r;
-
-        for (size_t i = 0; i < whole;) {
-                size_t g = MIN((size_t) GRAIN, whole - i);
-                bool zero = g == GRAIN && buffer_is_zero(pl->hot + i, GRAIN);
-
-                if (out->size == out->capacity) {
-                        if (run_len > 0)
-                                memcpy(out->data + out->size - run_len, pl->hot + run_src, run_len);
-                        run_len = 0;
-                        r = emit_block(pl->p, &pl->out, false);
-                        if (r < 0)
-                                return r;
-                        out = pl->out;
-                }
-                map_set(out, out->size / GRAIN, zero);
-                if (!zero) {
-                        /* Consecutive data grains are copied in one go. */
-                        if (run_len == 0)
-                                run_src = i;
-                        run_len += g;
-                } else if (run_len > 0) {
-                        memcpy(out->data + out->size - run_len, pl->hot + run_src, run_len);
-                        run_len = 0;
-                }
-                out->size += g;
-                i += g;
-        }
-        if (run_len > 0)
-                memcpy(out->data + out->size - run_len, pl->hot + run_src, run_len);
-        memmove(pl->hot, pl->hot + whole, n - whole);
-        pl->carry = n - whole;
-        return 0;
-}
-
-static int decompress_all(Pipeline *p) {
-        _cleanup_(decompress_freep) Decompressor *dec = NULL;
-        _cleanup_free_ uint8_t *hot = NULL;
-        unsigned stage = p->chunks.n_stages - 1;        /* after the hash thread, if there */
-        QueueBuffer *in;
-        Placer pl = { .p = p };
-        uint64_t in_offset = 0;
-        int r;
-
-        if (posix_memalign((void **) &hot, 64, HOT_SIZE) != 0)
-                return set_error(p, "decompress", ENOMEM, "out of memory");
-        pl.hot = hot;
-
-        in = queue_take(&p->chunks, stage);
-        if (!in)
-                return -ECANCELED;
-        p->format = decompress_sniff(in->data, in->size);
-        p->size_hint = MAX(p->expected_size, decompress_size_hint(p->format, in->data, in->size));
-        if (p->format == COMPRESSION_RAW)
-                p->size_hint = MAX(p->size_hint, atomic_load(&p->total));
-        p->writer->size_hint = p->size_hint;
-        r = decompress_new(p->format, &dec);
-        if (r < 0) {
-                queue_pass(&p->chunks, stage, in);
-                return set_error(p, "decompress", r, "setting up %s decompression failed: %s",
-                                 compression_format_to_string(p->format), strerror(-r));
-        }
-        pl.out = queue_take(&p->blocks, 0);
-        if (!pl.out) {
-                queue_pass(&p->chunks, stage, in);
-                return -ECANCELED;
-        }
-
-        for (;;) {
-                size_t pos = 0;
-                bool last = in->last;
-
-                for (;;) {
-                        size_t iu = 0, ou = 0;
-
-                        int k;
-
-                        r = decompress_run(dec, in->data + pos, in->size - pos, &iu,
-                                           hot + pl.carry, HOT_SIZE - pl.carry, &ou, last);
-                        pos += iu;
-                        if (r < 0) {
-                                queue_pass(&p->chunks, stage, in);
-                                queue_pass(&p->blocks, 0, pl.out);
-                                return set_error(p, "decompress", r,
-                                                 r == -EPIPE ? "the %s stream ends early, at byte %" PRIu64 " of the file"
-                                                             : "corrupt %s data near byte %" PRIu64 " of the file",
-                                                 compression_format_to_string(p->format), in_offset + pos);
-                        }
-                        k = place(&pl, pl.carry + ou, r > 0);
-                        if (k < 0) {
-                                queue_pass(&p->chunks, stage, in);
-                                return k;
-                        }
-                        if (r > 0)
-                                break;
-                        if (pos == in->size && !last)
-                                break;
-                        if (iu == 0 && ou == 0) {
-                                queue_pass(&p->chunks, stage, in);
-                                queue_pass(&p->blocks, 0, pl.out);
-                                return set_error(p, "decompress", EBADMSG,
-                                                 "the %s stream makes no progress at byte %" PRIu64,
-                                                 compression_format_to_string(p->format), in_offset + pos);
-                        }
-                }
-                in_offset += in->size;
-                queue_pass(&p->chunks, stage, in);
-                if (r > 0 || last)
-                        break;
-                in = queue_take(&p->chunks, stage);
-                if (!in) {
-                        queue_pass(&p->blocks, 0, pl.out);
-                        return -ECANCELED;
-                }
-        }
-
-        p->image_size = pl.out->offset + pl.out->size;
-        r = emit_block(p, &pl.out, true);
-        if (r < 0)
-                return r;
-        if (p->expected_size > 0 && p->image_size != p->expected_size)
-                return set_error(p, "decompress", EBADMSG,
-                                 "the image is %" PRIu64 " bytes, the configured size is %" PRIu64,
-                                 p->image_size, p->expected_size);
-        return 0;
-}
-
-static void *decompress_thread(void *userdata) {
-        Pipeline *p = userdata;
-
-        (void) decompress_all(p);
-        thread_ended(p, 2);
-        return NULL;
-}
-
-/* ---- writer thread ---- */
-
-static void *writer_thread(void *userdata) {
+static void *write_thread(void *userdata) {
         Pipeline *p = userdata;
         unsigned stage = p->blocks.n_stages - 1;        /* after the hash thread, if there */
         QueueBuffer *b;
         int r;
 
         while ((b = queue_take(&p->blocks, stage))) {
-                bool last = b->last;
+                bool last;
 
+                last = b->last;
                 r = writer_write(p->writer, b->data, b->size, b->offset, b->zero_map);
                 atomic_store(&p->processed, b->offset + b->size);
                 (void) queue_pass(&p->blocks, stage, b);
                 if (r < 0) {
-                        set_error(p, "write", r, "%s", p->writer->error);
+                        pipeline_fail(p, "write", r, "%s", p->writer->error);
                         break;
                 }
                 if (last) {
                         r = writer_finish(p->writer);
                         if (r < 0)
-                                set_error(p, "write", r, "%s", p->writer->error);
+                                pipeline_fail(p, "write", r, "%s", p->writer->error);
                         break;
                 }
         }
-        thread_ended(p, 3);
+        pipeline_thread_ended(p, PIPELINE_WRITE);
         return NULL;
 }
 
 /* ---- control ---- */
 
 int pipeline_start(Pipeline *p) {
-        void *(*fns[])(void *) = { download_thread, hash_thread, decompress_thread, writer_thread };
+        void *(*fns[_PIPELINE_STAGE_MAX])(void *) = {
+                [PIPELINE_RECEIVE] = receive_thread,
+                [PIPELINE_HASH] = hash_thread,
+                [PIPELINE_DECODE] = pipeline_decode_thread,
+                [PIPELINE_WRITE] = write_thread,
+        };
         bool file = p->scope == FLASH_DIGEST_FILE;
         int r;
 
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->wake, NULL);
         p->download.cancel = &p->cancel;
+        p->started = now_monotonic();
         r = digest_new(&p->hash);
         if (r < 0)
                 return r;
@@ -424,7 +291,7 @@ int pipeline_start(Pipeline *p) {
                         pthread_mutex_lock(&p->lock);
                         p->running--;
                         pthread_mutex_unlock(&p->lock);
-                        set_error(p, "start", r, "starting a thread failed: %s", strerror(r));
+                        pipeline_fail(p, "start", r, "starting a thread failed: %s", strerror(r));
                         return -r;
                 }
                 p->n_threads++;
@@ -467,17 +334,39 @@ bool pipeline_take_event(Pipeline *p, PipelineEvent *ret) {
 }
 
 void pipeline_cancel(Pipeline *p) {
-        set_error(p, "cancel", ECANCELED, "cancelled");
+        pipeline_fail(p, "cancel", ECANCELED, "cancelled");
 }
 
 int pipeline_join(Pipeline *p) {
+        bool file = p->scope == FLASH_DIGEST_FILE;
+        /* Which thread waits at which stage of which queue (queue.h: stage 0 holds the free
+         * buffers, so waiting there is waiting for room downstream). */
+        const struct {
+                PipelineStageId id;
+                const Queue *q;
+                unsigned stage;
+                bool in;
+        } waits[] = {
+                { PIPELINE_RECEIVE, &p->chunks, 0, false },
+                { PIPELINE_HASH, file ? &p->chunks : &p->blocks, 1, true },
+                { PIPELINE_DECODE, &p->chunks, p->chunks.n_stages - 1, true },
+                { PIPELINE_DECODE, &p->blocks, 0, false },
+                { PIPELINE_WRITE, &p->blocks, p->blocks.n_stages - 1, true },
+        };
+
         for (unsigned i = 0; i < p->n_threads; i++)
                 (void) pthread_join(p->threads[i], NULL);
         p->n_threads = 0;
-        for (unsigned i = 0; i < p->chunks.n_stages; i++)
-                p->chunk_wait_usec[i] = p->chunks.stages[i].wait_usec;
-        for (unsigned i = 0; i < p->blocks.n_stages; i++)
-                p->block_wait_usec[i] = p->blocks.stages[i].wait_usec;
+        for (size_t i = 0; i < ELEMENTSOF(waits); i++) {
+                PipelineStageStats *st = &p->stage[waits[i].id];
+
+                if (!waits[i].q->buffers)
+                        continue;
+                if (waits[i].in)
+                        st->wait_in_usec += waits[i].q->stages[waits[i].stage].wait_usec;
+                else
+                        st->wait_out_usec += waits[i].q->stages[waits[i].stage].wait_usec;
+        }
         return p->first_error;
 }
 

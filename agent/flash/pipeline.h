@@ -15,16 +15,24 @@
 
 /* The streaming pipeline of one image, four threads joined by two bounded queues of buffers:
  *
- *   download (libcurl, Range resume) ──▶ chunks ──▶ hash (SHA-256 of the file as served)
- *                                                     └──▶ decompress (zstd/xz/gzip/raw, sniffed)
- *                                                            ──▶ blocks ──▶ writer
- *   writer: held-back partition tables, kernel zero-out of zero runs, O_DIRECT writes, fsync
+ *   receive (libcurl, Range resume) ──▶ chunks ──▶ hash (SHA-256 of the file as served)
+ *                                                    └──▶ decode (zstd/xz/gzip/raw, sniffed)
+ *                                                           ──▶ blocks ──▶ write
+ *   decode: straight into the block the writer submits, each 128 KiB scanned for zero grains
+ *           while it is still in the CPU cache (the grains' bits travel with the block)
+ *   write:  held-back partition tables, zero runs batched into few zero-range calls, O_DIRECT
+ *           writes straight from the block, fsync
  *
  * With "sha256_of": "file" the hash thread is a stage of the chunk queue: it hashes a chunk
- * while the decompressor works on the one before, so the hash costs no time on the way to the
- * disk on a machine with two cores. With "image" it is a stage of the block queue instead
- * (hashing the larger, uncompressed stream). The caller (the main thread) watches progress,
- * logs, then checks the hash and commits or wipes. None of these threads logs. */
+ * while the decoder works on the one before, so the hash costs no time on the way to the disk
+ * on a machine with two cores. With "image" it is a stage of the block queue instead (hashing
+ * the larger, uncompressed stream). The caller (the main thread) watches progress, logs, then
+ * checks the hash and commits or wipes. None of these threads logs.
+ *
+ * When the decoder finds the data corrupt (or cut short) and the hash covers the file, the
+ * writer stops at once but the file is still received and hashed to its end: the caller then
+ * tells a file that does not match its SHA-256 (damaged on the way, or the wrong file) from a
+ * published file that is itself corrupt. */
 
 #define PIPELINE_MAX_EVENTS 16
 
@@ -35,6 +43,24 @@ typedef struct PipelineEvent {
         usec_t delay;
         char text[256];
 } PipelineEvent;
+
+typedef enum PipelineStageId {
+        PIPELINE_RECEIVE,
+        PIPELINE_HASH,
+        PIPELINE_DECODE,
+        PIPELINE_WRITE,
+        _PIPELINE_STAGE_MAX,
+} PipelineStageId;
+
+/* Where one thread's time went, from the pipeline's start to the thread's end. */
+typedef struct PipelineStageStats {
+        uint64_t cpu_usec;              /* CPU time of the thread (user + system) */
+        uint64_t wall_usec;             /* from pipeline_start() to the thread's end */
+        uint64_t wait_in_usec;          /* blocked: no input buffer to work on */
+        uint64_t wait_out_usec;         /* blocked: no free buffer to fill */
+} PipelineStageStats;
+
+const char *pipeline_stage_to_string(PipelineStageId s);
 
 typedef struct Pipeline {
         /* Set by the caller before pipeline_start(). */
@@ -52,15 +78,17 @@ typedef struct Pipeline {
 
         /* Results, valid after pipeline_join(). */
         uint8_t digest[DIGEST_SHA256_SIZE];
+        bool digest_complete;           /* digest covers the whole stream its scope names */
         CompressionFormat format;
         uint64_t image_size;
         uint64_t size_hint;
         DownloadStats stats;
         char error[320];                /* what failed, for the log */
         const char *error_stage;        /* "download", "decompress", "write" */
-        uint64_t cpu_usec[4];           /* CPU time of the download, hash, decompress, writer threads */
-        uint64_t chunk_wait_usec[QUEUE_MAX_STAGES];     /* time waited at each queue stage */
-        uint64_t block_wait_usec[QUEUE_MAX_STAGES];
+        bool data_error;                /* the decoder refused the data (corrupt, cut short, size) */
+        PipelineStageStats stage[_PIPELINE_STAGE_MAX];
+        uint64_t scan_usec;             /* of the decode stage's time: finding zero grains */
+        usec_t started;
 
         /* Internal. */
         pthread_mutex_t lock;
@@ -72,7 +100,7 @@ typedef struct Pipeline {
         Queue chunks, blocks;
         QueueBuffer *chunk;             /* being filled by the download thread */
         Digest *hash;
-        pthread_t threads[4];
+        pthread_t threads[_PIPELINE_STAGE_MAX];
         unsigned n_threads;
 } Pipeline;
 
@@ -86,3 +114,17 @@ void pipeline_cancel(Pipeline *p);
 /* Joins the threads; returns the first error (0 when the image went through). */
 int pipeline_join(Pipeline *p);
 void pipeline_done(Pipeline *p);
+
+/* For the stages (pipeline.c, pipeline-decode.c), not for callers. */
+
+/* The first failure stops every thread: records it (the first one wins), cancels, closes the
+ * queues. Returns -abs(error). */
+int pipeline_fail(Pipeline *p, const char *stage, int error, const char *format, ...) _printf_(4, 5);
+/* The decoder refused the data while the hash covers the file: the writer stops (the block
+ * queue closes), but receiving and hashing go on to the end of the file, so that the caller
+ * can tell which check failed. With the image as the hash's scope there is nothing more to
+ * learn: the same as pipeline_fail(). */
+int pipeline_fail_data(Pipeline *p, int error, const char *format, ...) _printf_(3, 4);
+/* Records the thread's times and wakes the caller. */
+void pipeline_thread_ended(Pipeline *p, PipelineStageId id);
+void *pipeline_decode_thread(void *userdata);

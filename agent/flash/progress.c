@@ -33,6 +33,32 @@ double progress_mbps(const Progress *p, uint64_t bytes) {
         return elapsed > 0 ? (double) bytes / (double) elapsed : 0.0;   /* bytes/µs = MB/s */
 }
 
+double progress_rate(Progress *p, usec_t now, uint64_t bytes) {
+        ProgressSample from = { .time = p->started, .bytes = 0 };
+        const ProgressSample *newest = p->n_samples > 0
+                ? &p->samples[(p->next_sample + PROGRESS_SAMPLES - 1) % PROGRESS_SAMPLES] : NULL;
+
+        /* The oldest sample still inside the window (or the start, while the run is young). */
+        for (unsigned i = 0; i < p->n_samples; i++) {
+                const ProgressSample *s = &p->samples[(p->next_sample + PROGRESS_SAMPLES - p->n_samples + i) %
+                                                      PROGRESS_SAMPLES];
+
+                if (now - s->time <= PROGRESS_RATE_WINDOW) {
+                        from = *s;
+                        break;
+                }
+                from = *s;      /* older than the window: the best there is so far */
+        }
+        if (!newest || now - newest->time >= PROGRESS_RATE_WINDOW / 8) {
+                p->samples[p->next_sample] = (ProgressSample) { .time = now, .bytes = bytes };
+                p->next_sample = (p->next_sample + 1) % PROGRESS_SAMPLES;
+                p->n_samples = MIN(p->n_samples + 1, (unsigned) PROGRESS_SAMPLES);
+        }
+        if (now <= from.time || bytes < from.bytes)
+                return 0.0;
+        return (double) (bytes - from.bytes) / (double) (now - from.time);     /* bytes/µs = MB/s */
+}
+
 void progress_break(Progress *p) {
         if (p->line_drawn) {
                 fputc('\n', stderr);
@@ -42,7 +68,7 @@ void progress_break(Progress *p) {
 
 void progress_update(Progress *p, uint64_t bytes, int percent, bool force_record) {
         usec_t n = now_monotonic();
-        double mbps = progress_mbps(p, bytes);
+        double mbps = progress_rate(p, n, bytes);
         char pct[16] = "?";
 
         if (percent >= 0)

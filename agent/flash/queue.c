@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "queue.h"
 #include "time-util.h"
 
@@ -76,8 +77,11 @@ QueueBuffer *queue_take(Queue *q, unsigned stage) {
         if (!q->closed && s->n == 0) {
                 usec_t t = now_monotonic();
 
-                while (!q->closed && s->n == 0)
+                /* The free stage waits for half the pool (see above); the others for one. */
+                s->want = stage == 0 ? MAX(q->n_buffers / 2, (size_t) 1) : 1;
+                while (!q->closed && s->n < s->want)
                         pthread_cond_wait(&s->filled, &q->lock);
+                s->want = 0;
                 s->wait_usec += now_monotonic() - t;
         }
         if (!q->closed) {
@@ -104,7 +108,8 @@ int queue_pass(Queue *q, unsigned stage, QueueBuffer *b) {
                 QueueStage *next = &q->stages[(stage + 1) % q->n_stages];
 
                 push(next, q->n_buffers, b);
-                pthread_cond_signal(&next->filled);     /* one thread per stage */
+                if (next->want > 0 && next->n >= next->want)
+                        pthread_cond_signal(&next->filled);     /* one thread per stage */
         }
         pthread_mutex_unlock(&q->lock);
         return r;

@@ -11,6 +11,9 @@
  * fills it and passes it on to stage 1; the thread of stage 1 takes it, uses it, passes it to
  * stage 2, and so on; the last stage passes it back to stage 0. Within a stage buffers keep
  * their order. The pool size bounds the memory and makes fast stages wait for slow ones.
+ * A producer that finds no free buffer sleeps until half the pool is free again, not until the
+ * first one comes back: it then fills several in a row instead of being woken for each, which
+ * saves a context switch per buffer on both sides.
  * Closing wakes every waiter (used to stop a pipeline on failure). */
 
 #define QUEUE_MAX_STAGES 4
@@ -32,6 +35,7 @@ typedef struct QueueStage {
         pthread_cond_t filled;          /* a buffer arrived */
         QueueBuffer **ring;             /* FIFO of n_buffers slots */
         size_t head, n;
+        size_t want;                    /* the waiter sleeps until n reaches this (0: nobody waits) */
         uint64_t wait_usec;             /* time the stage's thread spent waiting for a buffer */
 } QueueStage;
 

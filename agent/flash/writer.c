@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "macro.h"
+#include "time-util.h"
 #include "writer.h"
 
 #define GRAIN WRITER_GRAIN              /* zero detection unit */
@@ -46,6 +47,7 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
                 .fd = fd,
                 .device_size = device_size,
                 .sector_size = sector_size ?: 512,
+                .sync_behind_min = WRITER_SYNC_BEHIND_MIN,
         };
         zeroer_init(&w->zeroer, fd, true, true);
         w->bounce = aligned_alloc_zero(BOUNCE_SIZE);
@@ -57,7 +59,10 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
         return 0;
 }
 
+static int sync_behind_wait(Writer *w);
+
 void writer_done(Writer *w) {
+        (void) sync_behind_wait(w);
         free(w->head.data);
         free(w->backup.data);
         free(w->bounce);
@@ -122,6 +127,7 @@ static int zero_area(Writer *w, uint64_t offset, uint64_t end) {
 }
 
 int writer_wipe(Writer *w) {
+        usec_t t = now_monotonic();
         int r;
 
         r = zero_area(w, 0, GPT_PRIMARY_AREA_SIZE);
@@ -133,6 +139,7 @@ int writer_wipe(Writer *w) {
                 r = zero_area(w, w->gpt.backup_offset, w->gpt.backup_end);
         if (r >= 0 && fdatasync(w->fd) < 0)
                 r = -errno;
+        w->wipe_usec += now_monotonic() - t;
         if (r < 0)
                 return fail(w, r, "wiping the partition-table areas failed: %s", strerror(-r));
         return 0;
@@ -202,26 +209,120 @@ static void copy_out(const Writer *w, uint8_t *dst, const uint8_t *src, uint64_t
         }
 }
 
+/* Zeroes the batched runs. */
+static int flush_zero_batch(Writer *w) {
+        usec_t t = now_monotonic();
+        int r = 0;
+
+        for (unsigned i = 0; i < w->n_zero_batch && r >= 0; i++) {
+                const WriterRange *z = &w->zero_batch[i];
+
+                r = zeroer_zero(&w->zeroer, z->offset, z->size);
+                if (r < 0)
+                        r = fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
+                                 z->size, z->offset, strerror(-r));
+                else {
+                        w->zero_bytes += z->size;
+                        w->unsynced += z->size;
+                }
+        }
+        if (w->n_zero_batch > 0)
+                w->zero_calls++;
+        w->n_zero_batch = 0;
+        w->zero_usec += now_monotonic() - t;
+        return r;
+}
+
+/* The zero run being extended has ended: into the batch with it. */
 static int flush_zero(Writer *w) {
         int r;
 
         if (w->zero_size == 0)
                 return 0;
-        r = zeroer_zero(&w->zeroer, w->zero_offset, w->zero_size);
-        if (r < 0)
-                return fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
-                            w->zero_size, w->zero_offset, strerror(-r));
-        w->zero_bytes += w->zero_size;
+        if (w->n_zero_batch == WRITER_ZERO_BATCH) {
+                r = flush_zero_batch(w);
+                if (r < 0)
+                        return r;
+        }
+        w->zero_batch[w->n_zero_batch++] = (WriterRange) { w->zero_offset, w->zero_size };
         w->zero_size = 0;
+        return 0;
+}
+
+/* A run that grew long is zeroed now; what follows it starts a new run. */
+static int zero_long_run(Writer *w) {
+        uint64_t end = w->zero_offset + w->zero_size;
+        int r;
+
+        if (w->zero_size < WRITER_ZERO_RUN_MAX)
+                return 0;
+        r = flush_zero(w);
+        if (r >= 0)
+                r = flush_zero_batch(w);
+        w->zero_offset = end;
+        return r;
+}
+
+static int sync_device(Writer *w, bool data_only) {
+        usec_t t = now_monotonic();
+        int r;
+
+        r = (data_only ? fdatasync(w->fd) : fsync(w->fd)) < 0 ? -errno : 0;
+        w->sync_usec += now_monotonic() - t;
+        w->syncs++;
+        return r;
+}
+
+static void *sync_behind_thread(void *userdata) {
+        Writer *w = userdata;
+        int r;
+
+        r = sync_device(w, true);
+        if (r < 0)
+                w->sync_error = r;
+        atomic_store(&w->sync_running, false);
+        return NULL;
+}
+
+/* Waits for the sync behind, if one was started; returns its result. */
+static int sync_behind_wait(Writer *w) {
+        if (!w->sync_started)
+                return 0;
+        (void) pthread_join(w->sync_thread, NULL);
+        w->sync_started = false;
+        return w->sync_error;
+}
+
+static int sync_behind(Writer *w) {
+        int r;
+
+        if (w->unsynced < w->sync_behind_min || atomic_load(&w->sync_running))
+                return 0;
+        r = sync_behind_wait(w);
+        if (r < 0)
+                return fail(w, r, "syncing the device failed: %s", strerror(-r));
+        w->unsynced = 0;
+        atomic_store(&w->sync_running, true);
+        r = pthread_create(&w->sync_thread, NULL, sync_behind_thread, w);
+        if (r != 0) {
+                atomic_store(&w->sync_running, false);
+                return 0;       /* only an optimisation: the final sync does it all */
+        }
+        w->sync_started = true;
         return 0;
 }
 
 static int write_data(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
         int r;
 
+        usec_t t;
+
         if (size == 0)
                 return 0;
+        t = now_monotonic();
         r = write_at(w, data, size, offset);
+        w->write_usec += now_monotonic() - t;
+        w->unsynced += size;
         if (r < 0)
                 return fail(w, r, "writing %zu bytes at offset %" PRIu64 " failed: %s", size,
                             offset, strerror(-r));
@@ -263,6 +364,9 @@ static int put_range(Writer *w, const uint8_t *data, size_t size, uint64_t offse
                                 w->zero_size += zeros;
                                 data_len = 0;
                                 zeros = 0;
+                                r = zero_long_run(w);
+                                if (r < 0)
+                                        return r;
                         }
                 } else {
                         r = flush_zero(w);
@@ -347,6 +451,7 @@ static int write_piece(Writer *w, const uint8_t *data, size_t size, uint64_t off
 }
 
 int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, const uint64_t *zero_map) {
+        uint64_t data_before = w->data_bytes;
         int r;
 
         if (size == 0)
@@ -355,6 +460,8 @@ int writer_write(Writer *w, const uint8_t *data, size_t size, uint64_t offset, c
         w->map_base = offset;
         r = write_piece(w, data, size, offset);
         w->map = NULL;
+        if (r >= 0 && w->started && w->data_bytes == data_before)
+                r = sync_behind(w);
         return r;
 }
 
@@ -362,13 +469,18 @@ int writer_finish(Writer *w) {
         int r;
 
         r = flush_zero(w);
+        if (r >= 0)
+                r = flush_zero_batch(w);
         if (r < 0)
                 return r;
         if (w->has_gpt && w->backup.filled != w->backup.size)
                 /* The image ended before its own backup table: nothing to hold back there. */
                 w->backup.size = w->backup.filled;
-        if (fsync(w->fd) < 0)
-                return fail(w, errno, "syncing the device failed: %m");
+        r = sync_behind_wait(w);
+        if (r >= 0)
+                r = sync_device(w, false);
+        if (r < 0)
+                return fail(w, r, "syncing the device failed: %s", strerror(-r));
         return 0;
 }
 

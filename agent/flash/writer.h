@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +18,14 @@
  *   - the image's first MiB (MBR, primary GPT) and its backup GPT are held back in memory and
  *     written only by writer_commit(), after the caller checked the hash;
  *   - runs of all-zero 4 KiB blocks of 64 KiB or more are zeroed by the kernel (zeroout.h)
- *     instead of being written; everything else goes out in large O_DIRECT writes.
+ *     instead of being written, collected and issued in batches (the ranges are disjoint from
+ *     everything else written, so their order does not matter), so that the stream of data
+ *     writes does not stop for each; everything else goes out in large O_DIRECT writes;
+ *   - a piece with no data at all (the free end of an image, typically, which the decoder
+ *     takes a while to produce) starts syncing what was written so far on a thread of its own
+ *     (a "sync behind"), so that the final sync has little left to do; never while data is
+ *     being written, where a flush would only slow the writes down. At most one runs at a
+ *     time; writer_finish() and writer_done() wait for it.
  * It never logs: errors come back as negative errno with a text in error. */
 
 typedef struct HeldRange {
@@ -25,6 +34,17 @@ typedef struct HeldRange {
         uint64_t size;                  /* bytes of the image in this range */
         uint64_t filled;                /* bytes received so far */
 } HeldRange;
+
+#define WRITER_ZERO_BATCH 64
+/* A zero run this long is zeroed at once, without waiting for its end, so that the device works
+ * on a long run of zeroes (the free end of a disk image) while the rest of it is decoded. */
+#define WRITER_ZERO_RUN_MAX (128ULL * 1024 * 1024)
+/* A sync behind starts only after this much was written since the last one began. */
+#define WRITER_SYNC_BEHIND_MIN (32ULL * 1024 * 1024)
+
+typedef struct WriterRange {
+        uint64_t offset, size;
+} WriterRange;
 
 typedef struct Writer {
         int fd;
@@ -39,10 +59,21 @@ typedef struct Writer {
         HeldRange head, backup;
 
         Zeroer zeroer;
-        uint64_t zero_offset, zero_size;        /* pending zero run */
+        uint64_t zero_offset, zero_size;        /* the zero run being extended */
+        WriterRange zero_batch[WRITER_ZERO_BATCH];      /* finished runs not zeroed yet */
+        unsigned n_zero_batch;
         uint64_t image_end;             /* bytes of the image seen */
         uint64_t data_bytes;            /* written with write() */
         uint64_t zero_bytes;            /* zeroed by the kernel */
+        unsigned zero_calls;            /* batches of zero-range calls */
+        uint64_t unsynced;              /* bytes written or zeroed since the last sync began */
+        uint64_t sync_behind_min;       /* WRITER_SYNC_BEHIND_MIN (tests use less) */
+        unsigned syncs;
+        pthread_t sync_thread;          /* a sync behind, running beside the writes */
+        bool sync_started;
+        atomic_bool sync_running;
+        int sync_error;
+        uint64_t write_usec, zero_usec, sync_usec, wipe_usec; /* time spent in each kind of call */
         uint8_t *bounce;                /* aligned copy for odd addresses and the last sector */
         const uint64_t *map;            /* zero map of the piece being written, or NULL */
         uint64_t map_base;              /* image offset of the map's first grain */

@@ -35,6 +35,12 @@ typedef struct Transfer {
         char last_modified[64];
         bool body_started;
         int sink_error;
+        bool https;                     /* the URL asked for: only https redirects are followed */
+        long answer_status;             /* of the answer whose headers are arriving */
+        char refused_location[256];     /* a redirect refused (https to http) */
+        curl_off_t last_now;            /* bytes of this attempt at the last progress call */
+        usec_t last_progress;           /* when they last grew */
+        bool stalled;
         char errbuf[CURL_ERROR_SIZE];
 } Transfer;
 
@@ -57,7 +63,13 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *userdata) 
         char value[256];
 
         if (n >= 5 && strneq(data, "HTTP/", 5)) {
+                const char *sp = memchr(data, ' ', n);
+
                 /* A new answer (after a redirect or "100 Continue"): forget the last one's. */
+                t->answer_status = sp && (size_t) (sp - data) + 4 <= n &&
+                                   isdigit((unsigned char) sp[1]) && isdigit((unsigned char) sp[2]) &&
+                                   isdigit((unsigned char) sp[3])
+                                   ? (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0') : 0;
                 t->range_seen = false;
                 t->etag[0] = '\0';
                 t->last_modified[0] = '\0';
@@ -71,6 +83,15 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *userdata) 
                         t->range_seen = true;
                         t->range_start = a;
                         t->range_total = total;
+                }
+        } else if (n > 9 && strncasecmp(data, "Location:", 9) == 0 && t->https &&
+                   t->answer_status >= 300 && t->answer_status < 400) {
+                copy_header_value(data + 9, n - 9, value, sizeof value);
+                /* From https, an absolute URL with any other scheme is refused (relative ones
+                 * keep the scheme). curl's protocol list refuses it too; this names it. */
+                if (strncasecmp(value, "https://", 8) != 0 && strstr(value, "://")) {
+                        snprintf(t->refused_location, sizeof t->refused_location, "%s", value);
+                        return 0;
                 }
         } else if (n > 5 && strncasecmp(data, "ETag:", 5) == 0)
                 copy_header_value(data + 5, n - 5, t->etag, sizeof t->etag);
@@ -139,11 +160,27 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         return n;
 }
 
+/* Called by curl while the transfer runs, at least about once a second when nothing moves:
+ * cancellation, and the stall timeout (curl's own low-speed check averages over its window
+ * and acted after about twice the time configured). */
 static int progress_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow) {
         Transfer *t = userdata;
+        usec_t now;
 
-        return t->opts->cancel && atomic_load(t->opts->cancel) ? 1 : 0;
+        if (t->opts->cancel && atomic_load(t->opts->cancel))
+                return 1;
+        if (t->opts->stall_timeout_s <= 0)
+                return 0;
+        now = now_monotonic();
+        if (dlnow != t->last_now) {
+                t->last_now = dlnow;
+                t->last_progress = now;
+        } else if (now - t->last_progress >= (usec_t) t->opts->stall_timeout_s * USEC_PER_SEC) {
+                t->stalled = true;
+                return 1;
+        }
+        return 0;
 }
 
 /* The errno for a failed transfer: HTTP errors by their status, the rest as curl_util maps them. */
@@ -178,10 +215,12 @@ static int setup(CURL *curl, const char *url, Transfer *t) {
         CURL_SET(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
         CURL_SET(curl, CURLOPT_XFERINFODATA, t);
         CURL_SET(curl, CURLOPT_NOPROGRESS, 0L);
-        if (o->stall_timeout_s > 0) {
-                CURL_SET(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-                CURL_SET(curl, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s);
-        }
+        if (t->https)
+#if LIBCURL_VERSION_NUM >= 0x075500
+                CURL_SET(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+                CURL_SET(curl, CURLOPT_REDIR_PROTOCOLS, (long) CURLPROTO_HTTPS);
+#endif
         return curl_util_set_tls(curl, &(TlsOptions) { .ca_file = o->ca_file, .insecure = o->insecure });
 }
 
@@ -198,6 +237,10 @@ static int attempt(CURL *curl, Transfer *t) {
         t->range_seen = false;
         t->sink_error = 0;
         t->status = 0;
+        t->refused_location[0] = '\0';
+        t->stalled = false;
+        t->last_now = 0;
+        t->last_progress = now_monotonic();
 
         if (t->offset > 0) {
                 const char *validator = t->first_etag[0] && t->first_etag[0] != 'W' ? t->first_etag
@@ -230,6 +273,17 @@ static int attempt(CURL *curl, Transfer *t) {
         (void) curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
         t->stats->http_status = status;
 
+        if (t->refused_location[0]) {
+                snprintf(t->stats->error, sizeof t->stats->error,
+                         "the server redirected to '%s': a download from an https URL follows only https "
+                         "redirects (publish the file over https, or give its final URL)", t->refused_location);
+                return -EPERM;
+        }
+        if (t->stalled) {
+                snprintf(t->stats->error, sizeof t->stats->error,
+                         "no data arrived for %ld s (stall_timeout_s)", t->opts->stall_timeout_s);
+                return -ETIMEDOUT;
+        }
         if (t->sink_error < 0) {
                 if (t->sink_error == -ESTALE)
                         snprintf(t->stats->error, sizeof t->stats->error,
@@ -286,7 +340,8 @@ static void wait_cancellable(const DownloadOptions *o, usec_t delay) {
 int download_stream(const char *url, const DownloadOptions *o, DownloadSinkFn sink,
                     DownloadRetryFn on_retry, void *userdata, DownloadStats *stats) {
         _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-        Transfer t = { .opts = o, .sink = sink, .userdata = userdata, .stats = stats };
+        Transfer t = { .opts = o, .sink = sink, .userdata = userdata, .stats = stats,
+                       .https = strncasecmp(url, "https://", 8) == 0 };
         unsigned failures = 0;
         Backoff b;
         int r;

@@ -11,14 +11,16 @@
 /* Streams one HTTP(S) resource to a sink, in order, each byte exactly once. A broken transfer
  * is resumed where it stopped with a Range request (with If-Range, so a file replaced on the
  * server is noticed), after a backoff; a server that ignores Range gets its first bytes skipped.
- * It never logs: retries are announced through a callback, errors come back as negative errno
- * with curl's text in DownloadStats.error. */
+ * From an https URL only https redirects are followed. It never logs: retries are announced
+ * through a callback, errors come back as negative errno with curl's text in
+ * DownloadStats.error. */
 
 typedef struct DownloadOptions {
         const char *ca_file;            /* NULL: the system's trust store */
         bool insecure;                  /* no peer or host verification */
         long connect_timeout_ms;
-        long stall_timeout_s;           /* abort an attempt that received nothing this long */
+        long stall_timeout_s;           /* abort (and resume) an attempt that received nothing this
+                                         * long; checked about once a second */
         unsigned retries;               /* failed attempts in a row before giving up */
         usec_t backoff_initial;
         usec_t backoff_max;
@@ -44,8 +46,9 @@ typedef void (*DownloadRetryFn)(unsigned attempt, int error, const char *text, u
 /* Returns 0 once the whole resource went to the sink. -ENOENT (404), -EACCES (401, 403),
  * -EBADE (other 4xx), -EBADMSG (an answer that does not fit the request: a wrong
  * Content-Range), -EKEYREJECTED (TLS peer not trusted), -ESTALE (the resource changed between
- * requests), -ECANCELED, the sink's error, or the last transient error (-ECONNREFUSED,
- * -ECONNRESET, -ETIMEDOUT, -EREMOTEIO for 5xx) once the retries ran out. Transient means
+ * requests), -EPERM (a redirect from https to another scheme, refused), -ECANCELED, the
+ * sink's error, or the last transient error (-ECONNREFUSED, -ECONNRESET, -ETIMEDOUT also for a
+ * stall, -EREMOTEIO for 5xx) once the retries ran out. Transient means
  * curl_util_error_is_transient(). */
 int download_stream(const char *url, const DownloadOptions *o, DownloadSinkFn sink,
                     DownloadRetryFn on_retry, void *userdata, DownloadStats *stats);

@@ -17,6 +17,12 @@ Control API (plain HTTP, JSON):
   POST /control/rate          {"bytes_per_s": N}   0 = unlimited
   POST /control/ignore-range  {"enabled": bool}    answer 200 with the whole file
   POST /control/fail          {"path"?, "status": S, "count": N}
+  POST /control/stall         {"path"?, "after": BYTES, "seconds": S, "count": N}  the next N
+                               GETs send BYTES of the body, then nothing for S seconds with the
+                               connection open (a stalled transfer), then the rest; a client that
+                               gives up meanwhile is counted in "stalls_abandoned"
+  POST /control/redirect      {"path": P, "location": URL, "status"?: 302, "count"?: -1}
+                               answer GETs of P with a redirect to URL
   POST /control/reset         forget requests and rules
 """
 
@@ -24,6 +30,7 @@ import argparse
 import email.utils
 import json
 import os
+import select
 import socket
 import ssl
 import sys
@@ -41,6 +48,9 @@ class State:
         self.requests = []
         self.drops = []                 # [{"path", "after", "count"}]
         self.fails = []
+        self.stalls = []
+        self.redirects = []
+        self.stalls_abandoned = 0
         self.rate = rate
         self.ignore_range = False
 
@@ -60,6 +70,7 @@ class State:
                 "range_requests": sum(1 for r in self.requests if r["range"]),
                 "drops": sum(1 for r in self.requests if r["dropped"]),
                 "bytes_sent": sum(r["sent"] for r in self.requests),
+                "stalls_abandoned": self.stalls_abandoned,
             }
 
 
@@ -115,6 +126,14 @@ def make_handler(root, state, verbose):
             fail = state.take_rule(state.fails, self.path)
             if fail:
                 return self.error(fail["status"], "injected failure")
+            redirect = state.take_rule(state.redirects, self.path)
+            if redirect:
+                self.send_response(redirect["status"])
+                self.send_header("Location", redirect["location"])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.record(redirect["status"], self.headers.get("Range"), 0, False)
+                return
             full = os.path.realpath(os.path.join(root, path.lstrip("/")))
             if not full.startswith(os.path.realpath(root) + os.sep) or not os.path.isfile(full):
                 return self.error(404, "not found")
@@ -159,7 +178,18 @@ def make_handler(root, state, verbose):
             limit = end - start
             if drop:
                 limit = min(limit, drop["after"])
-            sent = self.send_body(full, start, limit)
+            stall = state.take_rule(state.stalls, self.path)
+            if stall and stall["after"] < limit:
+                sent = self.send_body(full, start, stall["after"])
+                if not self.stall(stall["seconds"]):
+                    with state.lock:
+                        state.stalls_abandoned += 1
+                    self.record(status, rng_header, sent, True)
+                    self.close_connection = True
+                    return
+                sent += self.send_body(full, start + sent, limit - sent)
+            else:
+                sent = self.send_body(full, start, limit)
             dropped = bool(drop) and sent < end - start
             self.record(status, rng_header, sent, dropped)
             if dropped:
@@ -175,6 +205,25 @@ def make_handler(root, state, verbose):
                 except OSError:
                     pass
                 self.close_connection = True
+
+        def stall(self, seconds):
+            """Sends nothing for seconds; False when the client closed the connection."""
+            self.wfile.flush()
+            if isinstance(self.connection, ssl.SSLSocket):
+                time.sleep(seconds)
+                return True
+            deadline = time.monotonic() + seconds
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                r, _, _ = select.select([self.connection], [], [], min(left, 0.1))
+                if r:
+                    try:
+                        if not self.connection.recv(1, socket.MSG_PEEK):
+                            return False
+                    except OSError:
+                        return False
 
         def send_body(self, full, offset, count):
             sent = 0
@@ -244,6 +293,14 @@ def make_control(state):
                 elif self.path == "/control/fail":
                     state.fails.append({"path": spec.get("path"), "status": int(spec["status"]),
                                         "count": int(spec.get("count", 1))})
+                elif self.path == "/control/stall":
+                    state.stalls.append({"path": spec.get("path"), "after": int(spec["after"]),
+                                         "seconds": float(spec["seconds"]),
+                                         "count": int(spec.get("count", 1))})
+                elif self.path == "/control/redirect":
+                    state.redirects.append({"path": spec["path"], "location": spec["location"],
+                                            "status": int(spec.get("status", 302)),
+                                            "count": int(spec.get("count", -1))})
                 elif self.path == "/control/rate":
                     state.rate = int(spec.get("bytes_per_s", 0))
                 elif self.path == "/control/ignore-range":
@@ -252,6 +309,9 @@ def make_control(state):
                     state.requests.clear()
                     state.drops.clear()
                     state.fails.clear()
+                    state.stalls.clear()
+                    state.redirects.clear()
+                    state.stalls_abandoned = 0
                     state.ignore_range = False
                 else:
                     return self.reply(404, {"error": "not found"})

@@ -12,7 +12,7 @@
 
 /* The streaming download against a scripted server on loopback (127.8.20.0/24): a whole file,
  * HTTP errors by status, retries after a 5xx, a transfer broken mid-body and resumed with a
- * Range request, a server that ignores Range, size limits and cancellation. */
+ * Range request, a server that ignores Range, a stall, size limits and cancellation. */
 
 #define FILE_BODY "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghijklmnopqrstuvwxyz"
 
@@ -31,6 +31,9 @@ static StubRoute routes[] = {
         { "GET", "/norange", STUB_STATIC, 200, NULL, FILE_BODY, 0, 1, 30 },
         { "GET", "/norange", STUB_STATIC, 200, NULL, FILE_BODY, 0, 0, 0 },
         { "GET", "/always503", STUB_STATIC, 503, NULL, "down", 0, 0, 0 },
+        /* Says nothing for 2.5 s once (a stall), then serves the file. */
+        { "GET", "/stall", STUB_RANGE, 200, NULL, FILE_BODY, 2500, 1, 0 },
+        { "GET", "/stall", STUB_RANGE, 200, NULL, FILE_BODY, 0, 0, 0 },
 };
 
 typedef struct Sink {
@@ -120,6 +123,18 @@ int main(void) {
 
         is_int(get(&stub, "/always503", &o, &s, &st), -EREMOTEIO, "5xx until the retries run out → EREMOTEIO");
         is_int(st.requests, 4, "the first try and three retries");
+
+        /* The stall timeout: the silent answer is given up (-ETIMEDOUT, transient) and the
+         * request made again. */
+        o.stall_timeout_s = 1;
+        is_int(get(&stub, "/stall", &o, &s, &st), 0, "a stalled answer: given up, then the file");
+        /* The stub answers one connection at a time: the retry may wait out the rest of the
+         * silence too. */
+        ok(st.requests >= 2 && st.requests <= 3, "asked again (%u requests)", st.requests);
+        ok(retries_seen == st.requests - 1, "each stall announced as a retry (%u)", retries_seen);
+        ok(s.size == strlen(FILE_BODY), "the whole file after the stall");
+        ok(strstr(st.error, "no data arrived for 1 s") != NULL, "the stall is named: %s", st.error);
+        o.stall_timeout_s = 0;
 
         ok(stub_closed_port_url("127.8.20.2", closed, sizeof closed) == 0, "a closed port");
         snprintf(url, sizeof url, "%s/x", closed);

@@ -98,6 +98,22 @@ int main(void) {
            "wipe removes both tables again");
         writer_done(&w);
 
+        /* More zero runs than a batch holds, between grains of data, and pieces without any
+         * data (which start a sync behind): zeroed in several batches, the image exact. */
+        ok(pwrite_full(fd, old, DEV_SIZE, 0) == 0, "old content again");
+        memset(img + MIB, 0, backup - MIB);
+        for (size_t o = MIB; o + 4096 <= 6 * MIB; o += 68 * 1024)
+                memset(img + o, 0x3c, 4096);                    /* 4 KiB of data, 64 KiB of zeroes */
+        ok(writer_init(&w, fd, DEV_SIZE, 512) == 0, "init (many zero runs)");
+        w.sync_behind_min = 64 * 1024;
+        ok(feed(&w, img, IMG_SIZE, 256 * 1024) == 0, "streamed in 256 KiB pieces");
+        ok(writer_finish(&w) == 0 && writer_commit(&w) == 0, "finish and commit");
+        ok(w.zero_calls >= 2, "the zero runs went out in batches (%u)", w.zero_calls);
+        ok(w.syncs >= 2, "pieces without data started a sync behind (%u syncs)", w.syncs);
+        ok(pread_full(fd, dev, DEV_SIZE, 0) == 0 && memcmp(dev, img, IMG_SIZE) == 0,
+           "the disk holds the image byte for byte");
+        writer_done(&w);
+
         /* Refusals before anything is written. */
         ok(pwrite_full(fd, old, DEV_SIZE, 0) == 0, "old content again");
         ok(writer_init(&w, fd, 4 * MIB, 512) == 0, "init, a 4 MiB device");

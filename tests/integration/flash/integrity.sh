@@ -113,6 +113,30 @@ flash_config "$tmp/cfg.json" "$(image_entry system corrupt.zst "$backing")"
 fba flash --no-progress
 expect_wiped $? "corrupt zstd data"
 like "$tmp/out" 'corrupt zstd data|zstd stream' "corrupt zstd: said so"
+like "$tmp/out" 'matches its SHA-256 .*published file itself is corrupt' "corrupt zstd: the hash matched, so the published file is corrupt"
+verdict() {
+        python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['flash']['images']['system']; print(e['verdict'], e['bytes_downloaded'], e.get('error', ''))" \
+                "$tmp/state/state.json"
+}
+verdict >"$tmp/v" 2>&1
+like "$tmp/v" '^failed ' "corrupt zstd, hash matched: verdict failed"
+
+# The same damage, with the hash of the good file configured (a file damaged on its way, or
+# the wrong one): the decoder stops writing at the damage, the rest of the file is still
+# received and hashed, and the verdict says the file does not match its SHA-256, with the
+# decoder's complaint beside it.
+restore_old
+flash_config "$tmp/cfg.json" "$(image_entry system corrupt.zst "$backing")"
+sed -i "s/$(sha256 "$tmp/srv/corrupt.zst")/$(sha256 "$tmp/srv/$f")/" "$tmp/cfg.json"
+fba flash --no-progress
+expect_wiped $? "damaged file, good hash"
+like "$tmp/out" 'does not match its SHA-256 \(expected '"$(sha256 "$tmp/srv/$f")"', got '"$(sha256 "$tmp/srv/corrupt.zst")" \
+        "damaged file: the hash mismatch is reported, with both hashes"
+like "$tmp/out" 'does not match its SHA-256.*corrupt zstd data near byte' "damaged file: and the decoder's complaint beside it"
+verdict >"$tmp/v" 2>&1
+like "$tmp/v" "^hash-mismatch $(stat -c %s "$tmp/srv/corrupt.zst") " \
+        "damaged file: verdict hash-mismatch, after hashing the whole file"
+like "$tmp/v" 'does not match its SHA-256' "damaged file: the recorded error says which check failed"
 
 # A stream cut short (also with a matching hash).
 head -c 3000000 "$tmp/srv/disk.img.xz" >"$tmp/srv/cut.xz"
