@@ -10,7 +10,7 @@
 #include "join.h"
 #include "log.h"
 #include "notify.h"
-#include "progress.h"
+#include "step-progress.h"
 
 /* The etcd join lock: one node at a time between "add as a learner" and "promoted", so at most
  * one learner catches up and no add meets etcd's "too many learner members". It is etcd's own
@@ -179,7 +179,7 @@ int join_lock_take(StepContext *ctx, Join *j, JoinLock *l) {
                                           j->service, who, ctx->config->timeouts.health_wait / USEC_PER_SEC);
                         told = true;
                         snprintf(waiting, sizeof waiting, "the %s join lock, held by %s", j->service, who);
-                        progress_report(ctx, waiting, false);
+                        step_progress_report(ctx, waiting, false);
                         failures = 0;
                 } else
                         log_debug("Waiting for the %s join lock at %s failed: %s.", j->service, l->server, strerror(-r));

@@ -8,7 +8,7 @@
 
 #include "fileio.h"
 #include "log.h"
-#include "progress.h"
+#include "step-progress.h"
 #include "report-spool.h"
 #include "step-context.h"
 
@@ -47,8 +47,8 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
                          config->report.timeout, &ctx->reporter);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
-        r = reporter_new(config->report.url, config->node_id, &tls, MIN(config->timeouts.connect, PROGRESS_TIMEOUT),
-                         MIN(config->report.timeout, PROGRESS_TIMEOUT), &ctx->progress);
+        r = reporter_new(config->report.url, config->node_id, &tls, MIN(config->timeouts.connect, STEP_PROGRESS_TIMEOUT),
+                         MIN(config->report.timeout, STEP_PROGRESS_TIMEOUT), &ctx->progress);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up progress reports to '%s': %m", config->report.url);
         {
@@ -157,7 +157,7 @@ void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for) {
 
         if (ctx->keepalive)
                 ctx->keepalive(ctx, ctx->keepalive_userdata);
-        progress_report(ctx, waiting_for, false);
+        step_progress_report(ctx, waiting_for, false);
         now = now_monotonic();
         if (end > now)
                 sleep_usec(end - now);

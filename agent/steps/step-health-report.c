@@ -10,7 +10,7 @@
 #include "backoff.h"
 #include "health-poll.h"
 #include "log.h"
-#include "progress.h"
+#include "step-progress.h"
 #include "member.h"
 #include "notify.h"
 #include "report-spool.h"
@@ -153,7 +153,7 @@ static json_t *report_fields(StepContext *ctx, const ReportService *services) {
         json_decref(state);
 
         /* The fleet's members (progress.h), then this report's own. */
-        fields = progress_fields(ctx, "done", NULL);
+        fields = step_progress_fields(ctx, "done", NULL);
         if (!fields) {
                 json_decref(list);
                 json_decref(steps);

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "notify.h"
-#include "progress.h"
+#include "step-progress.h"
 #include "report-spool.h"
 #include "walk.h"
 
@@ -37,7 +37,7 @@ static void walk_report_failure(StepContext *ctx, const Step *s, const StepState
                 return;
 
         state = state_to_json(ctx->state);
-        fields = state ? progress_fields(ctx, "failed", NULL) : NULL;
+        fields = state ? step_progress_fields(ctx, "failed", NULL) : NULL;
         if (!fields || json_object_update_new(fields, json_pack("{s:s?, s:s, s:s?, s:i, s:O?}",
                                                             "cluster_name", c->cluster_name,
                                                             "step", s->name,
@@ -117,7 +117,7 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
 
         /* A report server that was down earlier may be back: what waits goes first. */
         step_context_flush_reports(ctx);
-        progress_report(ctx, NULL, true);
+        step_progress_report(ctx, NULL, true);
 
         t0 = now_monotonic();
         r = s->run(ctx);

@@ -18,13 +18,13 @@
  * A collector shows the last report of each node_id. */
 
 /* The longest a progress report may take (connect and answer). */
-#define PROGRESS_TIMEOUT (2 * USEC_PER_SEC)
+#define STEP_PROGRESS_TIMEOUT (2 * USEC_PER_SEC)
 
 /* Those members, for the run's current state. phase NULL: the running step's. A new object, or
  * NULL when out of memory. */
-json_t *progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for);
+json_t *step_progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for);
 
 /* Sends a firstboot-progress report: always when force is set (a step begins), else when the
  * last one is report.progress_interval old. Best effort: never spooled (a later one says more),
  * and after one that could not be sent, none for an interval. Never fails the step. */
-void progress_report(StepContext *ctx, const char *waiting_for, bool force);
+void step_progress_report(StepContext *ctx, const char *waiting_for, bool force);

@@ -5,9 +5,9 @@
 
 #include "cleanup.h"
 #include "log.h"
-#include "progress.h"
+#include "step-progress.h"
 
-json_t *progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for) {
+json_t *step_progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for) {
         const Config *c = ctx->config;
         const StepState *st = ctx->current;
         usec_t started = ctx->state ? ctx->state->run_started : 0, now = now_realtime();
@@ -24,7 +24,7 @@ json_t *progress_fields(const StepContext *ctx, const char *phase, const char *w
                          "elapsed_ms", (json_int_t) (started > 0 && now > started ? (now - started) / USEC_PER_MSEC : 0));
 }
 
-void progress_report(StepContext *ctx, const char *waiting_for, bool force) {
+void step_progress_report(StepContext *ctx, const char *waiting_for, bool force) {
         const usec_t interval = ctx->config->report.progress_interval;
         _cleanup_(json_decrefp) json_t *fields = NULL;
         usec_t now = now_monotonic();
@@ -38,7 +38,7 @@ void progress_report(StepContext *ctx, const char *waiting_for, bool force) {
         if (!force && ctx->progress_sent > 0 && now - ctx->progress_sent < interval)
                 return;
 
-        fields = progress_fields(ctx, NULL, waiting_for);
+        fields = step_progress_fields(ctx, NULL, waiting_for);
         if (!fields) {
                 log_oom();
                 return;
