@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "done-marker.h"
 #include "exit-code.h"
 #include "fileio.h"
 #include "flash.h"
@@ -35,7 +36,8 @@ static void help(void) {
                "  flash      the installer: write the images and firmware of the \"flash\" section;\n"
                "  firstboot  the installed system: walk the steps (config, health-wait,\n"
                "             chainfire-join, flaredb-join, iam-setup, health-report);\n"
-               "  done       %s exists in the state directory: exit 0 at once.\n\n"
+               "  done       %s exists in the state directory and no step marker was\n"
+               "             removed since: exit 0 at once.\n\n"
                "The first signal that applies decides: first_boot_agent.mode=flash|firstboot on the\n"
                "kernel command line; the done marker; a \"flash\" section in the configuration while\n"
                "the root file system is not on a flash target; else first boot.\n\n"
@@ -57,9 +59,33 @@ static int parse_mode(const char *s, Mode *ret) {
         return 0;
 }
 
-/* 1 when the done marker is in dir. */
+/* The every-boot path: 1 when the done marker is there and the directory is unchanged since it
+ * was stamped (two stat() calls). */
 static bool done_marker_present(const char *dir) {
-        return marker_exists(dir, MARKER_DONE) > 0;
+        return done_marker_fresh(dir) > 0;
+}
+
+/* With the config: the done marker checked against every enabled step's marker, when the
+ * directory changed since it was stamped. true: done. */
+static bool done_marker_holds(const char *dir, const Config *c) {
+        const char *missing = NULL;
+        int r;
+
+        r = done_marker_fresh(dir);
+        if (r > 0)
+                return true;
+        if (r == 0)
+                r = done_marker_verify(dir, c, &missing);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot check the markers in '%s' (%m); walking the steps.", dir);
+                return false;
+        }
+        if (missing)
+                log_event(LOG_NOTICE, MID_MARKER_REMOVED, LOG_FIELDS("MARKER", missing),
+                          "The marker '%s' was removed after first boot was complete: '%s' no longer "
+                          "holds and is removed; the steps without their marker run again.",
+                          missing, MARKER_DONE);
+        return r > 0;
 }
 
 static int exit_done(const char *dir) {
@@ -180,11 +206,13 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         if (r != EXIT_OK)
                 return r;
         log_set_node_id(config->node_id);
+        for (char **d = config->dropins; d && *d; d++)
+                log_info("Drop-in '%s' merged over the configuration '%s'.", *d, config->path);
 
         /* One directory for everyone below, resolved here once: the steps get it in their
          * context, the flasher through the state. */
         dir = verbs_state_dir(g, config);
-        if (mode == MODE_NONE && done_marker_present(dir))
+        if (mode == MODE_NONE && done_marker_holds(dir, config))
                 return exit_done(dir);
 
         /* Two runs never interleave: the second one leaves at once. */
@@ -245,6 +273,14 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        /* Last change to the directory: from now on the done marker holds until an entry in the
+         * directory changes. */
+        if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {
+                q = done_marker_stamp(dir);
+                if (q < 0)
+                        log_warning_errno(q, "Failed to stamp '%s/%s' (%m); the next start checks the markers once.",
+                                          dir, MARKER_DONE);
+        }
 
         /* READY=1 only once the work is done: units ordered after ours start on a node that has
          * joined. A failed run exits without it and the unit fails. */
