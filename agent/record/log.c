@@ -217,7 +217,8 @@ static void emit_journal(int priority, const char *message_id, const char *messa
                 iov[k++] = (struct iovec) { id, strlen(id) };
         }
         /* "journalctl -u chainfire-cluster-join" finds the records about chainfire. */
-        seed = seed_unit_for(field_value(fields, n, "STEP"), field_value(fields, n, "SERVICE"));
+        seed = seed_unit_for(field_value(fields, n, "STEP"), field_value(fields, n, "SERVICE"),
+                             field_value(fields, n, "MARKER"));
         if (seed) {
                 if (asprintf(&unit, "OBJECT_SYSTEMD_UNIT=%s", seed) < 0)
                         return;
