@@ -117,7 +117,7 @@ static void test_find(void) {
 /* Loads tmp/cluster-config.json as config_load() does, with the test's directories. */
 static int load(Config **ret, ProblemList *l) {
         _cleanup_free_ char *main_path = at("cluster-config.json"), *etc = at("etc.d"),
-                            *run = at("run.d"), *lib = at("lib.d"), *text = NULL;
+                            *run = at("run.d"), *lib = at("lib.d");
         const char *const dirs[] = { etc, run, lib, NULL };
         _cleanup_(config_origins_freep) ConfigOrigins *o = NULL;
         _cleanup_strv_free_ char **list = NULL;
