@@ -195,16 +195,29 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 mode = MODE_NONE;
         }
 
-        /* (b) The path every later boot takes: one stat(), no config, no curl. */
+        /* (b) The path every later boot takes: two stat() calls, no config, no curl. */
         if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g)))
                 return exit_done(verbs_state_dir_early(g));
+
+        /* A done marker not stamped (or the directory changed since) is checked against the step
+         * markers, which takes the config. A done node whose config is gone (removed after first
+         * boot) or broken keeps booting: the marker is trusted, with a warning. */
+        if (mode == MODE_NONE && marker_exists(verbs_state_dir_early(g), MARKER_DONE) > 0 &&
+            verbs_config_load_quiet(g, &config) < 0) {
+                log_warning("'%s/%s' exists, but without a usable configuration the step markers cannot be "
+                            "checked against it: trusting it. \"first-boot-agent validate\" shows what is wrong "
+                            "with the configuration.", verbs_state_dir_early(g), MARKER_DONE);
+                return exit_done(verbs_state_dir_early(g));
+        }
 
         log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
 
         /* (c) The config, and its state_dir, which may hold the done marker instead. */
-        r = verbs_config_load(g, &config);
-        if (r != EXIT_OK)
-                return r;
+        if (!config) {
+                r = verbs_config_load(g, &config);
+                if (r != EXIT_OK)
+                        return r;
+        }
         log_set_node_id(config->node_id);
         for (char **d = config->dropins; d && *d; d++)
                 log_info("Drop-in '%s' merged over the configuration '%s'.", *d, config->path);
