@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "config-dropin.h"
 #include "config-flash.h"
 #include "config-load.h"
 #include "config-resolve.h"
@@ -167,7 +168,7 @@ static int check_iam_url(ConfigParser *p) {
                             "the string \"%s\"", c->iam.url);
 }
 
-static int add_syntax_problem(ProblemList *problems, const json_error_t *err) {
+int config_add_syntax_problem(ProblemList *problems, const json_error_t *err) {
         _cleanup_free_ char *found = NULL;
         int r;
 
@@ -188,18 +189,14 @@ static int add_syntax_problem(ProblemList *problems, const json_error_t *err) {
         return -EINVAL;
 }
 
-int config_parse(const char *text, size_t size, const char *source, Config **ret,
-                 ProblemList *problems) {
+/* Validates a document: the top level, the sections, the checks across fields, then the derived
+ * values. root is not changed. */
+static int parse_root(json_t *root, const char *source, Config **ret, ProblemList *problems) {
         _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_json_ json_t *root = NULL;
         size_t n_before = problems->n;
         ConfigParser p;
-        json_error_t err;
         int r;
 
-        root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
-        if (!root)
-                return add_syntax_problem(problems, &err);
         if (!json_is_object(root)) {
                 r = json_add_problem(problems, ".", "an object", root, NULL);
                 return r < 0 ? r : -EINVAL;
@@ -233,7 +230,18 @@ int config_parse(const char *text, size_t size, const char *source, Config **ret
         return 0;
 }
 
-static int add_file_problem(ProblemList *problems, const char *path, int error) {
+int config_parse(const char *text, size_t size, const char *source, Config **ret,
+                 ProblemList *problems) {
+        _cleanup_json_ json_t *root = NULL;
+        json_error_t err;
+
+        root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
+        if (!root)
+                return config_add_syntax_problem(problems, &err);
+        return parse_root(root, source, ret, problems);
+}
+
+int config_add_file_problem(ProblemList *problems, const char *path, int error) {
         _cleanup_free_ char *hint = NULL;
         struct stat st;
         mode_t mode = 0;
@@ -275,18 +283,39 @@ static int add_file_problem(ProblemList *problems, const char *path, int error) 
 }
 
 int config_load(const char *path, Config **ret, ProblemList *problems) {
+        _cleanup_(config_origins_freep) ConfigOrigins *origins = NULL;
+        _cleanup_strv_free_ char **dropins = NULL;
+        _cleanup_json_ json_t *root = NULL;
         _cleanup_free_ char *text = NULL;
-        size_t size;
+        size_t size, n_before = problems->n;
+        json_error_t err;
         int r, q;
 
         r = check_file_private(path, NULL);
         if (r >= 0)
                 r = read_full_file(path, CONFIG_MAX_SIZE, &text, &size);
         if (r < 0) {
-                q = add_file_problem(problems, path, r);
+                q = config_add_file_problem(problems, path, r);
                 return q < 0 ? q : r;
         }
-        return config_parse(text, size, path, ret, problems);
+        root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
+        if (!root)
+                return config_add_syntax_problem(problems, &err);
+
+        /* The drop-in fragments, merged over the main file before anything is checked. */
+        r = config_dropin_find(path, config_dropin_dirs, &dropins, problems);
+        if (r >= 0 && json_is_object(root))
+                r = config_dropin_merge(root, dropins, &origins, problems);
+        if (r < 0)
+                return r;
+
+        r = parse_root(root, path, ret, problems);
+        q = config_origins_attribute(origins, problems, n_before);
+        if (q < 0)
+                return q;
+        if (r >= 0)
+                (*ret)->dropins = TAKE_PTR(dropins);
+        return r;
 }
 
 int config_find_path(const char *explicit_path, char **ret) {

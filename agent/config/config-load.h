@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -13,9 +14,16 @@
 int config_parse(const char *text, size_t size, const char *source, Config **ret,
                  ProblemList *problems);
 
-/* Reads, checks permissions (refuses group/other access with -EPERM), parses and validates.
- * Permission and read failures are added to problems as well, so the caller prints one list. */
+/* Reads, checks permissions (refuses group/other access with -EPERM), merges the drop-in
+ * fragments (config-dropin.h) over it, parses and validates. Permission and read failures are
+ * added to problems as well, so the caller prints one list; a problem about a fragment names it
+ * in Problem.file. */
 int config_load(const char *path, Config **ret, ProblemList *problems);
+
+/* The problem for a configuration file that cannot be used (error: -ENOENT, -EPERM, -EFBIG, …),
+ * and for JSON that does not parse (then returns -EINVAL). 0 or -ENOMEM otherwise. */
+int config_add_file_problem(ProblemList *problems, const char *path, int error);
+int config_add_syntax_problem(ProblemList *problems, const json_error_t *err);
 
 /* --config wins, then first_boot_agent.config= on the kernel command line, then the default.
  * Returns a new string. */

@@ -75,6 +75,7 @@ Config *config_free(Config *c) {
                 return NULL;
 
         free(c->path);
+        strv_free(c->dropins);
         free(c->node_id);
         free(c->cluster_name);
         free(c->leader_url);

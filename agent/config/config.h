@@ -129,6 +129,8 @@ typedef struct FlashConfig FlashConfig;
 
 typedef struct Config {
         char *path;                     /* where it was read from */
+        char **dropins;                 /* the drop-in fragments merged over it, in order
+                                         * (config-dropin.h); NULL when parsed from text */
 
         /* The fields of the older automation. */
         char *node_id;

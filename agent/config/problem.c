@@ -14,6 +14,7 @@ static void problem_done(Problem *p) {
         free(p->expected);
         free(p->found);
         free(p->hint);
+        free(p->file);
 }
 
 static int strdup_or_null(const char *s, char **ret) {
@@ -65,6 +66,16 @@ int problem_addf(ProblemList *l, const char *path, const char *expected, const c
                 return -ENOMEM;
         }
         return problem_add(l, path, expected, found, hint);
+}
+
+int problem_set_file(Problem *p, const char *file) {
+        char *copy = NULL;
+
+        if (strdup_or_null(file, &copy) < 0)
+                return -ENOMEM;
+        free(p->file);
+        p->file = copy;
+        return 0;
 }
 
 void problem_list_done(ProblemList *l) {

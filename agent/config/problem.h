@@ -14,6 +14,8 @@ typedef struct Problem {
         char *found;                    /* "the string \"2379\"" */
         char *hint;                     /* "did you mean \"bootstrap\"?", or NULL */
         int line, column;               /* for JSON syntax errors, else 0 */
+        char *file;                     /* the drop-in fragment it is about, or NULL: the
+                                         * main file (config-dropin.h) */
 } Problem;
 
 typedef struct ProblemList {
@@ -26,5 +28,11 @@ int problem_add(ProblemList *l, const char *path, const char *expected, const ch
 int problem_addf(ProblemList *l, const char *path, const char *expected, const char *hint,
                  const char *found_format, ...) _printf_(5, 6);
 void problem_list_done(ProblemList *l);
+/* Sets (replaces) p->file. 0 or -ENOMEM. */
+int problem_set_file(Problem *p, const char *file);
+/* The file a problem is about: its own, else main_path. */
+static inline const char *problem_file(const Problem *p, const char *main_path) {
+        return p->file ? p->file : main_path;
+}
 /* One problem as one line: "PATH: expected …, found …; did you mean …?" */
 char *problem_format(const Problem *p);

@@ -14,6 +14,8 @@
 #include "cleanup.h"
 #include "log.h"
 #include "secret.h"
+#include "seed-unit.h"
+#include "strv.h"
 #include "time-util.h"
 
 #define MAX_FIELDS 24
@@ -170,10 +172,19 @@ static void emit_console(int priority, const char *message) {
                 (void) !write(STDERR_FILENO, line, (size_t) n);
 }
 
+/* The value of a field of the record, or NULL. */
+static const char *field_value(const Field *fields, size_t n, const char *key) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(fields[i].key, key))
+                        return fields[i].value;
+        return NULL;
+}
+
 static void emit_journal(int priority, const char *message_id, const char *message,
                          const Field *fields, size_t n) {
-        struct iovec iov[MAX_FIELDS + 4];
-        _cleanup_free_ char *m = NULL, *p = NULL, *id = NULL;
+        struct iovec iov[MAX_FIELDS + 5];
+        _cleanup_free_ char *m = NULL, *p = NULL, *id = NULL, *unit = NULL;
+        const char *seed;
         char *kv[MAX_FIELDS] = {};
         size_t k = 0;
 
@@ -187,6 +198,14 @@ static void emit_journal(int priority, const char *message_id, const char *messa
                 if (asprintf(&id, "MESSAGE_ID=%s", message_id) < 0)
                         return;
                 iov[k++] = (struct iovec) { id, strlen(id) };
+        }
+        /* "journalctl -u chainfire-cluster-join" finds the records about chainfire. */
+        seed = seed_unit_for(field_value(fields, n, "STEP"), field_value(fields, n, "SERVICE"),
+                             field_value(fields, n, "MARKER"));
+        if (seed) {
+                if (asprintf(&unit, "OBJECT_SYSTEMD_UNIT=%s", seed) < 0)
+                        return;
+                iov[k++] = (struct iovec) { unit, strlen(unit) };
         }
         for (size_t i = 0; i < n; i++) {
                 if (asprintf(&kv[i], "%s=%s", fields[i].key, fields[i].value) < 0)

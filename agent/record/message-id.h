@@ -37,6 +37,7 @@
 #define MID_RUN_DONE "1513c1601d3d43cb964d5e63a1f7ebb0" /* every step is done */
 #define MID_RUN_FAILED "2dc1f5bf2274457089c58688995bd8a3" /* the run stopped on a failed step */
 #define MID_MEMBER_CHANGED "30d82a8181ba4afe82f40ffd69b36a3e" /* a member was added or removed by hand */
+#define MID_MARKER_REMOVED "5d2e6b0c8f3a4e19a7c4b1d09e6f2a83" /* a step marker was removed after first boot was complete */
 #define MID_STATE_RESET "27a7fac49b4045ada6d56f1ddf014a32" /* markers removed by reset */
 #define MID_FLASH_BEGIN "4c37e35bf79e4183a75e55138b5bc827" /* flashing of an image started */
 #define MID_FLASH_PROGRESS "42bcdb2fe57b4f2a96be8446ad6f90a7" /* flashing progress */

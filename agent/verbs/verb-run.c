@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "done-marker.h"
 #include "exit-code.h"
 #include "fileio.h"
 #include "flash.h"
@@ -36,7 +37,8 @@ static void help(void) {
                "  flash      the installer: write the images and firmware of the \"flash\" section;\n"
                "  firstboot  the installed system: walk the steps (config, health-wait,\n"
                "             chainfire-join, flaredb-join, iam-setup, health-report);\n"
-               "  done       %s exists in the state directory: exit 0 at once.\n\n"
+               "  done       %s exists in the state directory and no step marker was\n"
+               "             removed since: exit 0 at once.\n\n"
                "The first signal that applies decides: first_boot_agent.mode=flash|firstboot on the\n"
                "kernel command line; the done marker; a \"flash\" section in the configuration while\n"
                "the root file system is not on a flash target; else first boot.\n\n"
@@ -58,9 +60,33 @@ static int parse_mode(const char *s, Mode *ret) {
         return 0;
 }
 
-/* 1 when the done marker is in dir. */
+/* The every-boot path: 1 when the done marker is there and the directory is unchanged since it
+ * was stamped (two stat() calls). */
 static bool done_marker_present(const char *dir) {
-        return marker_exists(dir, MARKER_DONE) > 0;
+        return done_marker_fresh(dir) > 0;
+}
+
+/* With the config: the done marker checked against every enabled step's marker, when the
+ * directory changed since it was stamped. true: done. */
+static bool done_marker_holds(const char *dir, const Config *c) {
+        const char *missing = NULL;
+        int r;
+
+        r = done_marker_fresh(dir);
+        if (r > 0)
+                return true;
+        if (r == 0)
+                r = done_marker_verify(dir, c, &missing);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot check the markers in '%s' (%m); walking the steps.", dir);
+                return false;
+        }
+        if (missing)
+                log_event(LOG_NOTICE, MID_MARKER_REMOVED, LOG_FIELDS("MARKER", missing),
+                          "The marker '%s' was removed after first boot was complete: '%s' no longer "
+                          "holds and is removed; the steps without their marker run again.",
+                          missing, MARKER_DONE);
+        return r > 0;
 }
 
 /* True when reports wait in dir's spool (a report server that was down during the last run). */
@@ -191,26 +217,41 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 mode = MODE_NONE;
         }
 
-        /* (b) The path every later boot takes: one stat(), no config, no curl — unless reports
-         * still wait to be delivered. */
+        /* (b) The path every later boot takes: two stat() calls, no config, no curl — unless
+         * reports still wait to be delivered. */
         if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g))) {
                 if (reports_waiting(verbs_state_dir_early(g)))
                         deliver_waiting_reports(g, verbs_state_dir_early(g));
                 return exit_done(verbs_state_dir_early(g));
         }
 
+        /* A done marker not stamped (or the directory changed since) is checked against the step
+         * markers, which takes the config. A done node whose config is gone (removed after first
+         * boot) or broken keeps booting: the marker is trusted, with a warning. */
+        if (mode == MODE_NONE && marker_exists(verbs_state_dir_early(g), MARKER_DONE) > 0 &&
+            verbs_config_load_quiet(g, &config) < 0) {
+                log_warning("'%s/%s' exists, but without a usable configuration the step markers cannot be "
+                            "checked against it: trusting it. \"first-boot-agent validate\" shows what is wrong "
+                            "with the configuration.", verbs_state_dir_early(g), MARKER_DONE);
+                return exit_done(verbs_state_dir_early(g));
+        }
+
         log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
 
         /* (c) The config, and its state_dir, which may hold the done marker instead. */
-        r = verbs_config_load(g, &config);
-        if (r != EXIT_OK)
-                return r;
+        if (!config) {
+                r = verbs_config_load(g, &config);
+                if (r != EXIT_OK)
+                        return r;
+        }
         log_set_node_id(config->node_id);
+        for (char **d = config->dropins; d && *d; d++)
+                log_info("Drop-in '%s' merged over the configuration '%s'.", *d, config->path);
 
         /* One directory for everyone below, resolved here once: the steps get it in their
          * context, the flasher through the state. */
         dir = verbs_state_dir(g, config);
-        if (mode == MODE_NONE && done_marker_present(dir))
+        if (mode == MODE_NONE && done_marker_holds(dir, config))
                 return exit_done(dir);
 
         /* Two runs never interleave: the second one leaves at once. */
@@ -271,6 +312,14 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        /* Last change to the directory: from now on the done marker holds until an entry in the
+         * directory changes. */
+        if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {
+                q = done_marker_stamp(dir);
+                if (q < 0)
+                        log_warning_errno(q, "Failed to stamp '%s/%s' (%m); the next start checks the markers once.",
+                                          dir, MARKER_DONE);
+        }
 
         /* READY=1 only once the work is done: units ordered after ours start on a node that has
          * joined. A failed run exits without it and the unit fails. */

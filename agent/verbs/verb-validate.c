@@ -76,7 +76,8 @@ static int print_json(const char *path, const Config *c, const ProblemList *prob
                 const Problem *p = &problems->items[i];
                 json_t *o;
 
-                o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+                o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+                              "file", problem_file(p, path),
                               "path", string_or_null(p->path),
                               "expected", string_or_null(p->expected),
                               "found", string_or_null(p->found),
@@ -98,7 +99,7 @@ static int print_problems(const char *path, const ProblemList *problems) {
 
                 if (!line)
                         return -ENOMEM;
-                fprintf(stderr, "%s: %s\n", path, line);
+                fprintf(stderr, "%s: %s\n", problem_file(&problems->items[i], path), line);
         }
         return 0;
 }
@@ -139,6 +140,11 @@ static void print_identity(FILE *f, const char *path, const Config *c) {
         if (c->flash)
                 fprintf(f, "; flash: %zu image%s, %zu firmware", c->flash->n_images,
                         c->flash->n_images == 1 ? "" : "s", c->flash->n_firmware);
+        if (c->dropins && c->dropins[0]) {
+                fputs("; drop-ins: ", f);
+                STRV_FOREACH(d, c->dropins)
+                        fprintf(f, "%s%s", d == c->dropins ? "" : ", ", *d);
+        }
         fputc('\n', f);
 }
 

@@ -118,7 +118,8 @@ int verbs_config_load(const GlobalOptions *g, Config **ret) {
         for (size_t i = 0; i < problems.n; i++) {
                 _cleanup_free_ char *line = problem_format(&problems.items[i]);
 
-                fprintf(stderr, "%s: %s\n", path, line ? line : "(out of memory)");
+                fprintf(stderr, "%s: %s\n", problem_file(&problems.items[i], path),
+                        line ? line : "(out of memory)");
         }
         if (problems.n == 0)
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));

@@ -167,6 +167,14 @@ fba --config "$tmp/none.json" --state-dir "$tmp/rec" status --wait --timeout 20;
 d="$tmp/done"
 mkdir -m 0700 "$d"
 date -Iseconds >"$d/.first-boot-done"
+# Unstamped (as left by a version that did not stamp it: its mtime is not the directory's), and
+# no configuration to check it with.
+touch -m -d '1 hour ago' "$d/.first-boot-done"
+fba --config "$tmp/none.json" --state-dir "$d" run; is $? 0 "unstamped done marker, no config: exit 0"
+like "$err" "without a usable configuration the step markers cannot be checked against it: trusting it" \
+        "… with a warning that it could not be checked"
+# Stamped as the agent stamps it: the directory's mtime.
+touch -m -r "$d" "$d/.first-boot-done"
 fba --config "$tmp/none.json" --state-dir "$d" run; is $? 0 "run on a done node: exit 0 without a config"
 lines=$(grep -c . "$err")
 ok $(( lines > 1 )) "at most one record ($lines)"

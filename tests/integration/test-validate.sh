@@ -160,6 +160,40 @@ else
         echo "ok $((n += 1)) - # SKIP this machine has a default configuration"
 fi
 
+# --- drop-in fragments beside the file ---------------------------------------------------------------
+mkdir -p "$tmp/dropin/node.d"
+install -m 0600 "$corpus/good/join.json" "$tmp/dropin/node.json"
+( umask 077
+  echo '{"services": {"iam": {"enabled": false}}}' >"$tmp/dropin/node.d/50-nixos.json"
+  echo '{"services": {"flaredb": {"enabled": false}}}' >"$tmp/dropin/node.d/60-admin.json"
+  echo 'not a fragment' >"$tmp/dropin/node.d/README" )
+run validate dropin/node.json
+is "$rc" 0 "drop-ins: valid"
+contains "$out" "services: chainfire; leaders: chainfire" "drop-ins: both fragments applied (iam and flaredb off)"
+contains "$out" "; drop-ins: dropin/node.d/50-nixos.json, dropin/node.d/60-admin.json" "drop-ins: listed in the order they apply"
+( umask 077; echo '{"services": {"flaredb": {"enabled": true}}}' >"$tmp/dropin/node.d/70-later.json" )
+run validate dropin/node.json
+contains "$out" "services: chainfire, flaredb;" "drop-ins: a later fragment (by name) wins"
+( umask 077; echo '{"services": {"iam": {"api_port": "8080"}}, "bootstap": true}' >"$tmp/dropin/node.d/80-bad.json" )
+run validate dropin/node.json
+is "$rc" 3 "drop-ins: a bad value in a fragment: exit 3"
+is "$err" 'dropin/node.d/80-bad.json: .bootstap: expected a known key, found the unknown key "bootstap"; did you mean "bootstrap"?
+dropin/node.d/80-bad.json: .services.iam.api_port: expected an integer between 1 and 65535, found the string "8080"; write 8080 without quotes' \
+        "drop-ins: each problem names the fragment, not the main file"
+run validate --json dropin/node.json
+is "$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["file"], sorted({p["file"] for p in d["problems"]}))')" \
+        "dropin/node.json ['dropin/node.d/80-bad.json']" "drop-ins --json: each problem carries its file"
+rm "$tmp/dropin/node.d/80-bad.json"
+( umask 022; echo '{"rack": "r1"}' >"$tmp/dropin/node.d/90-open.json" )
+run validate dropin/node.json
+is "$rc" 3 "drop-ins: a fragment others can read: exit 3"
+contains "$err" "dropin/node.d/90-open.json: expected a file that only its owner can read or write (mode 0600), found mode 0644; run: chmod 600 dropin/node.d/90-open.json" \
+        "drop-ins: the fragment's mode, and the chmod to run"
+: >"$tmp/dropin/node.d/90-open.json"
+chmod 600 "$tmp/dropin/node.d/90-open.json"
+run validate dropin/node.json
+is "$rc" 0 "drop-ins: an empty fragment is ignored (it masks one of its name lower down)"
+
 # --- usage -------------------------------------------------------------------------------------------
 run validate a.json b.json
 is "$rc" 2 "two files: usage error"

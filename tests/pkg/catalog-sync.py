@@ -12,7 +12,9 @@ Checks:
      lacks it), found by reading the log_event*() calls in agent/;
   4. every MESSAGE_ID is emitted somewhere in agent/;
   5. journalctl itself parses the catalog: "journalctl --update-catalog" into a scratch root,
-     then "--list-catalog" lists every ID with its subject.
+     then "--list-catalog" lists every ID with its subject;
+  6. as the NixOS module installs it: only in /usr/local/lib/systemd/catalog/, as a symlink
+     into /etc (nixpkgs' journalctl reads that directory and its own package, nothing else).
 """
 
 import os
@@ -246,6 +248,22 @@ def main():
                     listed[parts[0]] = parts[1]
             lacking = ["%s (%s)" % (n, v) for n, v in sorted(ids.items()) if v not in listed]
             ok(ls.returncode == 0 and not lacking, "journalctl --list-catalog lists every MESSAGE_ID", lacking)
+        with tempfile.TemporaryDirectory() as root:
+            etc = os.path.join(root, "etc/first-boot-agent")
+            local = os.path.join(root, "usr/local/lib/systemd/catalog")
+            os.makedirs(etc)
+            os.makedirs(local)
+            os.makedirs(os.path.join(root, "var/lib/systemd/catalog"))
+            shutil.copy(catalog_path, etc)
+            os.symlink("../../../../../etc/first-boot-agent/first-boot-agent.catalog",
+                       os.path.join(local, "first-boot-agent.catalog"))
+            up = subprocess.run([journalctl, "--root", root, "--update-catalog"], capture_output=True, text=True)
+            ls = subprocess.run([journalctl, "--root", root, "--list-catalog"], capture_output=True, text=True)
+            listed = {line.split(" ", 1)[0] for line in ls.stdout.splitlines()}
+            lacking = ["%s (%s)" % (n, v) for n, v in sorted(ids.items()) if v not in listed]
+            ok(up.returncode == 0 and ls.returncode == 0 and not lacking,
+               "the catalog linked only into /usr/local/lib/systemd/catalog (as on NixOS) reaches journalctl",
+               lacking + (up.stderr or "").splitlines())
     else:
         print("# journalctl not found: the catalog was not parsed by journald's own code")
 

@@ -8,7 +8,13 @@
 #           agent's records with their MESSAGE_IDs in the journal, catalog text in
 #           "journalctl -x", "first-boot-agent status" reports every step done; the node is a
 #           member of both clusters. The boot-to-done time is measured.
-#   boot 2  the same tree: the unit is skipped by its condition; the servers see no request.
+#   boot 2  the same tree: the agent starts, finds the done marker stamped and the state
+#           directory unchanged (two stat() calls, no configuration read) and exits 0; the
+#           servers see no request.
+#   boot 2b the same tree, the runbook's re-join: .chainfire-joined is deleted by hand and
+#           "systemctl restart chainfire-cluster-join" (the older automation's unit name, an
+#           alias) joins chainfire again, and only chainfire; "systemctl status" and
+#           "journalctl -u" answer under that name.
 #   boot 3  a fresh tree whose join the leader refuses (403): the unit fails with exit status
 #           5, is not restarted, and first-boot-agent-failure.service prints the status summary
 #           on the console and into the journal.
@@ -147,6 +153,21 @@ echo $? >"$out/status.rc"
 first-boot-agent status >"$out/status.txt" 2>&1
 stat -c '%a %U %n' /var/lib/first-boot-automation /var/lib/first-boot-automation/* \
         /var/lib/first-boot-automation/.[a-z]* >"$out/state-dir.txt" 2>&1
+# "journalctl -u" under the older automation's unit names.
+for u in chainfire-cluster-join flaredb-cluster-join iam-initial-setup cluster-health-check; do
+        journalctl -b -o json --no-pager -u "$u.service" >"$out/journal-u-$u.json"
+done
+# The runbook's re-join, when the test asks for it.
+if [ -e /fba-rejoin ]; then
+        rm /var/lib/first-boot-automation/.chainfire-joined
+        systemctl restart chainfire-cluster-join.service >"$out/restart.txt" 2>&1
+        echo $? >"$out/restart.rc"
+        systemctl status --no-pager -l chainfire-cluster-join.service >"$out/status-alias.txt" 2>&1
+        systemctl show first-boot-agent.service >"$out/show-agent-after.txt"
+        journalctl -b -o json --no-pager -u chainfire-cluster-join.service >"$out/journal-alias.json"
+        journalctl -b -o json --no-pager -u flaredb-cluster-join.service >"$out/journal-alias-flaredb.json"
+        ls -A /var/lib/first-boot-automation >"$out/state-after.txt"
+fi
 sync
 systemctl --no-block poweroff
 EOF
@@ -188,16 +209,23 @@ boot() {
 # prop FILE NAME: a property from "systemctl show" output.
 prop() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 
-# records NAME: how many of the agent's journal records carry MID_NAME.
+# records NAME [FILE]: how many of the agent's journal records (in FILE, default journal.json)
+# carry MID_NAME. A file that is missing or holds a line that is not JSON is an error (-1).
 records() {
-        python3 - "$R/journal.json" "$(mid "$1")" <<'EOF'
+        python3 - "${2:-$R/journal.json}" "$(mid "$1")" <<'EOF'
 import json, sys
 n = 0
-for line in open(sys.argv[1]):
+try:
+    lines = open(sys.argv[1]).readlines()
+except OSError:
+    print(-1)
+    sys.exit(0)
+for line in lines:
     try:
         r = json.loads(line)
     except ValueError:
-        continue
+        print(-1)
+        sys.exit(0)
     if r.get("MESSAGE_ID") == sys.argv[2]:
         n += 1
 print(n)
@@ -211,6 +239,13 @@ is "$(stat -c '%a' "$root1/var/lib/first-boot-automation" 2>/dev/null)" 700 \
         "after dpkg -i: tmpfiles.d made the state directory 0700"
 [ -L "$root1/etc/systemd/system/multi-user.target.wants/first-boot-agent.service" ]
 ok $? "after dpkg -i: first-boot-agent.service is enabled"
+aliases=0
+for u in chainfire-cluster-join flaredb-cluster-join iam-initial-setup cluster-health-check; do
+        case $(readlink "$root1/etc/systemd/system/$u.service") in
+        */first-boot-agent.service) aliases=$((aliases + 1)) ;;
+        esac
+done
+is "$aliases" 4 "after dpkg -i: the older automation's four unit names are aliases of first-boot-agent.service"
 
 boot "$root1" boot1
 ok $? "boot 1: the system booted and powered off (${BOOT_MS} ms on the host clock)"
@@ -259,6 +294,32 @@ like "$R/journal-x.txt" 'Documentation: man:first-boot-agent\(8\)' "boot 1: jour
 like "$R/journal-x.txt" 'The step chainfire-health finished successfully in [0-9]+ ms' "boot 1: catalog text substitutes @STEP@ and @ELAPSED_MS@"
 unlike "$R/journal-x.txt" '@[A-Z_]+@' "boot 1: no unsubstituted @FIELD@ in journalctl -x"
 
+# journalctl -u under the older names: journalctl matches OBJECT_SYSTEMD_UNIT= of root's records.
+steps_in() {
+        python3 - "$1" <<'EOF'
+import json, sys
+steps = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("STEP"):
+        steps.add(r["STEP"])
+print(" ".join(sorted(steps)))
+EOF
+}
+diag "journalctl -u chainfire-cluster-join: STEP values $(steps_in "$R/journal-u-chainfire-cluster-join.json")"
+for pair in "chainfire-cluster-join STEP_DONE" "chainfire-cluster-join MEMBER_JOINED" "flaredb-cluster-join MEMBER_JOINED" \
+        "iam-initial-setup IAM_ADMIN_CREATED" "cluster-health-check REPORT_SENT"; do
+        set -- $pair
+        c=$(records "$2" "$R/journal-u-$1.json")
+        [ "${c:-0}" -ge 1 ]
+        ok $? "boot 1: journalctl -u $1 shows the MID_$2 records ($c)"
+done
+is "$(records MEMBER_JOINED "$R/journal-u-chainfire-cluster-join.json")" 1 \
+        "boot 1: journalctl -u chainfire-cluster-join shows the chainfire join only, not flaredb's"
+steps_cf=$(steps_in "$R/journal-u-chainfire-cluster-join.json")
+case " $steps_cf " in *" flaredb-join "* | *" iam-setup "* | *" health-report "*) false ;; *" chainfire-join "*) true ;; *) false ;; esac
+ok $? "boot 1: journalctl -u chainfire-cluster-join holds chainfire's steps and no other service's ($steps_cf)"
+
 is "$(cat "$R/status.rc")" 0 "boot 1: first-boot-agent status exits 0 (every step done)"
 python3 - "$R/status.json" <<'EOF'
 import json, sys
@@ -293,10 +354,48 @@ ctl /control/reset-log '{}' >/dev/null || bail "control API: reset-log failed"
 boot "$root1" boot2
 ok $? "boot 2: the system booted and powered off (${BOOT_MS} ms)"
 [ -f "$R/show-agent.txt" ] || bail "no results from boot 2"
-is "$(prop "$R/show-agent.txt" ConditionResult)" no "boot 2: first-boot-agent.service skipped by its condition"
-is "$(prop "$R/show-agent.txt" ExecMainStartTimestampMonotonic)" 0 "boot 2: the agent was not even started"
+is "$(prop "$R/show-agent.txt" ActiveState)/$(prop "$R/show-agent.txt" Result)/$(prop "$R/show-agent.txt" ExecMainStatus)" \
+        "active/success/0" "boot 2: the agent ran and exited 0"
+is "$(records AGENT_START)" 0 "boot 2: it left on the done marker's fast path, before reading the configuration"
+like "$R/journal.json" '"MODE_SOURCE" *: *"done-marker"' "boot 2: MID_MODE_DECIDED says the done marker decided"
+t_start=$(prop "$R/show-agent.txt" ExecMainStartTimestampMonotonic)
+t_exit=$(prop "$R/show-agent.txt" ExecMainExitTimestampMonotonic)
+[ -n "$t_exit" ] && [ "$t_exit" -gt 0 ] &&
+        diag "boot 2: the agent's run on a done node: $(((t_exit - t_start) / 1000)) ms from exec to exit (systemd's timestamps)"
 is "$(cstate "len(d['requests'])")" 0 "boot 2: the servers saw no request at all"
 is "$(cstate "len(R)")" 1 "boot 2: no new report"
+
+# --- boot 2b: the runbook's re-join under the older unit name ---------------------------------
+# The leader forgets node04 (as after "member remove"); inside, the collector deletes
+# .chainfire-joined and runs "systemctl restart chainfire-cluster-join".
+ctl /control/members "{\"service\": \"chainfire\", \"members\": [
+        {\"id\": \"node01\", \"raft_addr\": \"$B.1:$CF_RAFT\"}, {\"id\": \"node02\", \"raft_addr\": \"$B.2:$CF_RAFT\"},
+        {\"id\": \"node03\", \"raft_addr\": \"$B.3:$CF_RAFT\"}]}" >/dev/null || bail "control API: members refused"
+ctl /control/reset-log '{}' >/dev/null
+touch "$root1/fba-rejoin"
+boot "$root1" boot2b
+rc=$?
+rm -f "$root1/fba-rejoin"
+ok $rc "boot 2b: the system booted and powered off (${BOOT_MS} ms)"
+[ -f "$R/restart.rc" ] || { sed 's/^/# /' "$tmp/boot2b.console" | tail -n 40; bail "no results from boot 2b"; }
+is "$(cat "$R/restart.rc")" 0 "boot 2b: systemctl restart chainfire-cluster-join succeeded"
+[ -s "$R/restart.txt" ] && sed 's/^/#   /' "$R/restart.txt"
+like "$R/status-alias.txt" 'first-boot-agent\.service' "boot 2b: systemctl status chainfire-cluster-join shows first-boot-agent.service"
+like "$R/status-alias.txt" 'Active: active \((running|exited)\)' "boot 2b: … active (READY=1 came with the end of the walk)"
+like "$R/status-alias.txt" 'Status: "first boot complete"' "boot 2b: … with the agent's last STATUS= text"
+diag "systemctl status chainfire-cluster-join:" && sed 's/^/#   /' "$R/status-alias.txt" | head -n 8
+is "$(prop "$R/show-agent-after.txt" ExecMainStatus)" 0 "boot 2b: the restarted agent exited 0"
+is "$(records MARKER_REMOVED "$R/journal-alias.json")" 1 \
+        "boot 2b: MID_MARKER_REMOVED: the agent noticed the deleted marker (journalctl -u chainfire-cluster-join)"
+is "$(records MEMBER_JOINED "$R/journal-alias.json")" 1 \
+        "boot 2b: journalctl -u chainfire-cluster-join shows the re-join"
+is "$(records MEMBER_JOINED "$R/journal-alias-flaredb.json")" 0 \
+        "boot 2b: flaredb was not joined again (journalctl -u flaredb-cluster-join)"
+is "$(requests_where "r['path'] == '/admin/member/add' and r['service'] == 'chainfire'")" 1 "boot 2b: one add request to chainfire"
+is "$(requests_where "r['path'] == '/admin/member/add' and r['service'] == 'flaredb'")" 0 "boot 2b: none to flaredb"
+is "$(count_member chainfire node04)" 1 "boot 2b: node04 is a chainfire member again"
+grep -qx '.chainfire-joined' "$R/state-after.txt" && grep -qx '.first-boot-done' "$R/state-after.txt"
+ok $? "boot 2b: .chainfire-joined and .first-boot-done written again"
 
 # --- boot 3: the leader refuses the join -----------------------------------------------------
 ctl /control/reset-log '{}' >/dev/null

@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: MIT
 # packaging/rpm/first-boot-agent.spec builds with "rpmbuild -bb" from a tarball of the tree.
 # On Debian the build dependencies are not RPM packages, so --nodeps; no debuginfo package
-# (Debian's rpm has no find-debuginfo). Checks the payload and the scriptlets. TAP output.
+# (Debian's rpm has no find-debuginfo). Checks the payload and the scriptlets; then installs
+# the package with "rpm --root" into a scratch copy of the cached Debian tree (systemd, a
+# shell: what the scriptlets need), with a preset that enables the unit as an image would:
+# "rpm -V" (every file's mode, owner, digest), the units enabled with their aliases, the state
+# directory, the catalog database; then "rpm -e" and what it leaves. TAP output.
 set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
-pkg_need_commands rpmbuild rpm
+pkg_need_commands rpmbuild rpm rpm2cpio cpio
 src=$(pkg_source_root)
 spec="$src/packaging/rpm/first-boot-agent.spec"
 work=$(mktemp -d)
@@ -66,6 +70,61 @@ if [ -n "$rpmfile" ]; then
         ok $? "scriptlets: preset the units, create the state directory, update the catalog"
         ! grep -Eq 'systemctl[^|;]* (start|restart|try-restart)' <<<"$scripts"
         ok $? "scriptlets never start or restart the units"
+fi
+
+# --- installed into a scratch root ----------------------------------------------------------------
+if [ -z "$rpmfile" ]; then
+        ok 1 "rpm --root: no package to install"
+elif [ "$(id -u)" -ne 0 ]; then
+        echo "# rpm --root: not root, the installation checks are left out"
+else
+        base=$(pkg_rootfs_cached 2>"$work/rootfs.log")
+        rc=$?
+        sed 's/^/# /' "$work/rootfs.log" | tail -n 5
+        ok $rc "a Debian tree with systemd to install into (${base:-none})"
+        root="$work/root"
+        if [ $rc -eq 0 ] && cp -a "$base" "$root"; then
+                mkdir -p "$root/etc/systemd/system-preset"
+                echo "enable first-boot-agent.service" >"$root/etc/systemd/system-preset/50-gold-image.preset"
+                rpm --root "$root" --initdb &&
+                        rpm --root "$root" -i --nodeps "$rpmfile" >"$work/install.log" 2>&1
+                rc=$?
+                sed 's/^/# /' "$work/install.log"
+                ok $rc "rpm --root ROOT -i --nodeps: installed, scriptlets ran in ROOT"
+                verify=$(rpm --root "$root" -V --nodeps first-boot-agent 2>&1 | grep -v "^rpm: ")
+                [ $rc -eq 0 ] && [ -z "$verify" ]
+                ok $? "rpm -V --nodeps: every file as packaged (mode, owner, size, digest)"
+                [ -n "$verify" ] && printf '%s\n' "$verify" | sed 's/^/#   /'
+                modes=$(cd "$root" && stat -c '%a %U %n' usr/sbin/first-boot-agent usr/lib/systemd/system/first-boot-agent.service \
+                        usr/lib/tmpfiles.d/first-boot-agent.conf var/lib/first-boot-automation 2>&1)
+                printf '%s\n' "$modes" | sed 's/^/# /'
+                [ "$(printf '%s\n' "$modes" | awk '{print $1, $2}' | tr '\n' ' ')" = "755 root 644 root 644 root 700 root " ]
+                ok $? "modes: program 0755, unit and tmpfiles 0644, state directory 0700, all root's"
+                wants="$root/etc/systemd/system/multi-user.target.wants/first-boot-agent.service"
+                [ -L "$wants" ]
+                ok $? "%post: the preset enabled first-boot-agent.service (multi-user.target.wants)"
+                aliases=0
+                for u in chainfire-cluster-join flaredb-cluster-join iam-initial-setup cluster-health-check; do
+                        case $(readlink "$root/etc/systemd/system/$u.service") in
+                        */first-boot-agent.service) aliases=$((aliases + 1)) ;;
+                        esac
+                done
+                is_n() { [ "$1" = "$2" ]; }
+                is_n "$aliases" 4
+                ok $? "%post: the four aliases of the older unit names are there ($aliases)"
+                [ ! -e "$root/etc/systemd/system/multi-user.target.wants/first-boot-agent-flash.service" ]
+                ok $? "%post: the flash unit is not enabled (no preset says so)"
+                listed=$(journalctl --root "$root" --list-catalog 2>/dev/null | grep -c 'first-boot')
+                [ "${listed:-0}" -ge 10 ]
+                ok $? "%post: journalctl --update-catalog put the agent's entries in ROOT's catalog database ($listed)"
+                rpm --root "$root" -e first-boot-agent >"$work/erase.log" 2>&1
+                rc=$?
+                sed 's/^/# /' "$work/erase.log"
+                ok $rc "rpm --root ROOT -e: removed, scriptlets ran"
+                [ ! -e "$wants" ] && [ ! -e "$root/etc/systemd/system/chainfire-cluster-join.service" ] &&
+                        [ ! -e "$root/usr/sbin/first-boot-agent" ]
+                ok $? "%preun: the unit disabled, its aliases gone; the files removed"
+        fi
 fi
 
 echo "1..$n"

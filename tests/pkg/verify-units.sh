@@ -59,9 +59,10 @@ done
 
 # The units' contracts with the agent.
 main="$work/units/first-boot-agent.service"
-grep -qx 'ConditionPathExists=|!/var/lib/first-boot-automation/.first-boot-done' "$main" &&
-        grep -qx 'ConditionDirectoryNotEmpty=|/var/lib/first-boot-automation/reports' "$main"
-ok $? "first-boot-agent.service is skipped once .first-boot-done exists, unless reports wait"
+! grep -q '^ConditionPathExists=.*first-boot-done' "$main"
+ok $? "first-boot-agent.service has no condition on .first-boot-done (run re-checks the step markers)"
+grep -qx 'Alias=chainfire-cluster-join.service flaredb-cluster-join.service iam-initial-setup.service cluster-health-check.service' "$main"
+ok $? "first-boot-agent.service is aliased to the older automation's four unit names"
 grep -qx 'Type=notify' "$main" && grep -qx 'RestartPreventExitStatus=2 3 5' "$main" &&
         grep -qx 'OnFailure=first-boot-agent-failure.service' "$main"
 ok $? "first-boot-agent.service: Type=notify, no restart after exit 2/3/5, OnFailure"
