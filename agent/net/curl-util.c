@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,6 +126,15 @@ bool curl_util_error_is_transient(int error) {
         }
 }
 
+static char user_agent[128] = "first-boot-agent/" PACKAGE_VERSION;
+
+void curl_util_set_node(const char *node_id) {
+        if (node_id && *node_id)
+                (void) snprintf(user_agent, sizeof user_agent, "first-boot-agent/" PACKAGE_VERSION " (%s)", node_id);
+        else
+                (void) snprintf(user_agent, sizeof user_agent, "first-boot-agent/" PACKAGE_VERSION);
+}
+
 int curl_util_setup(CURL *h, char *errbuf, long connect_timeout_ms) {
         CURL_SET(h, CURLOPT_NOSIGNAL, 1L);
         if (errbuf)
@@ -136,7 +146,7 @@ int curl_util_setup(CURL *h, char *errbuf, long connect_timeout_ms) {
         CURL_SET(h, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
         CURL_SET(h, CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-        CURL_SET(h, CURLOPT_USERAGENT, "first-boot-agent/" PACKAGE_VERSION);
+        CURL_SET(h, CURLOPT_USERAGENT, user_agent);
         if (connect_timeout_ms > 0)
                 CURL_SET(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
         return 0;

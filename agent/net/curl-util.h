@@ -43,6 +43,9 @@ bool curl_util_error_is_transient(int error);
 
 /* What every handle of the agent sets: no signals, http and https only (redirects included),
  * the error buffer, the user agent, the connect timeout (0: curl's default). */
+/* The user agent names the node once its configuration is known ("first-boot-agent/0.1.0
+ * (node04)"), so a leader's access log says which node asked. node_id NULL: the agent alone. */
+void curl_util_set_node(const char *node_id);
 int curl_util_setup(CURL *h, char *errbuf, long connect_timeout_ms);
 
 /* Verification (or, when asked, none), the CA file and the client certificate. */

@@ -197,10 +197,16 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
                         return r;
         }
         if (req->bearer_token) {
-                if (asprintf(&auth, "Authorization: Bearer %s", req->bearer_token) < 0) {
-                        auth = NULL;
+                /* Built in one allocation: asprintf() may grow its buffer, leaving copies of the
+                 * token behind in freed memory that nothing wipes. */
+                static const char prefix[] = "Authorization: Bearer ";
+                size_t n = strlen(req->bearer_token);
+
+                auth = malloc(sizeof prefix + n);
+                if (!auth)
                         return -ENOMEM;
-                }
+                memcpy(auth, prefix, sizeof prefix - 1);
+                memcpy(auth + sizeof prefix - 1, req->bearer_token, n + 1);
                 r = slist_append(&headers, auth);
                 if (r < 0)
                         return r;

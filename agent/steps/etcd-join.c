@@ -54,7 +54,9 @@ static int add_learner(StepContext *ctx, RotationServer *srv, void *userdata) {
         else
                 rotation_record(srv, r, &resp);
         http_response_done(&resp);
-        return r;
+        /* "too many learner members", "unhealthy cluster" (a change less than 5 s ago, a member
+         * down): the cluster's state, the same at every server. */
+        return r == -EAGAIN ? -EINPROGRESS : r;
 }
 
 static int promote_one(StepContext *ctx, RotationServer *srv, void *userdata) {

@@ -158,8 +158,9 @@ int join_lock_take(StepContext *ctx, Join *j, JoinLock *l) {
 
                 if (now >= deadline)
                         break;
-                /* Never longer than a third of the lease: it is renewed between two waits. */
-                wait = MIN(deadline - now, MAX(l->ttl / 3, USEC_PER_SEC));
+                /* Never longer than a third of the lease: it is renewed between two waits. The
+                 * first wait is short, so a node that waits says at once for whom. */
+                wait = MIN(deadline - now, told ? MAX(l->ttl / 3, USEC_PER_SEC) : MIN(l->ttl / 3, USEC_PER_SEC));
                 notify_status("%s: waiting for the join lock (held by %s)", j->service, who);
                 r = etcd_lock(ctx->http, l->server, l->name, l->lease, wait, &key, &resp);
                 http_response_done(&resp);

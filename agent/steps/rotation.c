@@ -91,6 +91,14 @@ static bool all_refused(const Rotation *r) {
         return r->n > 0;
 }
 
+bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_least) {
+        if (srv->retry_after_s == 0 && error != -EBUSY)
+                return false;
+        r->throttled++;
+        srv->not_before = now_monotonic() + MAX((usec_t) srv->retry_after_s * USEC_PER_SEC, at_least);
+        return true;
+}
+
 /* The server of url, added when it is new (a leader named by an answer). -1 when full. */
 static ssize_t server_of(Rotation *r, const char *url) {
         for (size_t i = 0; i < r->n; i++)
@@ -218,6 +226,14 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                                 return q;
                         }
 
+                        if (q == -EINPROGRESS) {
+                                /* The cluster, not this server: any other would say the same. */
+                                step_set_error(ctx, "%s: %s", srv->url, srv->last_error);
+                                log_info("Could not %s at %s (round %u/%u): %s. The cluster is in the middle of a "
+                                         "change; no other server is asked in this round.", what, srv->url, round,
+                                         rounds, srv->last_error);
+                                break;
+                        }
                         if (q == -EBADE)
                                 srv->refused = true;
                         else if (q == -EBUSY || q == -EREMCHG || q == -EAGAIN || curl_util_error_is_transient(q))
@@ -227,12 +243,8 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                                 if (first_permanent == 0)
                                         first_permanent = q;
                         }
-                        if (srv->retry_after_s > 0 || q == -EBUSY) {
-                                r->throttled++;
-                                srv->not_before = now_monotonic() +
-                                                  MAX((usec_t) srv->retry_after_s * USEC_PER_SEC, tc->backoff_initial);
+                        if (rotation_note_busy(r, srv, q, tc->backoff_initial))
                                 wake = MIN(wake, srv->not_before);
-                        }
                         if (q == -EREMCHG) {
                                 /* Not the leader: the one it names is asked next, and first from now on. */
                                 if (srv->leader_hint) {

@@ -47,7 +47,8 @@ void rotation_done(Rotation *r);
 
 /* One request to one server: ≥ 0 when done (returned as is), -EBADE when the server refused,
  * -EBUSY when it asked to be left alone for a while (429, 503 with Retry-After), -EREMCHG when
- * it is not the leader (rotation_record() took the leader it names), -EAGAIN or a transient
+ * it is not the leader (rotation_record() took the leader it names), -EINPROGRESS when the
+ * cluster as a whole cannot do it yet (no other server is asked in the round), -EAGAIN or a transient
  * error (curl_util_error_is_transient()) to ask the next server, any other error when this
  * server cannot be used. It records why with rotation_record(). */
 typedef int (*RotationFn)(StepContext *ctx, RotationServer *srv, void *userdata);
@@ -62,6 +63,11 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
 /* Records the outcome of one attempt: the HTTP status and the server's reason, or the transport
  * error; its Retry-After and the leader it names. */
 void rotation_record(RotationServer *srv, int error, const HttpResponse *resp);
+
+/* After an attempt rotation_record() described: when the server asked to be left alone
+ * (Retry-After, 429), it is not asked again before that time (at least at_least from now).
+ * True when it asked. */
+bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_least);
 
 /* "https://a:2379 (2 attempts, last: connection refused), https://b:2379 (refused: HTTP 400 (…))" */
 void rotation_describe(const Rotation *r, char *buf, size_t size);

@@ -44,26 +44,34 @@ static int list_one(StepContext *ctx, RotationServer *srv, void *userdata) {
         if (r < 0)
                 rotation_record(srv, r, &resp);
         http_response_done(&resp);
-        /* A server that cannot list is no reason to give up: the others are asked. */
-        return r == -EBADE || r == -EBADMSG ? -EAGAIN : r;
+        return r;
 }
 
 int join_list(StepContext *ctx, Join *j, RotationServer **ret_server) {
-        Rotation once = j->rotation;
+        Rotation *rot = &j->rotation;
         char what[96];
 
-        /* One pass over the servers: the add that follows is safe when nobody answers. */
+        /* One pass over the servers, the leader first: the add that follows is safe when nobody
+         * answers. A server that asked for time (Retry-After) is left alone, and remembered. */
         snprintf(what, sizeof what, "list the %s members", j->service);
-        for (size_t i = 0; i < once.n; i++) {
-                int r = list_one(ctx, &once.servers[i], j);
+        for (size_t k = 0; k < rot->n; k++) {
+                size_t i = k == 0 ? rot->leader : k <= rot->leader ? k - 1 : k;
+                RotationServer *srv = &rot->servers[i];
+                int r;
 
+                if (srv->not_before > now_monotonic()) {
+                        log_debug("Not asking %s to %s: it asked to wait.", srv->url, what);
+                        continue;
+                }
+                r = list_one(ctx, srv, j);
                 if (r >= 0) {
                         if (ret_server)
-                                *ret_server = &j->rotation.servers[i];
+                                *ret_server = srv;
                         return 0;
                 }
-                log_info("Could not %s at %s (%s)%s.", what, once.servers[i].url, once.servers[i].last_error,
-                         i + 1 < once.n ? "; asking the next server" : "");
+                (void) rotation_note_busy(rot, srv, r, ctx->config->timeouts.backoff_initial);
+                log_info("Could not %s at %s (%s)%s.", what, srv->url, srv->last_error,
+                         k + 1 < rot->n ? "; asking the next server" : "");
         }
         return -ENODATA;
 }

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "config-load.h"
+#include "curl-util.h"
 #include "config.h"
 #include "exit-code.h"
 #include "fileio.h"
@@ -113,6 +114,7 @@ int verbs_config_load(const GlobalOptions *g, Config **ret) {
         r = config_load(path, ret, &problems);
         if (r >= 0) {
                 problem_list_done(&problems);
+                curl_util_set_node((*ret)->node_id);
                 return EXIT_OK;
         }
         for (size_t i = 0; i < problems.n; i++) {

@@ -69,3 +69,64 @@ etcd_cluster_start() {
         done
         sleep 6
 }
+
+# etcd_agent NAME N [PYTHON]: a node that joins with the etcd driver through "run": its config
+# ($tmp/NAME/config.json: chainfire alone, driver etcd, TLS off, no start delay), its etcd's env
+# file and the start command the agent runs (etcd at $B.N with the settings the agent wrote;
+# while $tmp/NAME/hold exists the command waits first, in $tmp/NAME/holding). PYTHON edits the
+# config (c).
+etcd_agent() {
+        local name=$1 n=$2 node=$tmp/$1
+        mkdir -p "$node"
+        cat >"$node/start-etcd.sh" <<EOS
+#!/bin/bash
+set -eu
+if [ -e "$node/hold" ]; then
+        touch "$node/holding"
+        while [ -e "$node/hold" ]; do sleep 0.1; done
+fi
+if [ -e "$node/etcd.pid" ]; then kill "\$(cat "$node/etcd.pid")" 2>/dev/null || true; sleep 0.5; fi
+set -a
+. "$node/etcd.env"
+set +a
+setsid etcd --listen-client-urls "$(client "$n")" --advertise-client-urls "$(client "$n")" \\
+        --listen-peer-urls "$(peer "$n")" >>"$node/etcd.log" 2>&1 </dev/null 9>&- &
+echo \$! >"$node/etcd.pid"
+exit 0
+EOS
+        chmod 755 "$node/start-etcd.sh"
+        printf 'ETCD_DATA_DIR=%s\n' "$node/data" >"$node/etcd.env"
+        node_config "$name" false
+        config_edit "$name" "
+c['node_ip'] = '$B.$n'
+c['raft_addr'] = '$B.$n:$CF_RAFT'
+c['leader_url'] = '$(client 1)'
+c['initial_peers'] = ['$B.1:$CF_RAFT', '$B.2:$CF_RAFT', '$B.3:$CF_RAFT']
+c['tls'] = {'enabled': False}
+c['services']['chainfire'] = {'driver': 'etcd', 'api_port': $CF, 'raft_port': $CF_RAFT,
+    'health_url': '$(client "$n")/health',
+    'etcd': {'env_file': '$node/etcd.env', 'start_command': ['$node/start-etcd.sh']}}
+c['services']['flaredb']['enabled'] = False
+c['timeouts'].update(health_wait_s=120, join_attempts=5, backoff_initial_ms=200, backoff_max_ms=2000)
+c.pop('report')
+${3:-}
+"
+}
+
+# etcd_agents_stop NAME…: stops their etcds.
+etcd_agents_stop() {
+        local name
+        for name in "$@"; do
+                [ -e "$tmp/$name/etcd.pid" ] && kill "$(cat "$tmp/$name/etcd.pid")" 2>/dev/null
+        done
+}
+
+# etcd_members: "VOTERS LEARNERS UNNAMED DUPLICATE_PEER_URLS" from etcdctl.
+etcd_members() {
+        ectl member list -w json >"$tmp/ml.json" 2>/dev/null || { echo "list failed"; return; }
+        python3 -c 'import json, sys
+ms = json.load(open(sys.argv[1])).get("members", [])
+urls = [u for m in ms for u in m.get("peerURLs", [])]
+print(sum(1 for m in ms if not m.get("isLearner")), sum(1 for m in ms if m.get("isLearner")),
+      sum(1 for m in ms if not m.get("name")), len(urls) - len(set(urls)))' "$tmp/ml.json"
+}

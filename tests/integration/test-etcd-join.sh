@@ -46,7 +46,7 @@ c['services']['chainfire'] = {'driver': 'etcd', 'api_port': $CF, 'raft_port': $C
     'health_url': '$(client 4)/health',
     'etcd': {'env_file': '$node/etcd.env', 'start_command': ['$tmp/start-etcd.sh']}}
 c['services']['flaredb']['enabled'] = False
-c['timeouts'].update(health_wait_s=60, join_attempts=5, backoff_initial_ms=200, backoff_max_ms=2000)
+c['timeouts'].update(health_wait_s=60, join_attempts=5, backoff_initial_ms=200, backoff_max_ms=2000, join_lock_ttl_s=5)
 c.pop('report')
 "
 

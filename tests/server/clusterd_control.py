@@ -6,6 +6,7 @@ import socket
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
+import clusterd_fleet as fleet
 from clusterd_core import CLUSTER_SERVICES, OPTS, SERVICES, STATE, Handler, HttpError, Rule, need_str, say
 
 
@@ -25,6 +26,9 @@ class ControlHandler(Handler):
             ("POST", "/control/clear-rules"): self.c_clear_rules,
             ("POST", "/control/reset-log"): self.c_reset_log,
             ("POST", "/control/members"): self.c_members,
+            ("POST", "/control/leader"): self.c_leader,
+            ("POST", "/control/throttle"): self.c_throttle,
+            ("GET", "/control/fleet"): self.c_fleet,
         }
         try:
             fn = routes.get(key)
@@ -33,7 +37,10 @@ class ControlHandler(Handler):
             raw = self.read_body()
             body = self.json_body(raw) if self.command == "POST" and raw.strip() else {}
             status, obj = fn(body, query)
-            self.send_json(status, obj)
+            if isinstance(obj, str):
+                self.send_raw(status, obj, "text/plain; charset=utf-8")
+            else:
+                self.send_json(status, obj)
         except HttpError as e:
             self.send_json(e.status, {"error": e.message})
         except Exception as e:
@@ -167,6 +174,18 @@ class ControlHandler(Handler):
             STATE.members[service][:] = new
         return 200, {"members": new}
 
+
+    def c_leader(self, body, query):
+        return 200, fleet.set_leader(body, self.listener_of)
+
+    def c_throttle(self, body, query):
+        return 200, fleet.set_throttle(body, self.listener_of)
+
+    def c_fleet(self, body, query):
+        s = fleet.summary()
+        if query.get("format", [""])[0] == "text":
+            return 200, fleet.summary_text(s)
+        return 200, s
 
 class ControlServer(ThreadingHTTPServer):
     allow_reuse_address = True

@@ -203,10 +203,12 @@ class Handler(BaseHTTPRequestHandler):
             raise HttpError(400, "request body must be a JSON object, got %s" % type(v).__name__)
         return v
 
-    def send_raw(self, status, body, content_type="application/json"):
+    def send_raw(self, status, body, content_type="application/json", headers=None):
         if isinstance(body, str):
             body = body.encode("utf-8")
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
@@ -218,6 +220,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, status, obj):
         self.send_raw(status, json.dumps(obj, sort_keys=True) + "\n")
+
+    def send_json_headers(self, status, obj, headers):
+        self.send_raw(status, json.dumps(obj, sort_keys=True) + "\n", headers=headers)
 
     def do_GET(self):
         self.dispatch()

@@ -11,6 +11,7 @@ import time
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
+import clusterd_fleet as fleet
 from clusterd_core import (CLUSTER_SERVICES, OPTS, STATE, TOKEN_LIFETIME_S, Handler, HttpError, iso8601,
                            need_str, parse_host_port, say)
 
@@ -26,7 +27,8 @@ class ServiceHandler(Handler):
         method = self.command
         entry = {"service": lst.service, "node": lst.node, "method": method, "path": path,
                  "status": 0, "t": STATE.now(), "bearer": "Authorization" in self.headers,
-                 "client_cert": bool(getattr(self.connection, "getpeercert", lambda: None)())}
+                 "client_cert": bool(getattr(self.connection, "getpeercert", lambda: None)()),
+                 "client": self.client_address[0], "user_agent": self.headers.get("User-Agent", "")}
         try:
             delay = STATE.take_rule("delay", lst.service, lst.node, method, path)
             if delay is not None and delay.ms > 0:
@@ -106,11 +108,15 @@ class ServiceHandler(Handler):
     # --- chainfire / flaredb ---------------------------------------------------------
     def route_cluster(self, lst, method, path, raw):
         members = STATE.members[lst.service]
+        if fleet.check_throttle(self, lst):
+            return
         if path == "/admin/cluster/members":
             if method != "GET":
                 raise HttpError(405, "use GET on %s" % path)
             with STATE.lock:
-                self.send_json(200, {"members": [dict(m) for m in members]})
+                self.send_json(200, {"members": [dict(m, status=fleet.member_status(lst.service, m)) for m in members]})
+            return
+        if (path == "/admin/member/add" or path.startswith("/admin/member/")) and fleet.check_leader(self, lst, path):
             return
         if path == "/admin/member/add":
             if method != "POST":
