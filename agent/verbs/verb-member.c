@@ -29,9 +29,11 @@ typedef struct MemberVerb {
         bool url_given;
         bool json;
         bool client_cert_required;      /* a server sent TLS's "certificate required" alert */
+        char *redirected;               /* the leader a server named instead of itself */
 } MemberVerb;
 
 static void member_verb_done(MemberVerb *m) {
+        free(m->redirected);
         http_client_free(m->http);
         strv_free(m->urls);
         config_free(m->config);
@@ -183,14 +185,32 @@ static int try_urls(MemberVerb *m, const char *what, TryFunction fn, void *userd
                 r = fn(m, *u, userdata, resp);
                 if (r < 0 && strstr(resp->error, "certificate required"))
                         m->client_cert_required = true;
-                if (r >= 0 || !curl_util_error_is_transient(r))
+                if (r == -EREMCHG) {
+                        /* Not the leader: the one it names is asked, once, before the others. */
+                        _cleanup_free_ char *leader = NULL;
+
+                        http_response_reason(resp, reason, sizeof reason);
+                        if (member_leader_hint(resp, &leader) > 0 && !streq(leader, *u)) {
+                                log_event(LOG_NOTICE, MID_PEER_FALLBACK,
+                                          LOG_FIELDS("SERVICE", m->service_name, "FAILED_PEER", *u, "PEER", leader,
+                                                     "ERROR", reason),
+                                          "%s is not the leader (%s); asking %s, the leader it names.", *u,
+                                          reason, leader);
+                                free(m->redirected);
+                                m->redirected = TAKE_PTR(leader);
+                                *ret_url = m->redirected;
+                                r = fn(m, m->redirected, userdata, resp);
+                                if (r != -EREMCHG)
+                                        return r;
+                        }
+                } else if (r >= 0 || !curl_util_error_is_transient(r))
                         return r;
                 if (u[1]) {
                         http_response_reason(resp, reason, sizeof reason);
                         log_event_errno(LOG_WARNING, r, MID_PEER_FALLBACK,
-                                        LOG_FIELDS("SERVICE", m->service_name, "URL", *u, "PEER", u[1],
+                                        LOG_FIELDS("SERVICE", m->service_name, "FAILED_PEER", *u, "PEER", u[1],
                                                    "ERROR", reason),
-                                        "%s did not answer the %s request (%s); asking %s.",
+                                        "%s did not take the %s request (%s); asking %s.",
                                         *u, what, reason, u[1]);
                 }
         }
