@@ -24,6 +24,7 @@ typedef struct HttpRequest {
         const char *body;               /* NULL for none; sent as application/json */
         const char *bearer_token;       /* Authorization: Bearer …, or NULL */
         long timeout_ms;                /* 0: the client's default */
+        size_t max_body;                /* 0: 4 MiB; a longer answer gives -EFBIG */
 } HttpRequest;
 
 typedef struct HttpResponse {
