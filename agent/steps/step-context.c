@@ -25,9 +25,36 @@ static TlsOptions cluster_tls(const Config *c) {
         };
 }
 
+/* The HTTP client and the reporter for config. */
+static int context_clients(const Config *config, HttpClient **ret_http, Reporter **ret_reporter) {
+        _cleanup_(http_client_freep) HttpClient *http = NULL;
+        _cleanup_(reporter_freep) Reporter *reporter = NULL;
+        TlsOptions tls = cluster_tls(config);
+        int r;
+
+        r = http_client_new(&tls,
+                            (long) (config->timeouts.connect / USEC_PER_MSEC),
+                            (long) (config->timeouts.request / USEC_PER_MSEC),
+                            &http);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the HTTP client: %m");
+        r = reporter_new(config->report.url, config->node_id, &tls, config->timeouts.connect,
+                         config->report.timeout, &reporter);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
+
+        if (tls.insecure)
+                log_event(LOG_WARNING, MID_TLS_INSECURE, NO_FIELDS,
+                          "TLS certificate verification is off (tls.insecure_skip_verify is true): "
+                          "any server can pose as the cluster. Remove the setting once the CA is in place.");
+
+        *ret_http = TAKE_PTR(http);
+        *ret_reporter = TAKE_PTR(reporter);
+        return 0;
+}
+
 int step_context_new(const Config *config, const char *state_dir, State *state, StepContext **ret) {
         _cleanup_(step_context_freep) StepContext *ctx = NULL;
-        TlsOptions tls = cluster_tls(config);
         int r;
 
         ctx = calloc(1, sizeof(StepContext));
@@ -37,23 +64,30 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
         ctx->state_dir = state_dir;
         ctx->state = state;
 
-        r = http_client_new(&tls,
-                            (long) (config->timeouts.connect / USEC_PER_MSEC),
-                            (long) (config->timeouts.request / USEC_PER_MSEC),
-                            &ctx->http);
+        r = context_clients(config, &ctx->http, &ctx->reporter);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the HTTP client: %m");
-        r = reporter_new(config->report.url, config->node_id, &tls, config->timeouts.connect,
-                         config->report.timeout, &ctx->reporter);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
-
-        if (tls.insecure)
-                log_event(LOG_WARNING, MID_TLS_INSECURE, NO_FIELDS,
-                          "TLS certificate verification is off (tls.insecure_skip_verify is true): "
-                          "any server can pose as the cluster. Remove the setting once the CA is in place.");
+                return r;
 
         *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+int step_context_adopt_config(StepContext *ctx, Config *c) {
+        _cleanup_(config_freep) Config *owned = c;
+        HttpClient *http = NULL;
+        Reporter *reporter = NULL;
+        int r;
+
+        r = context_clients(c, &http, &reporter);
+        if (r < 0)
+                return r;
+        http_client_free(ctx->http);
+        reporter_free(ctx->reporter);
+        ctx->http = http;
+        ctx->reporter = reporter;
+        config_free(ctx->owned_config);
+        ctx->config = ctx->owned_config = TAKE_PTR(owned);
+        log_set_node_id(ctx->config->node_id);
         return 0;
 }
 
@@ -62,6 +96,7 @@ StepContext *step_context_free(StepContext *ctx) {
                 return NULL;
         http_client_free(ctx->http);
         reporter_free(ctx->reporter);
+        config_free(ctx->owned_config);
         free(ctx);
         return NULL;
 }

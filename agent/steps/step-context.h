@@ -15,12 +15,18 @@ typedef struct StepContext {
         HttpClient *http;
         Reporter *reporter;             /* sends nothing without report.url */
         StepState *current;             /* the running step's record */
+        Config *owned_config;           /* set by step_context_adopt_config(); config points to it */
 } StepContext;
 
 /* The config, the state directory and the state stay the caller's and must outlive the context. */
 int step_context_new(const Config *config, const char *state_dir, State *state, StepContext **ret);
 StepContext *step_context_free(StepContext *ctx);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StepContext *, step_context_free);
+
+/* Hands the walk another configuration, for the steps that follow (the identity step's: this
+ * node's own). The context takes ownership of c; the HTTP client and the reporter are set up
+ * again from it. On failure (logged) c is freed and the context is unchanged. */
+int step_context_adopt_config(StepContext *ctx, Config *c);
 
 /* Counts one more attempt of the running step and saves the state, so "status" shows it live. */
 void step_count_attempt(StepContext *ctx);

@@ -7,6 +7,14 @@
 /* The steps of first boot, in the order they run. Each row names what it needs done first, what
  * turns it off and its marker (the names the older automation used). */
 
+static bool identity_enabled(const Config *c) {
+        return c->provisioning != NULL;
+}
+
+static const char *identity_marker(const Config *c) {
+        return ".node-identity";
+}
+
 static bool chainfire_enabled(const Config *c) {
         return c->services[SERVICE_CHAINFIRE].enabled;
 }
@@ -40,6 +48,15 @@ static const char *health_report_marker(const Config *c) {
 }
 
 const Step step_table[] = {
+        {
+                .name = "identity",
+                .summary = "look this machine up at the provisioning server, set its host name and static address",
+                .enabled = identity_enabled,
+                .setting = "provisioning",
+                .marker = identity_marker,
+                .markers = (const char *const[]) { ".node-identity", NULL },
+                .run = step_identity,
+        },
         {
                 .name = "config",
                 .summary = "check the TLS files, secret file permissions and the state directory",

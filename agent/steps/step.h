@@ -31,6 +31,7 @@ const Step *step_find(const char *name);
 int step_index(const char *name);
 
 /* The steps (step-*.c). */
+int step_identity(StepContext *ctx);
 int step_config(StepContext *ctx);
 int step_health_wait(StepContext *ctx);
 int step_chainfire_join(StepContext *ctx);
