@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "config-flash.h"
 #include "config-load.h"
+#include "config-provisioning.h"
 #include "config.h"
 #include "exit-code.h"
 #include "json-util.h"
@@ -84,8 +85,14 @@ static int print_summary(const char *path, const Config *c) {
         if (!f)
                 return -ENOMEM;
 
-        fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, node_role_to_string(c->node_role));
-        if (c->bootstrap)
+        if (c->node_id)
+                fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, node_role_to_string(c->node_role));
+        else
+                fprintf(f, "%s: valid template: each node looks itself up at %s and ", path,
+                        c->provisioning ? c->provisioning->url : "?");
+        if (!c->cluster_name)
+                fputs("learns its cluster from the answer", f);
+        else if (c->bootstrap)
                 fprintf(f, "bootstraps cluster \"%s\" with %zu initial peer%s", c->cluster_name,
                         strv_length(c->initial_peers), strv_length(c->initial_peers) == 1 ? "" : "s");
         else
