@@ -11,6 +11,7 @@ See tests/server/README.md.
 """
 
 import argparse
+import hashlib
 import ipaddress
 import json
 import os
@@ -20,6 +21,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -130,10 +132,12 @@ def sign(data):
     key = STATE.sign_key
     kind = subprocess.run(["openssl", "pkey", "-in", key, "-noout", "-text"], capture_output=True, check=True).stdout
     if kind.startswith(b"ED25519"):
-        digest = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=data, capture_output=True,
-                                check=True).stdout
-        return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key], input=digest,
-                              capture_output=True, check=True).stdout
+        # Ed25519 signs the 32 digest bytes; pkeyutl reads them from a file (one-shot).
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(hashlib.sha256(data).digest())
+            f.flush()
+            return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", f.name],
+                                  capture_output=True, check=True).stdout
     return subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=data, capture_output=True,
                           check=True).stdout
 

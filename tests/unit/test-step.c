@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-provisioning.h"
 #include "exit-code.h"
 #include "fileio.h"
 #include "log.h"
@@ -276,8 +277,9 @@ static void test_table(void) {
         Config c = {};
         const Step *s;
 
-        is_int(step_index("config"), 0, "config first");
-        is_int(step_index("health-wait"), 1, "health-wait second");
+        is_int(step_index("identity"), 0, "identity first");
+        is_int(step_index("config"), 1, "config second");
+        is_int(step_index("health-wait"), 2, "health-wait third");
         is_int(step_index("health-report"), (int) step_table_size - 1, "health-report last");
         is_int(step_index("nope"), -ENOENT, "unknown step");
         ok(step_find("iam-setup") == &step_table[step_index("iam-setup")], "step_find");
@@ -310,6 +312,11 @@ static void test_table(void) {
         ok(step_find("health-report")->enabled(&c), "health-report follows health_check (on)");
         c.services[SERVICE_IAM].enabled = true;
         ok(step_find("iam-setup")->enabled(&c), "iam follows services.iam.enabled");
+        ok(!step_find("identity")->enabled(&c), "identity is off without a provisioning section");
+        c.provisioning = &(ProvisioningConfig) { .url = (char *) "https://prov/v1/node" };
+        ok(step_find("identity")->enabled(&c), "identity is on with one");
+        is_str(step_find("identity")->marker(&c), ".node-identity", "identity marker");
+        c.provisioning = NULL;
 }
 
 static void test_config_step(void) {

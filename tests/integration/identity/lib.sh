@@ -75,9 +75,9 @@ machine() {
                 case $1 in
                 --nic)
                         ifname=${2%%:*} mac=${2#*:}
-                        mkdir -p "$sys/class/net/$ifname" "$sys/devices/pci0000:00/$ifname/driver-dir"
-                        ln -s "../../devices/pci0000:00/$ifname" "$sys/class/net/$ifname/device"
-                        ln -s "driver-dir" "$sys/devices/pci0000:00/$ifname/driver"
+                        mkdir -p "$sys/class/net/$ifname" "$sys/devices/pci0000:00/$ifname"
+                        ln -s "../../../devices/pci0000:00/$ifname" "$sys/class/net/$ifname/device"
+                        ln -s "../../../bus/pci/drivers/e1000e" "$sys/devices/pci0000:00/$ifname/driver"
                         echo 1 >"$sys/class/net/$ifname/type"
                         echo "$mac" >"$sys/class/net/$ifname/address"
                         echo 2 >"$sys/class/net/$ifname/ifindex"
