@@ -266,8 +266,10 @@ static int ask(Lookup *l) {
                                                l->pc->url, attempt, l->pc->wait / USEC_PER_SEC, l->res.error);
                 }
                 delay = backoff_next(&b);
-                /* Waiting has no end of its own: keep the unit's start from timing out. */
-                notify_extend_timeout(delay + 2 * c->timeouts.request + 60 * USEC_PER_SEC);
+                /* Waiting has no end of its own: keep the unit's start from timing out, for the
+                 * wait and the next round of requests (one per MAC at most, and a signature). */
+                notify_extend_timeout(delay + (strv_length(l->macs) + 2) * c->timeouts.request +
+                                      60 * USEC_PER_SEC);
                 sleep_usec(delay);
         }
 }
