@@ -86,6 +86,15 @@ static int check_answer(json_t *answer, ProblemList *problems) {
         return 0;
 }
 
+/* jansson quotes the input near a syntax error: keep the text on one printable line. */
+static void make_printable(char *s) {
+        for (unsigned char *p = (unsigned char *) s; *p; p++)
+                if (*p < ' ' || *p == 0x7F)
+                        *p = '?';
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+                        p[0] = p[1] = '?';
+}
+
 static int build(const ProvisioningConfig *pc, const char *answer, size_t size, const char *path,
                  Config **ret_config, char **ret_text, ProblemList *problems) {
         _cleanup_(json_decrefp) json_t *patch = NULL, *merged = NULL;
@@ -104,6 +113,7 @@ static int build(const ProvisioningConfig *pc, const char *answer, size_t size, 
                         found = NULL;
                         return -ENOMEM;
                 }
+                make_printable(found);
                 r = problem_add(problems, "", "a JSON object (the node's configuration)", found,
                                 "serve the node's cluster-config.json, or the members that complete the image's");
                 return r < 0 ? r : -EINVAL;

@@ -16,5 +16,6 @@ for dir in "$@"; do
         find "$dir" -type f -name '*.json' -exec cp {} "$corpus"/ \;
 done
 
-exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+# A crash must fail the test: libFuzzer's own exit code for one (77) is meson's "skipped".
+exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
         -dict="$dict" -print_final_stats=1 "$corpus"

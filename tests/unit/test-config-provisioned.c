@@ -105,6 +105,17 @@ int main(void) {
         refused(t, "{\"node_id\": ", "the answer of X: .: expected a JSON object (the node's configuration), found a "
                 "syntax error at line 1, column 12: unexpected token near end of file; serve the node's cluster-config.json, "
                 "or the members that complete the image's", "invalid JSON");
+        {
+                _cleanup_(config_freep) Config *x = NULL;
+                _cleanup_free_ char *s = NULL, *line = NULL;
+
+                /* jansson quotes the input near the error: a newline there stays out of the problem. */
+                is_int(build(t, "{\n  \"node_id\": \"wk07\",\n  \"\\\\\\\\\\\\\\\n    \"flaredb\": 1}", &x, &s, &l), -EINVAL,
+                       "a string broken by a newline: refused");
+                line = first_problem(&l);
+                ok(line && !strchr(line, '\n'), "the problem is one line: %s", line);
+                problem_list_done(&l);
+        }
         refused(t, "[1, 2]", "the answer of X: .: expected a JSON object (the node's configuration), found an array of "
                 "2 elements", "an array");
         refused(t, "{\"node_role\": \"worker\"}", "the answer of X: .node_id: expected the node's id: an answer names "
