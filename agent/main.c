@@ -21,6 +21,7 @@ static const Verb verbs[] = {
         { "validate", verb_validate, "check a configuration file and list every problem" },
         { "reset",    verb_reset,    "remove a step's marker (and the later ones) to run it again" },
         { "member",   verb_member,   "list, add or remove cluster members by hand" },
+        { "inventory", verb_inventory, "print this machine's NICs, SMBIOS identity, CPUs, memory and disks" },
 };
 
 static void help(void) {
@@ -28,7 +29,7 @@ static void help(void) {
                "Turns a freshly installed node into a cluster member, once, with nobody at the keyboard.\n\n"
                "Verbs:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-9s %s\n", verbs[i].name, verbs[i].summary);
+                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nOptions:\n"
                "  -c, --config FILE     configuration (default: first_boot_agent.config= on the\n"
                "                        kernel command line, else /etc/nixos/secrets/cluster-config.json)\n"
@@ -103,7 +104,7 @@ int main(int argc, char *argv[]) {
                         return verbs[i].fn(verb_argc, verb_argv, &g);
                 }
 
-        fprintf(stderr, "Unknown verb '%s'. Known verbs: run, flash, status, validate, reset, member.\n",
+        fprintf(stderr, "Unknown verb '%s'. Known verbs: run, flash, status, validate, reset, member, inventory.\n",
                 argv[optind]);
         return EXIT_USAGE;
 }

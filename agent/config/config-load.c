@@ -10,6 +10,7 @@
 #include "config-dropin.h"
 #include "config-flash.h"
 #include "config-load.h"
+#include "config-provisioning.h"
 #include "config-resolve.h"
 #include "config-sections.h"
 #include "config-value.h"
@@ -28,7 +29,7 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
                 "node_id", "node_role", "bootstrap", "cluster_name", "leader_url", "raft_addr",
                 "initial_peers", "flaredb_peers", "node_ip", "node_fqdn", "datacenter", "rack",
                 "services", "tls", "network", "timeouts", "iam", "health_check", "report",
-                "state_dir", "flash", NULL
+                "state_dir", "flash", "provisioning", NULL
         };
         Config *c = p->config;
         ProblemList *problems = p->problems;
@@ -39,7 +40,9 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
 
         KEEP_GOING(json_check_keys(root, ".", keys, problems));
 
-        KEEP_GOING(config_get_value(root, ".", "node_id", &config_value_node_id, true,
+        /* A template leaves the fields that name one node to the provisioning server. */
+        p->template = config_provisioning_is_template(root);
+        KEEP_GOING(config_get_value(root, ".", "node_id", &config_value_node_id, !p->template,
                                     &c->node_id, problems));
         /* The seed's own examples leave node_role and cluster_name out: a node that names no
          * role is a control-plane node, as those examples behave. */
@@ -48,7 +51,7 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
         KEEP_GOING(r);
         c->node_role = r > 0 ? (NodeRole) role : NODE_ROLE_CONTROL_PLANE;
         c->node_role_source = r > 0 ? CONFIG_SOURCE_FILE : CONFIG_SOURCE_DEFAULT;
-        r = json_get_boolean(root, ".", "bootstrap", true, &b, problems);
+        r = json_get_boolean(root, ".", "bootstrap", !p->template, &b, problems);
         KEEP_GOING(r);
         p->bootstrap = r > 0 ? b : -1;
         c->bootstrap = r > 0 && b;
@@ -56,7 +59,7 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
                                     &c->cluster_name, problems));
         KEEP_GOING(config_get_value(root, ".", "leader_url", &config_value_url, false,
                                     &c->leader_url, problems));
-        r = config_get_value(root, ".", "raft_addr", &config_value_host_port, true, &c->raft_addr,
+        r = config_get_value(root, ".", "raft_addr", &config_value_host_port, !p->template, &c->raft_addr,
                              problems);
         KEEP_GOING(r);
         if (r > 0) {
@@ -84,6 +87,7 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
         flash = json_object_get(root, "flash");
         if (flash)
                 KEEP_GOING(flash_config_parse(flash, ".flash", &c->flash, problems));
+        KEEP_GOING(config_provisioning_parse(p, root));
         return 0;
 }
 

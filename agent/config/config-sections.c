@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "config-sections.h"
+#include "config-static-network.h"
 #include "config-value.h"
 #include "json-util.h"
 #include "strv.h"
@@ -247,6 +248,11 @@ static int parse_network(ConfigParser *p, json_t *root) {
         json_object_foreach(obj, name, v) {
                 NetworkEntry *e = &c->network[c->n_network];
                 char *cidr = NULL;
+
+                if (streq(name, "static")) {
+                        KEEP_GOING(config_static_network_parse(p, v, ".network.static"));
+                        continue;
+                }
 
                 r = config_get_value(obj, ".network", name, &config_value_cidr, false, &cidr,
                                      p->problems);

@@ -6,6 +6,8 @@
 
 #include "cleanup.h"
 #include "config-flash.h"
+#include "config-provisioning.h"
+#include "config-static-network.h"
 #include "config.h"
 #include "strv.h"
 
@@ -108,6 +110,7 @@ Config *config_free(Config *c) {
                 free(c->network[i].cidr);
         }
         free(c->network);
+        static_network_config_free(c->network_static);
         free(c->iam.url);
         free(c->iam.connect);
         free(c->iam.admin_user);
@@ -120,6 +123,7 @@ Config *config_free(Config *c) {
         free(c->report.url);
         free(c->state_dir);
         flash_config_free(c->flash);
+        provisioning_config_free(c->provisioning);
         free(c);
         return NULL;
 }

@@ -126,6 +126,8 @@ typedef struct NetworkEntry {
 } NetworkEntry;
 
 typedef struct FlashConfig FlashConfig;
+typedef struct ProvisioningConfig ProvisioningConfig;
+typedef struct StaticNetworkConfig StaticNetworkConfig;
 
 typedef struct Config {
         char *path;                     /* where it was read from */
@@ -150,6 +152,7 @@ typedef struct Config {
         TlsConfig tls;
         NetworkEntry *network;
         size_t n_network;
+        StaticNetworkConfig *network_static;    /* NULL unless "network" has "static" */
 
         /* The agent's own sections. */
         TimeoutConfig timeouts;
@@ -158,6 +161,7 @@ typedef struct Config {
         char *state_dir;
         bool health_check;              /* enableHealthCheck: the health-report step */
         FlashConfig *flash;             /* NULL unless a "flash" section is present */
+        ProvisioningConfig *provisioning; /* NULL unless "provisioning" or the command line's URL */
 } Config;
 
 Config *config_free(Config *c);

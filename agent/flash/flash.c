@@ -10,6 +10,7 @@
 #include "firmware.h"
 #include "flash-context.h"
 #include "image.h"
+#include "inventory.h"
 #include "led.h"
 #include "log.h"
 #include "notify.h"
@@ -106,6 +107,7 @@ static void report_outcome(FlashContext *ctx, int r) {
 }
 
 static int run_all(FlashContext *ctx) {
+        _cleanup_(json_decrefp) json_t *inventory = NULL;
         _cleanup_free_ int *indexes = NULL;
         int r;
 
@@ -121,7 +123,9 @@ static int run_all(FlashContext *ctx) {
         }
 
         led_set(ctx->flash->led, LED_PATTERN_FLASHING);
-        flash_report(&ctx->reporter, "flash-started", NULL);
+        /* The machine's inventory, so an operator can map it to a node identity before its first boot. */
+        inventory = inventory_report_fields();
+        flash_report(&ctx->reporter, "flash-started", inventory);
         for (size_t i = 0; i < ctx->flash->n_firmware; i++) {
                 r = flash_firmware(ctx, &ctx->flash->firmware[i]);
                 if (r < 0)

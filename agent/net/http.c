@@ -30,7 +30,7 @@ struct HttpClient {
 
         /* The body being received. */
         char *body;
-        size_t body_size, body_allocated;
+        size_t body_size, body_allocated, body_max;
         bool body_too_big;
 };
 
@@ -38,7 +38,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         HttpClient *c = userdata;
         size_t n = size * nmemb;
 
-        if (n > HTTP_BODY_MAX - c->body_size) {
+        if (n > c->body_max - c->body_size) {
                 c->body_too_big = true;
                 return 0;       /* curl aborts with CURLE_WRITE_ERROR */
         }
@@ -230,6 +230,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         CURL_SET(c->curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : c->timeout_ms);
 
         c->errbuf[0] = 0;
+        c->body_max = req->max_body > 0 ? MIN(req->max_body, (size_t) HTTP_BODY_MAX) : HTTP_BODY_MAX;
         c->body_size = 0;
         c->body_too_big = false;
         if (c->body)
@@ -284,7 +285,7 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
 
         if (cc == CURLE_WRITE_ERROR && c->body_too_big) {
                 (void) snprintf(resp->error, sizeof resp->error,
-                                "answer larger than %u bytes", HTTP_BODY_MAX);
+                                "answer larger than %zu bytes", c->body_max);
                 return -EFBIG;
         }
         if (cc == CURLE_WRITE_ERROR)

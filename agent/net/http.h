@@ -27,6 +27,7 @@ typedef struct HttpRequest {
                                          * the URL's host stays the name the server's certificate
                                          * must carry. NULL: the URL's host */
         long timeout_ms;                /* 0: the client's default */
+        size_t max_body;                /* 0: 4 MiB; a longer answer gives -EFBIG */
 } HttpRequest;
 
 typedef struct HttpResponse {

@@ -47,3 +47,8 @@
 #define MID_FIRMWARE_WRITTEN "325cad16df9f4bef91070a94e2b2a003" /* firmware written and verified */
 #define MID_TARGET_REFUSED "ff5a92fb932146f8b76789779e979752" /* a flash target was refused */
 #define MID_POWER_ACTION "964af7c93be14755badb64b1c71f9ca2" /* power-off or reboot requested */
+#define MID_IDENTITY_UNKNOWN "b62255dbb2424588b1cd6bddcf3f4cb5" /* the provisioning server does not know this machine (yet) */
+#define MID_IDENTITY_FOUND "42c9b145bb4a41e4a2c11a384ce7e985" /* the node's configuration fetched, checked and stored */
+#define MID_IDENTITY_REFUSED "c8e496b771014233844b752f3c6b7263" /* the provisioning server's answer was refused */
+#define MID_HOSTNAME_SET "db5b643744e34e5190bd0aab20278885" /* host name set from the node's configuration */
+#define MID_NETWORK_CONFIGURED "8f636be7c65044bba6ff73de5d560370" /* static address written for networkd and present */

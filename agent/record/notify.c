@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@ void notify_ready(void) {
 
 void notify_stopping(void) {
         (void) sd_notify(0, "STOPPING=1");
+}
+
+void notify_extend_timeout(uint64_t usec) {
+        (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%" PRIu64, usec);
 }
 
 void notify_status(const char *format, ...) {

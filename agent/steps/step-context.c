@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "curl-util.h"
 #include "fileio.h"
 #include "log.h"
-#include "step-progress.h"
 #include "report-spool.h"
 #include "step-context.h"
+#include "step-progress.h"
 
 /* The context borrows the config, the state directory and the state (the verb owns them) and
  * owns the HTTP client and the reporter. */
@@ -28,35 +29,40 @@ static TlsOptions cluster_tls(const Config *c) {
         };
 }
 
-int step_context_new(const Config *config, const char *state_dir, State *state, StepContext **ret) {
-        _cleanup_(step_context_freep) StepContext *ctx = NULL;
+/* The HTTP client and the reporters for config. */
+typedef struct Clients {
+        HttpClient *http;
+        Reporter *reporter;
+        Reporter *progress;
+} Clients;
+
+static void clients_done(Clients *c) {
+        http_client_free(c->http);
+        reporter_free(c->reporter);
+        reporter_free(c->progress);
+}
+
+static int clients_new(const Config *config, const char *state_dir, Clients *ret) {
+        _cleanup_(clients_done) Clients c = {};
+        _cleanup_free_ char *spool = NULL;
         TlsOptions tls = cluster_tls(config);
         int r;
 
-        ctx = calloc(1, sizeof(StepContext));
-        if (!ctx)
-                return -ENOMEM;
-        ctx->config = config;
-        ctx->state_dir = state_dir;
-        ctx->state = state;
-
-        r = step_context_new_client(ctx, &ctx->http);
+        r = http_client_new(&tls, (long) (config->timeouts.connect / USEC_PER_MSEC),
+                            (long) (config->timeouts.request / USEC_PER_MSEC), &c.http);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the HTTP client: %m");
         r = reporter_new(config->report.url, config->node_id, &tls, config->timeouts.connect,
-                         config->report.timeout, &ctx->reporter);
+                         config->report.timeout, &c.reporter);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up reports to '%s': %m", config->report.url);
         r = reporter_new(config->report.url, config->node_id, &tls, MIN(config->timeouts.connect, STEP_PROGRESS_TIMEOUT),
-                         MIN(config->report.timeout, STEP_PROGRESS_TIMEOUT), &ctx->progress);
+                         MIN(config->report.timeout, STEP_PROGRESS_TIMEOUT), &c.progress);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up progress reports to '%s': %m", config->report.url);
-        {
-                _cleanup_free_ char *spool = path_join(state_dir, REPORT_SPOOL_DIR);
-
-                if (!spool || reporter_set_spool(ctx->reporter, spool) < 0)
-                        return log_oom();
-        }
+        spool = path_join(state_dir, REPORT_SPOOL_DIR);
+        if (!spool || reporter_set_spool(c.reporter, spool) < 0)
+                return log_oom();
 
         if (config->report.url && startswith(config->report.url, "http://"))
                 log_warning("Reports go to %s in clear (http://): they name this node and its cluster and "
@@ -66,6 +72,37 @@ int step_context_new(const Config *config, const char *state_dir, State *state, 
                 log_event(LOG_WARNING, MID_TLS_INSECURE, NO_FIELDS,
                           "TLS certificate verification is off (tls.insecure_skip_verify is true): "
                           "any server can pose as the cluster. Remove the setting once the CA is in place.");
+        *ret = c;
+        c = (Clients) {};
+        return 0;
+}
+
+static void context_set_clients(StepContext *ctx, Clients *c) {
+        http_client_free(ctx->http);
+        reporter_free(ctx->reporter);
+        reporter_free(ctx->progress);
+        ctx->http = c->http;
+        ctx->reporter = c->reporter;
+        ctx->progress = c->progress;
+        *c = (Clients) {};
+}
+
+int step_context_new(const Config *config, const char *state_dir, State *state, StepContext **ret) {
+        _cleanup_(step_context_freep) StepContext *ctx = NULL;
+        Clients c;
+        int r;
+
+        ctx = calloc(1, sizeof(StepContext));
+        if (!ctx)
+                return -ENOMEM;
+        ctx->config = config;
+        ctx->state_dir = state_dir;
+        ctx->state = state;
+
+        r = clients_new(config, state_dir, &c);
+        if (r < 0)
+                return r;
+        context_set_clients(ctx, &c);
 
         *ret = TAKE_PTR(ctx);
         return 0;
@@ -78,12 +115,29 @@ int step_context_new_client(const StepContext *ctx, HttpClient **ret) {
                                (long) (ctx->config->timeouts.request / USEC_PER_MSEC), ret);
 }
 
+int step_context_adopt_config(StepContext *ctx, Config *config) {
+        _cleanup_(config_freep) Config *owned = config;
+        Clients c;
+        int r;
+
+        r = clients_new(config, ctx->state_dir, &c);
+        if (r < 0)
+                return r;
+        context_set_clients(ctx, &c);
+        config_free(ctx->owned_config);
+        ctx->config = ctx->owned_config = TAKE_PTR(owned);
+        log_set_node_id(ctx->config->node_id);
+        curl_util_set_node(ctx->config->node_id);
+        return 0;
+}
+
 StepContext *step_context_free(StepContext *ctx) {
         if (!ctx)
                 return NULL;
         http_client_free(ctx->http);
         reporter_free(ctx->reporter);
         reporter_free(ctx->progress);
+        config_free(ctx->owned_config);
         free(ctx);
         return NULL;
 }

@@ -23,7 +23,7 @@ struct StepContext {
                                          * server must not slow the steps down */
         StepState *current;             /* the running step's record */
 
-        /* Where the walk is, for the progress reports (progress.h). */
+        /* Where the walk is, for the progress reports (step-progress.h). */
         const char *step_name;          /* the running or last step */
         const char *phase;              /* its phase */
         size_t step_index;              /* 1-based */
@@ -33,6 +33,8 @@ struct StepContext {
 
         StepKeepalive keepalive;        /* run while the step waits, or NULL */
         void *keepalive_userdata;
+
+        Config *owned_config;           /* set by step_context_adopt_config(); config points to it */
 };
 
 /* The config, the state directory and the state stay the caller's and must outlive the context. */
@@ -43,6 +45,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StepContext *, step_context_free);
 /* Another HTTP client like ctx->http (the cluster's TLS, the timeouts), for a step that must
  * not leave what it sent and received in the shared one. */
 int step_context_new_client(const StepContext *ctx, HttpClient **ret);
+
+/* Hands the walk another configuration, for the steps that follow (the identity step's: this
+ * node's own). The context takes ownership of c; the HTTP client and the reporter are set up
+ * again from it. On failure (logged) c is freed and the context is unchanged. */
+int step_context_adopt_config(StepContext *ctx, Config *c);
 
 /* Counts one more attempt of the running step and saves the state, so "status" shows it live. */
 void step_count_attempt(StepContext *ctx);

@@ -120,7 +120,10 @@ static int report_check_member(StepContext *ctx, ServiceId id, usec_t deadline) 
 
                 if (now >= deadline)
                         break;
-                sleep_usec(MIN(backoff_next(&b), deadline - now));
+                char waiting[512];
+
+                snprintf(waiting, sizeof waiting, "the %s member list (%.400s)", service, last_error);
+                step_wait(ctx, MIN(backoff_next(&b), deadline - now), waiting);
         }
 
         step_set_error(ctx, "could not list the %s members: %s", service, last_error);

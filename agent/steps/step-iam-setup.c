@@ -130,7 +130,12 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                                            "ERROR", error),
                                 "Failed to %s at %s (attempt %u/%u): %s. Retrying in %" PRIu64 " ms.",
                                 what, req->url, attempt, s->max_attempts, error, delay / USEC_PER_MSEC);
-                sleep_usec(delay);
+                {
+                        char waiting[512];
+
+                        snprintf(waiting, sizeof waiting, "IAM at %s to %s (%s)", req->url, what, error);
+                        step_wait(ctx, delay, waiting);
+                }
         }
 }
 
@@ -343,7 +348,13 @@ static int iam_admin_await(IamSetup *s, const char *user, const char *user_url) 
                 if (s->backoff.attempt == 0)
                         log_info("IAM admin '%s' does not exist yet; waiting for the node that holds the secrets "
                                  "to create it.", user);
-                sleep_usec(MIN(backoff_next(&s->backoff), deadline - now_monotonic()));
+                {
+                        char waiting[256];
+
+                        snprintf(waiting, sizeof waiting, "IAM admin '%s' to be created by the node that holds the secrets",
+                                 user);
+                        step_wait(ctx, MIN(backoff_next(&s->backoff), deadline - now_monotonic()), waiting);
+                }
         }
         step_set_error(ctx, "IAM admin '%s' does not exist and there is no secrets file %s to create it from",
                        user, c->iam.secrets_file);

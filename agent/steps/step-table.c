@@ -10,6 +10,15 @@
  * healthy, IAM a joined flaredb). Each row names what it needs done first, why it may not apply
  * and its marker (the names the older automation used). */
 
+/* A node whose configuration is a template learns who it is from the provisioning server. */
+static const char *identity_skip(const Config *c) {
+        return c->provisioning ? NULL : "no provisioning section: the configuration names this node";
+}
+
+static const char *identity_marker(const Config *c) {
+        return ".node-identity";
+}
+
 /* Why a service's steps do not apply, or NULL. */
 static const char *service_skip(const Config *c, ServiceId id) {
         static const char *const off[_SERVICE_MAX] = {
@@ -79,6 +88,15 @@ static const char *health_report_marker(const Config *c) {
 }
 
 const Step step_table[] = {
+        {
+                .name = "identity",
+                .phase = "identity",
+                .summary = "look this machine up at the provisioning server, set its host name and static address",
+                .skip = identity_skip,
+                .marker = identity_marker,
+                .markers = (const char *const[]) { ".node-identity", NULL },
+                .run = step_identity,
+        },
         {
                 .name = "config",
                 .phase = "config",

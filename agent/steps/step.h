@@ -39,6 +39,7 @@ int step_index(const char *name);
 const char *step_skip_reason(const Step *s, const Config *c);
 
 /* The steps (step-*.c). */
+int step_identity(StepContext *ctx);
 int step_config(StepContext *ctx);
 int step_chainfire_health(StepContext *ctx);
 int step_flaredb_health(StepContext *ctx);

@@ -35,7 +35,7 @@ static void help(void) {
         printf("Usage: first-boot-agent [OPTIONS] run [--no-power-action]\n\n"
                "Decides what this boot is and acts on it:\n"
                "  flash      the installer: write the images and firmware of the \"flash\" section;\n"
-               "  firstboot  the installed system: walk the steps (config, health-wait,\n"
+               "  firstboot  the installed system: walk the steps (identity, config, health-wait,\n"
                "             chainfire-join, flaredb-join, iam-setup, health-report);\n"
                "  done       %s exists in the state directory and no step marker was\n"
                "             removed since: exit 0 at once.\n\n"
@@ -156,11 +156,17 @@ static int open_state(const char *dir, const Config *c, Mode mode, State **ret) 
         if (r < 0)
                 return log_error_errno(r, "Failed to read the state file in '%s': %m", dir);
 
-        free(s->node_id);
+        /* A template names no node yet: the state keeps the one it records, if any, for the
+         * identity step to compare with the provisioning server's answer. */
+        if (c->node_id) {
+                free(s->node_id);
+                s->node_id = strdup(c->node_id);
+                if (!s->node_id)
+                        return log_oom();
+        }
         free(s->mode);
-        s->node_id = strdup(c->node_id);
         s->mode = strdup(mode == MODE_FLASH ? "flash" : "firstboot");
-        if (!s->node_id || !s->mode)
+        if (!s->mode)
                 return log_oom();
         s->pid = getpid();
         s->run_started = now_realtime();

@@ -318,7 +318,7 @@ static void print_header(const StatusView *v) {
         char t1[40];
 
         printf("Node: %s   Mode: %s   State: %s\n",
-               s->node_id ? s->node_id : v->config ? v->config->node_id : "-",
+               s->node_id ? s->node_id : v->config && v->config->node_id ? v->config->node_id : "-",
                s->mode ? s->mode : "-", v->dir);
         if (v->running)
                 printf("Run: in progress (pid %d), started %s\n", (int) s->pid, format_local(s->run_started, t1));

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "config-flash.h"
 #include "config-load.h"
+#include "config-provisioning.h"
 #include "config.h"
 #include "exit-code.h"
 #include "json-util.h"
@@ -116,8 +117,14 @@ static void print_identity(FILE *f, const char *path, const Config *c) {
         size_t enabled = 0, leaders = 0;
         char role[64];
 
-        fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, role_text(c, role, sizeof role));
-        if (c->bootstrap)
+        if (c->node_id)
+                fprintf(f, "%s: valid: node %s (%s) ", path, c->node_id, role_text(c, role, sizeof role));
+        else
+                fprintf(f, "%s: valid template: each node looks itself up at %s and ", path,
+                        c->provisioning ? c->provisioning->url : "?");
+        if (!c->node_id && !c->cluster_name)
+                fputs("learns its cluster from the answer", f);
+        else if (c->bootstrap)
                 fprintf(f, "bootstraps %s%s%s with %zu initial peer%s", c->cluster_name ? "cluster \"" : "its cluster",
                         strempty(c->cluster_name), c->cluster_name ? "\"" : "",
                         strv_length(c->initial_peers), strv_length(c->initial_peers) == 1 ? "" : "s");

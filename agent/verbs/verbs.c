@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "config-load.h"
+#include "config-provisioned.h"
 #include "curl-util.h"
 #include "config.h"
 #include "exit-code.h"
@@ -42,6 +43,47 @@ const char *verbs_state_dir_early(const GlobalOptions *g) {
         return verbs_state_dir(g, NULL);
 }
 
+/* A template (a config with "provisioning") gives way to this node's own configuration once
+ * the identity step has stored it in the state directory. 1 and its path when there is one. */
+static int stored_config_path(const GlobalOptions *g, const Config *c, char **ret) {
+        _cleanup_free_ char *path = NULL;
+
+        if (!c->provisioning)
+                return 0;
+        path = config_provisioned_path(verbs_state_dir(g, c));
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0)
+                return 0;
+        *ret = TAKE_PTR(path);
+        return 1;
+}
+
+/* Loads path, then the stored configuration in its place when there is one; path is replaced
+ * by the one the problems are about. */
+static int load_config(const GlobalOptions *g, char **path, Config **ret, ProblemList *problems) {
+        _cleanup_(config_freep) Config *c = NULL;
+        char *stored = NULL;
+        int r;
+
+        r = config_load(*path, &c, problems);
+        if (r < 0)
+                return r;
+        r = stored_config_path(g, c, &stored);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                config_free(TAKE_PTR(c));
+                free(*path);
+                *path = stored;
+                r = config_load(*path, &c, problems);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 int verbs_config_load_quiet(const GlobalOptions *g, Config **ret) {
         _cleanup_free_ char *path = NULL;
         ProblemList problems = {};
@@ -50,7 +92,7 @@ int verbs_config_load_quiet(const GlobalOptions *g, Config **ret) {
         r = config_find_path(g->config_path, &path);
         if (r < 0)
                 return r;
-        r = config_load(path, ret, &problems);
+        r = load_config(g, &path, ret, &problems);
         problem_list_done(&problems);
         return r;
 }
@@ -111,7 +153,7 @@ int verbs_config_load(const GlobalOptions *g, Config **ret) {
                 log_error_errno(r, "Failed to find the configuration file: %m");
                 return EXIT_CONFIG;
         }
-        r = config_load(path, ret, &problems);
+        r = load_config(g, &path, ret, &problems);
         if (r >= 0) {
                 problem_list_done(&problems);
                 curl_util_set_node((*ret)->node_id);

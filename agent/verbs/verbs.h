@@ -21,6 +21,7 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g);
 int verb_validate(int argc, char *argv[], const GlobalOptions *g);
 int verb_reset(int argc, char *argv[], const GlobalOptions *g);
 int verb_member(int argc, char *argv[], const GlobalOptions *g);
+int verb_inventory(int argc, char *argv[], const GlobalOptions *g);
 
 /* The state directory to use before the config is read (for run's fast path and status):
  * --state-dir, then $FIRST_BOOT_AGENT_STATE_DIR, then the default. */
@@ -32,7 +33,9 @@ struct Config;
 const char *verbs_state_dir(const GlobalOptions *g, const struct Config *c);
 
 /* Loads the config (--config, the kernel command line, the default path) without printing or
- * logging anything, for verbs that can do without one. Returns 0 or negative errno. */
+ * logging anything, for verbs that can do without one. Returns 0 or negative errno. A template
+ * (a config with "provisioning") is replaced by this node's configuration once the identity
+ * step has stored it (STATE_DIR/cluster-config.json); verbs_config_load() does the same. */
 int verbs_config_load_quiet(const GlobalOptions *g, struct Config **ret);
 
 /* Loads the config as a verb that needs one: on failure every problem is printed on standard

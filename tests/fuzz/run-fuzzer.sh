@@ -17,8 +17,10 @@ for dir in "$@"; do
         find "$dir" -type f -name '*.json' -exec cp {} "$corpus"/ \;
 done
 
+# A crash must fail the test: libFuzzer's own exit code for one (77) is meson's "skipped", and
+# its other failures (a timeout, too much memory) have codes of their own: any becomes 1.
 rc=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
         -dict="$dict" -print_final_stats=1 "$corpus" || rc=$?
 if [ "$rc" -ne 0 ]; then
         echo "run-fuzzer.sh: $(basename "$fuzzer") failed with exit status $rc" >&2

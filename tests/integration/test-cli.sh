@@ -68,7 +68,7 @@ like "$out" "Run: none recorded" "no run recorded"
 fba --config "$tmp/none.json" --state-dir "$tmp/empty" status --json; is $? 7 "status --json: exit 7"
 python3 -m json.tool "$out" >/dev/null; ok $? "status --json is JSON"
 is "$(json_get "$out" 'j["first_boot_done"]')" "False" "not done"
-is "$(json_get "$out" 'list(j["steps"])')" "['config', 'chainfire-health', 'chainfire-join', 'flaredb-health', 'flaredb-join', 'iam-health', 'iam-setup', 'health-report']" \
+is "$(json_get "$out" 'list(j["steps"])')" "['identity', 'config', 'chainfire-health', 'chainfire-join', 'flaredb-health', 'flaredb-join', 'iam-health', 'iam-setup', 'health-report']" \
         "steps in table order"
 is "$(json_get "$out" 'j["status"]')" "pending" "status pending"
 FIRST_BOOT_AGENT_STATE_DIR="$tmp/nowhere" fba --config "$tmp/none.json" status; is $? 7 \

@@ -70,7 +70,8 @@ is "$(echo "$out" | sed -n 3p)" 'join.json: plan (node_role control-plane): conf
 run validate all-in-one.json
 is "$(echo "$out" | head -n 1)" 'all-in-one.json: valid: node solo01 (all-in-one) bootstraps cluster "bench" with 1 initial peer; services: chainfire, flaredb, iam' \
    "all-in-one summary"
-contains "$out" 'all-in-one.json: not applying: health-report (health_check.enabled is false)' "all-in-one: what does not apply and why"
+contains "$out" 'all-in-one.json: not applying: identity (no provisioning section: the configuration names this node); health-report (health_check.enabled is false)' \
+        "all-in-one: what does not apply and why"
 run validate worker-http.json
 is "$(echo "$out" | head -n 1)" 'worker-http.json: valid: node wk07 (worker) joins cluster "east"; services: none' \
    "a worker runs no cluster service"

@@ -50,7 +50,7 @@ expect() {
 [ "$(complete -p first-boot-agent 2>/dev/null)" = "complete -F _first_boot_agent first-boot-agent" ]
 n=$((n + 1)); if [ $? -eq 0 ]; then echo "ok $n - registered for first-boot-agent"; else echo "not ok $n - registered"; fail=1; fi
 
-expect "run flash status validate reset member" first-boot-agent ""
+expect "run flash status validate reset member inventory" first-boot-agent ""
 expect "reset run" first-boot-agent r
 expect "-c --config --state-dir --log-target -h --help --version" first-boot-agent -
 expect "auto journal json console" first-boot-agent --log-target ""
@@ -58,9 +58,11 @@ expect "reset run" first-boot-agent -c /etc/x.json r
 expect "status" first-boot-agent --state-dir /tmp st
 expect "--no-power-action -h --help" first-boot-agent run -
 expect "--dry-run --no-power-action --no-progress -h --help" first-boot-agent flash -
+expect "--json -h --help" first-boot-agent inventory -
+expect "inventory" first-boot-agent inv
 expect "--json --wait --timeout -h --help" first-boot-agent status -
 expect "" first-boot-agent status --timeout ""
-expect "config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup health-report" first-boot-agent reset ""
+expect "identity config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup health-report" first-boot-agent reset ""
 expect "flaredb-health flaredb-join" first-boot-agent reset fl
 expect "--all -y --yes -h --help" first-boot-agent reset -
 expect "list add remove" first-boot-agent member ""

@@ -77,7 +77,8 @@ def main():
        [c for c in codes if not re.search(r"^\.B %s$" % c, status, re.M)])
 
     keys = set()
-    for fn in ("config-load.c", "config-sections.c", "config-flash.c"):
+    for fn in ("config-load.c", "config-sections.c", "config-flash.c", "config-provisioning.c",
+               "config-static-network.c"):
         text = read(os.path.join(root, "agent/config", fn))
         for m in re.finditer(r"static const char \*const \w*keys\w*\[\]\s*=\s*\{(.*?)\};", text, re.S):
             keys |= set(re.findall(r'"([a-z0-9_]+)"', m.group(1)))

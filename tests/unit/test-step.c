@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config-provisioning.h"
 #include "exit-code.h"
 #include "fileio.h"
 #include "log.h"
@@ -313,7 +314,8 @@ static void test_table(void) {
         Config c = {};
         const Step *s;
 
-        is_int(step_index("config"), 0, "config first");
+        is_int(step_index("identity"), 0, "identity first");
+        is_int(step_index("config"), 1, "config second");
         ok(step_index("chainfire-health") < step_index("chainfire-join") &&
            step_index("chainfire-join") < step_index("flaredb-health") &&
            step_index("flaredb-health") < step_index("flaredb-join") &&
@@ -364,6 +366,11 @@ static void test_table(void) {
         c.services[SERVICE_IAM].enabled = true;
         ok(step_skip_reason(step_find("iam-setup"), &c) == NULL, "iam follows services.iam.enabled");
         ok(step_skip_reason(step_find("iam-health"), &c) == NULL, "and so does its health");
+        ok(step_skip_reason(step_find("identity"), &c) != NULL, "identity does not apply without a provisioning section");
+        c.provisioning = &(ProvisioningConfig) { .url = (char *) "https://prov/v1/node" };
+        ok(step_skip_reason(step_find("identity"), &c) == NULL, "it does with one");
+        is_str(step_find("identity")->marker(&c), ".node-identity", "identity marker");
+        c.provisioning = NULL;
 }
 
 static void test_config_step(void) {

@@ -17,6 +17,8 @@ Usage: run-guest.sh (--kernel K --initrd I | --pxe DIR:BOOTFILE) [options]
   --disk FILE:SERIAL   a virtio-blk disk (raw, or qcow2 by extension) with that serial
   --nvme FILE:SERIAL   an NVMe disk with that serial (repeatable)
   --netdev-opt OPT     append ",OPT" to the -netdev user option (e.g. hostfwd=...)
+  --mac MAC            the NIC's MAC address (default: QEMU's, 52:54:00:12:34:56)
+  --smbios SPEC        an SMBIOS record, e.g. "type=1,serial=S,uuid=U" (repeatable)
   --mem MB             memory (512)
   --smp N              virtual CPUs (1)
   --timeout S          kill the guest after S seconds (600); exit code 124
@@ -35,6 +37,8 @@ pxe=
 disks=()
 nvmes=()
 netopt=
+mac=
+smbios=()
 mem=512
 smp=1
 timeout_s=600
@@ -51,6 +55,8 @@ while [ $# -gt 0 ]; do
         --disk) disks+=("$2"); shift 2 ;;
         --nvme) nvmes+=("$2"); shift 2 ;;
         --netdev-opt) netopt="$netopt,$2"; shift 2 ;;
+        --mac) mac=$2; shift 2 ;;
+        --smbios) smbios+=(-smbios "$2"); shift 2 ;;
         --mem) mem=$2; shift 2 ;;
         --smp) smp=$2; shift 2 ;;
         --timeout) timeout_s=$2; shift 2 ;;
@@ -90,7 +96,7 @@ if [ -n "$pxe" ]; then
         # When iPXE gives up, SeaBIOS reboots at once and -no-reboot ends qemu.
         args+=(-boot order=n,reboot-timeout=0)
 fi
-args+=(-netdev "$net$netopt" -device virtio-net-pci,netdev=net0)
+args+=(-netdev "$net$netopt" -device "virtio-net-pci,netdev=net0${mac:+,mac=$mac}" "${smbios[@]}")
 
 drive_format() {
         case "$1" in *.qcow2) echo qcow2 ;; *) echo raw ;; esac

@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: MIT
 # The zero-touch proof (TAP): a QEMU guest network-boots the installer, which flashes the gold
 # image to NVMe and firmware to an MTD SPI-NOR and powers off; it then boots the NVMe disk,
-# where systemd runs first-boot-agent.service, which joins the cluster on the host; on a third
-# boot the agent finds its done marker holding and exits at once. A corrupted image leaves the disk without a partition table.
+# where systemd runs first-boot-agent.service, which looks the machine up at the provisioning
+# server and joins the cluster on the host; on a third boot the agent finds its done marker
+# holding and exits at once. The gold image is generic: a second guest (another MAC and SMBIOS
+# serial) boots the same bytes and becomes another node, with a static address; a third, unknown
+# guest reports itself and keeps waiting. A corrupted image leaves the disk without a partition
+# table.
 # See tests/vm/README.md.
 #
 # zero-touch.sh [--keep] [--verbose] [--workdir DIR] [--agent-from deb|build] [--skip-install]
@@ -67,7 +71,7 @@ if [ "$(id -u)" -ne 0 ]; then
         echo "1..0 # SKIP needs root (debootstrap, chroot)"
         exit 0
 fi
-if ! vm_need_packages "${VM_HOST_PACKAGES[@]}" debootstrap zstd e2fsprogs fdisk openssl meson ninja-build systemd; then
+if ! vm_need_packages "${VM_HOST_PACKAGES[@]}" qemu-utils debootstrap zstd e2fsprogs fdisk openssl meson ninja-build systemd; then
         echo "1..0 # SKIP packages missing and not installable"
         exit 0
 fi
@@ -140,6 +144,8 @@ python3 "$src/tests/server/clusterd.py" \
         --listen chainfire:node01:127.0.0.1:0 --listen chainfire:node04:127.0.0.1:0 \
         --listen flaredb:node01:127.0.0.1:0 --listen flaredb:node04:127.0.0.1:0 \
         --listen iam:node04:127.0.0.1:0 --listen report:collector:127.0.0.1:0 \
+        --listen chainfire:node05:127.0.0.1:0 --listen flaredb:node05:127.0.0.1:0 \
+        --listen iam:node05:127.0.0.1:0 \
         --member chainfire:node01:10.0.2.2:2380 --member flaredb:node01:10.0.2.2:2480 \
         --tls-dir "$work/certs" --iam-bootstrap-token "$iam_token" \
         --control 127.40.0.1:0 --ready-file "$work/clusterd.ready" -v >"$work/clusterd.log" 2>&1 &
@@ -151,13 +157,26 @@ ctl=http://$(awk '$1 == "control" { print $2 }' "$work/ports")
 p_cf_leader=$(port chainfire node01); p_cf_local=$(port chainfire node04)
 p_fd_leader=$(port flaredb node01); p_fd_local=$(port flaredb node04)
 p_iam=$(port iam node04); p_report=$(port report collector)
+p_cf_local5=$(port chainfire node05); p_fd_local5=$(port flaredb node05); p_iam5=$(port iam node05)
+
+# The provisioning server: who each machine is, by MAC or SMBIOS serial (groups in step 3).
+python3 "$src/tests/server/provisiond.py" --listen 127.0.0.1:0 --tls-dir "$work/certs" \
+        --control 127.40.0.1:0 --ready-file "$work/provisiond.ready" -v >"$work/provisiond.log" 2>&1 &
+pids+=($!)
+vm_wait_file "$work/provisiond.ready" 20 || { note "$(tail "$work/provisiond.log")"; bail "provisiond did not start"; }
+ready_value() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/provisiond.ready" "$1"; }
+p_prov=$(ready_value listen); p_prov=${p_prov##*:}
+pctl=http://$(ready_value control)
+pstate() { python3 -c 'import json, sys, urllib.request
+d = json.load(urllib.request.urlopen(sys.argv[1] + "/control/state", timeout=10))
+print(eval(sys.argv[2]))' "$1" "$2"; }
 
 mkdir -p "$work/www" "$work/tftp"
 p_www=$(vm_free_port)
 python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$p_www" >"$work/www.log" 2>&1 &
 pids+=($!)
-ok 0 "host servers: cluster (leader node01, local services of node04, report) and images on 127.0.0.1"
-note "ports: chainfire $p_cf_leader/$p_cf_local flaredb $p_fd_leader/$p_fd_local iam $p_iam report $p_report images $p_www control $ctl"
+ok 0 "host servers: cluster (leader node01, local services of node04 and node05, report), provisioning, images on 127.0.0.1"
+note "ports: chainfire $p_cf_leader/$p_cf_local/$p_cf_local5 flaredb $p_fd_leader/$p_fd_local/$p_fd_local5 iam $p_iam/$p_iam5 report $p_report provisioning $p_prov images $p_www control $ctl $pctl"
 
 # ---- 3. configuration -----------------------------------------------------------------------
 serial=FBA-ZT-$$
@@ -167,28 +186,33 @@ fw_size=$((mtd_kb * 1024))
 head -c "$fw_size" /dev/urandom >"$work/www/firmware.bin"
 fw_sha=$(sha256sum <"$work/www/firmware.bin" | cut -d' ' -f1)
 
-# config.json for the node; the installer's copy adds the "flash" section.
+# The machines: A (node04, by MAC) is flashed by the installer; B (node05, by SMBIOS serial,
+# with a static address) and C (which nobody knows) boot the same gold image. What tells them
+# apart is outside the image: MAC, SMBIOS record, NVMe serial.
+mac_a=52:54:00:fb:a0:04 smbios_a=type=1,serial=FBA-ZT-NODE04,uuid=6f0c3d8e-1a2b-4c5d-8e9f-0000000000a4
+mac_b=52:54:00:fb:a0:05 smbios_b=type=1,serial=FBA-ZT-NODE05,uuid=6f0c3d8e-1a2b-4c5d-8e9f-0000000000b5
+mac_c=52:54:00:fb:a0:66 smbios_c=type=1,serial=FBA-ZT-UNKNOWN,uuid=6f0c3d8e-1a2b-4c5d-8e9f-0000000000c6
+
+# The image's configuration: a template with the cluster's settings and where to look a node
+# up, no node identity; the installer's copy adds the "flash" section.
 write_config() {  # write_config OUT [FLASH_JSON]
         python3 - "$1" "${2:-}" <<EOF
 import json, sys
 host = "https://10.0.2.2"
 cfg = {
-    "node_id": "node04", "node_role": "worker", "bootstrap": False, "cluster_name": "zero-touch",
+    "cluster_name": "zero-touch",
     "leader_url": host + ":$p_cf_leader",
-    "raft_addr": "10.0.2.15:2380",
     "initial_peers": ["10.0.2.2:2380"], "flaredb_peers": ["10.0.2.2:2480"],
-    "node_ip": "10.0.2.15",
     "services": {
-        "chainfire": {"enabled": True, "leader_url": host + ":$p_cf_leader",
-                      "health_url": host + ":$p_cf_local/health"},
-        "flaredb": {"enabled": True, "leader_url": host + ":$p_fd_leader",
-                    "health_url": host + ":$p_fd_local/health"},
-        "iam": {"enabled": True, "health_url": host + ":$p_iam/health", "url": host + ":$p_iam"},
+        "chainfire": {"enabled": True, "leader_url": host + ":$p_cf_leader"},
+        "flaredb": {"enabled": True, "leader_url": host + ":$p_fd_leader"},
+        "iam": {"enabled": True},
     },
     "tls": {"enabled": True, "ca_cert_path": "/etc/nixos/secrets/ca.crt"},
     "iam": {"secrets_file": "/etc/nixos/secrets/iam-admin.json"},
     "timeouts": {"health_wait_s": 180, "request_s": 20, "connect_s": 5},
     "report": {"url": host + ":$p_report/report", "timeout_s": 10},
+    "provisioning": {"url": host + ":$p_prov/v1/node", "retry_max_s": 2},
 }
 if sys.argv[2]:
     cfg["flash"] = json.loads(sys.argv[2])
@@ -197,6 +221,30 @@ with open(sys.argv[1], "w") as f:
 EOF
         chmod 600 "$1"
 }
+
+# What the provisioning server answers: node04 for A's MAC, node05 for B's SMBIOS serial.
+python3 - "$work/groups.json" <<EOF
+import json, sys
+host = "https://10.0.2.2"
+def services(cf, fd, iam):
+    return {"chainfire": {"health_url": "%s:%s/health" % (host, cf)},
+            "flaredb": {"health_url": "%s:%s/health" % (host, fd)},
+            "iam": {"health_url": "%s:%s/health" % (host, iam), "url": "%s:%s" % (host, iam)}}
+node04 = {"node_id": "node04", "node_role": "worker", "bootstrap": False,
+          "raft_addr": "10.0.2.15:2380", "node_ip": "10.0.2.15",
+          "services": services($p_cf_local, $p_fd_local, $p_iam)}
+node05 = {"node_id": "node05", "node_role": "worker", "bootstrap": False,
+          "node_fqdn": "node05.zero-touch.test", "raft_addr": "10.0.2.16:2380", "node_ip": "10.0.2.16",
+          "services": services($p_cf_local5, $p_fd_local5, $p_iam5),
+          "network": {"static": {"mac": "$mac_b", "address": "10.0.2.16/24", "gateway": "10.0.2.2",
+                                 "dns": ["10.0.2.3"], "wait_s": 60}}}
+json.dump({"groups": [{"name": "node04", "selector": {"mac": "$mac_a"}, "config": node04},
+                      {"name": "node05", "selector": {"serial": "FBA-ZT-NODE05"}, "config": node05}]},
+          open(sys.argv[1], "w"), indent=2)
+EOF
+python3 -c 'import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control/groups", data=open(sys.argv[2], "rb").read()),
+                       timeout=10).read()' "$pctl" "$work/groups.json" || bail "cannot give provisiond its groups"
 secrets_tree() {  # secrets_tree ROOT CONFIG — /etc/nixos/secrets as the agent expects it
         install -d -m 700 "$1/etc/nixos/secrets"
         install -m 600 "$2" "$1/etc/nixos/secrets/cluster-config.json"
@@ -216,20 +264,26 @@ t=$(now)
 write_config "$work/node-config.json"
 overlay=$work/gold-overlay
 secrets_tree "$overlay" "$work/node-config.json"
-install -D -m 755 "$zt/zt-probe.sh" "$overlay/usr/local/libexec/zt-probe"
-install -D -m 644 "$zt/zt-probe.service" "$overlay/etc/systemd/system/zt-probe.service"
-gold_args=(--rootfs "$rootfs" --overlay "$overlay" --hostname node04 --enable zt-probe.service)
+for p in zt-probe zt-probe-waiting; do
+        install -D -m 755 "$zt/$p.sh" "$overlay/usr/local/libexec/$p"
+        install -D -m 644 "$zt/$p.service" "$overlay/etc/systemd/system/$p.service"
+done
+gold_args=(--rootfs "$rootfs" --overlay "$overlay" --hostname fba-node --enable zt-probe.service
+           --enable zt-probe-waiting.service)
 if [ -n "$deb" ]; then
         gold_args+=(--deb "$deb")
 else
         gold_args+=(--destdir "$work/destdir" --enable first-boot-agent.service)
 fi
 "$here/build-gold-image.sh" "${gold_args[@]}" "$work/gold.img" 2>"$work/gold.log"
-ok $? "gold image: GPT + ext4 root (debootstrap, systemd, agent, config, certificates), zstd, SHA-256"
+ok $? "gold image: GPT + ext4 root (debootstrap, systemd, agent, template config, certificates), zstd, SHA-256"
 note "$(cat "$work/gold.log")"
 [ -s "$work/gold.img.zst" ] || bail "no gold image"
 gold_size=$(stat -c %s "$work/gold.img")
 gold_sha=$(cat "$work/gold.img.zst.sha256")
+gold_raw_sha=$(sha256sum <"$work/gold.img" | cut -d' ' -f1)
+[ "$gold_raw_sha" = "$(cat "$work/gold.img.sha256")" ]
+ok $? "the gold image's SHA-256 before any guest: $gold_raw_sha (raw), $gold_sha (zstd)"
 cp "$work/gold.img.zst" "$work/www/gold.img.zst"
 timed "gold image" "$(since "$t")"
 
@@ -282,7 +336,7 @@ if [ "$skip_install" = 1 ]; then
 else
         t=$(now)
         "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 300 \
-                --log "$work/boot1.log"
+                --mac "$mac_a" --smbios "$smbios_a" --log "$work/boot1.log"
         rc=$?
         timed "boot 1 (PXE installer, flash, power-off)" "$(since "$t")"
         grep -a '^zt: \|"MESSAGE_ID"' "$work/boot1.log" | grep -a -i 'zt:\|flash\|firmware\|power' | head -n 40 |
@@ -298,6 +352,8 @@ else
         ok $? "after boot 1: the SPI-NOR content matches the firmware's SHA-256 ($spi_sha)"
         check "after boot 1: the report endpoint received started/progress/done" \
                 events "$ctl" flash-started flash-progress flash-done
+        check "after boot 1: the flash-started report carries the machine's inventory (MAC, SMBIOS, disks)" \
+                flash-inventory "$ctl" "$mac_a" FBA-ZT-NODE04 "${smbios_a##*uuid=}" "$serial"
         check "boot 1: the console holds the agent's records (mode, firmware, image, power-off)" \
                 console-records "$work/boot1.log" "$src" MID_MODE_DECIDED MID_FIRMWARE_WRITTEN \
                 MID_FLASH_BEGIN MID_FLASH_PROGRESS MID_FLASH_DONE MID_POWER_ACTION
@@ -305,9 +361,12 @@ fi
 
 # ---- 7. boot 2: first boot from the NVMe disk ----------------------------------------------------
 control_post() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
-disk_boot() {  # disk_boot LOG
+disk_boot() {  # disk_boot LOG: machine A from its NVMe disk
         "$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$nvme:$serial" \
-                --append "systemd.show_status=1" --timeout 300 --log "$1"
+                --mac "$mac_a" --smbios "$smbios_a" --append "systemd.show_status=1" --timeout 300 --log "$1"
+}
+console() {  # console LOG PREFIX: the value the probe printed
+        python3 "$zt/check.py" console-value "$1" "zt-probe: $2"
 }
 control_post /control/reset-log '{}'
 t=$(now)
@@ -316,11 +375,18 @@ rc=$?
 timed "boot 2 (systemd, first-boot-agent.service, join)" "$(since "$t")"
 grep -a 'zt-probe:\|zt-boot:' "$work/boot2.log" | cut -c1-400 | sed 's/^/# boot2: /'
 ok "$rc" "boot 2: systemd ran first-boot-agent.service and the probe (guest exit $rc)"
-check "after boot 2: the leader's chainfire member list holds node04 exactly once" members "$ctl" chainfire node04
-check "after boot 2: the leader's flaredb member list holds node04 exactly once" members "$ctl" flaredb node04
+check "after boot 2: the provisioning server answered node04 for its MAC" prov-lookups "$pctl" "$mac_a" 200 1
+check "after boot 2: the leader's chainfire member list holds node04 exactly once" members "$ctl" chainfire node04 10.0.2.15:2380
+check "after boot 2: the leader's flaredb member list holds node04 exactly once" members "$ctl" flaredb node04 10.0.2.15:2480
 check "after boot 2: the IAM admin exists" iam-user "$ctl" admin
-check "after boot 2: the report says every step succeeded" firstboot-report "$ctl"
+check "after boot 2: the report says every step succeeded" firstboot-report "$ctl" node04
 check "after boot 2: status --json in the guest shows every step done" status-json "$work/boot2.log"
+[ "$(console "$work/boot2.log" transient-hostname) $(console "$work/boot2.log" static-hostname)" = "node04 node04" ]
+ok $? "after boot 2: the host name is node04, transient and static (the image said fba-node)"
+[ "$(console "$work/boot2.log" hostname-marker)" = "hostname=node04 method=hostnamed" ]
+ok $? "after boot 2: set through systemd-hostnamed ($(console "$work/boot2.log" hostname-marker))"
+[ "$(console "$work/boot2.log" node-config)" = "600 root" ]
+ok $? "after boot 2: the node's configuration is stored 0600 in the state directory"
 
 # The journal, read from the disk image.
 part=$work/root-part.img
@@ -329,11 +395,64 @@ rm -rf "$work/journal"
 debugfs -R "rdump /var/log/journal $work" "$part" >/dev/null 2>&1
 journalctl --directory="$work/journal" -o json --no-pager >"$work/journal.json" 2>/dev/null
 check "after boot 2: the guest's journal (from the disk) holds the agent's records with MESSAGE_IDs" \
-        journal "$work/journal.json" "$src" MID_STEP_DONE MID_MEMBER_JOINED MID_RUN_DONE
+        journal "$work/journal.json" "$src" MID_IDENTITY_FOUND MID_HOSTNAME_SET MID_STEP_DONE MID_MEMBER_JOINED \
+        MID_RUN_DONE
 rm -f "$part"
 
-# ---- 8. boot 3: the agent leaves at once --------------------------------------------------------------
+# ---- 8. the same image on two more machines ---------------------------------------------------
+# B and C boot copy-on-write overlays of the gold image file itself, which stays untouched.
+for m in b c; do
+        rm -f "$work/overlay-$m.qcow2"
+        qemu-img create -q -f qcow2 -b "$work/gold.img" -F raw "$work/overlay-$m.qcow2" ||
+                bail "qemu-img create of the overlay for machine $m"
+done
+t=$(now)
+"$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$work/overlay-b.qcow2:FBA-ZT-B" \
+        --mac "$mac_b" --smbios "$smbios_b" --append "systemd.show_status=1" --timeout 300 --log "$work/boot-b.log"
+rc=$?
+timed "machine B (same image: lookup by serial, static address, join)" "$(since "$t")"
+grep -a 'zt-probe:\|zt-boot:' "$work/boot-b.log" | grep -v status-json | cut -c1-300 | sed 's/^/# machine B: /'
+ok "$rc" "machine B booted the same image and ran the agent (guest exit $rc)"
+check "machine B: the provisioning server answered node05 (matched by its SMBIOS serial)" \
+        prov-lookups "$pctl" "$mac_b" 200 1
+check "machine B: chainfire lists node05 once, at its static address" members "$ctl" chainfire node05 10.0.2.16:2380
+check "machine B: flaredb lists node05 once, at its static address" members "$ctl" flaredb node05 10.0.2.16:2480
+check "machine B: its report says every step succeeded" firstboot-report "$ctl" node05
+check "machine B: status --json in the guest shows every step done" status-json "$work/boot-b.log"
+[ "$(console "$work/boot-b.log" transient-hostname) $(console "$work/boot-b.log" static-hostname)" = \
+  "node05.zero-touch.test node05.zero-touch.test" ]
+ok $? "machine B: the host name is node05's node_fqdn, transient and static"
+console "$work/boot-b.log" network-marker |
+        grep -q 'mac=52:54:00:fb:a0:05 address=10.0.2.16/24 file=/etc/systemd/network/10-first-boot-agent.network'
+ok $? "machine B: the static address went to networkd for the NIC with its MAC"
+console "$work/boot-b.log" addresses | tr ' ' '\n' | grep -qx 10.0.2.16
+ok $? "machine B: 10.0.2.16 is on its NIC (addresses: $(console "$work/boot-b.log" addresses))"
+check "machine B took nothing from A: chainfire still lists node04 once" members "$ctl" chainfire node04 10.0.2.15:2380
+
+t=$(now)
+"$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$work/overlay-c.qcow2:FBA-ZT-C" \
+        --mac "$mac_c" --smbios "$smbios_c" --append "systemd.show_status=1 zt.probe=waiting" --timeout 300 \
+        --log "$work/boot-c.log"
+rc=$?
+timed "machine C (unknown: reports itself, keeps waiting)" "$(since "$t")"
+grep -a 'zt-probe:' "$work/boot-c.log" | grep -v status-json | cut -c1-300 | sed 's/^/# machine C: /'
+ok "$rc" "machine C: the agent was seen waiting to be known (guest exit $rc)"
+check "machine C: still starting, never restarted nor failed; status shows it unknown after 3+ lookups" \
+        waiting "$work/boot-c.log"
+check "machine C: the provisioning server answered 404 to its lookups" prov-lookups "$pctl" "$mac_c" 404 3
+check "machine C: it reported itself with its identifiers" identity-unknown "$ctl" "$mac_c" FBA-ZT-UNKNOWN
+[ "$(pstate "$ctl" 'sorted(m["id"] for m in d["members"]["chainfire"])')" = "['node01', 'node04', 'node05']" ]
+ok $? "machine C joined nothing: chainfire lists node01, node04 and node05"
+
+[ "$(sha256sum <"$work/gold.img" | cut -d' ' -f1)" = "$gold_raw_sha" ] &&
+        [ "$(sha256sum <"$work/gold.img.zst" | cut -d' ' -f1)" = "$gold_sha" ]
+ok $? "after three machines: the gold image's SHA-256 is unchanged (raw and zstd)"
+rm -f "$work/overlay-b.qcow2" "$work/overlay-c.qcow2"
+
+# ---- 9. boot 3: the agent leaves at once --------------------------------------------------------------
 control_post /control/reset-log '{}'
+python3 -c 'import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control/reset-log", data=b"{}"), timeout=10).read()' "$pctl"
 t=$(now)
 disk_boot "$work/boot3.log"
 rc=$?
@@ -344,8 +463,10 @@ unit3=$(grep -a 'zt-probe: unit' "$work/boot3.log")
 grep -q 'ActiveState=active' <<<"$unit3" && grep -q 'Result=success' <<<"$unit3" && grep -q 'ExecMainStatus=0' <<<"$unit3"
 ok $? "boot 3: first-boot-agent.service found its done marker holding and exited 0 at once"
 check "boot 3: no request reached the leader (nor any cluster service)" requests "$ctl" all
+[ "$(pstate "$pctl" 'len(d["requests"])')" = 0 ]
+ok $? "boot 3: the provisioning server was not asked again"
 
-# ---- 9. failure variant: a corrupted image -----------------------------------------------------------
+# ---- 10. failure variant: a corrupted image -----------------------------------------------------------
 if [ "$skip_install" = 0 ]; then
         t=$(now)
         cp --sparse=always "$work/gold.img" "$work/bad.img"
@@ -361,7 +482,7 @@ if [ "$skip_install" = 0 ]; then
         ok $? "corrupted image: the disk starts with a valid GPT"
         reports_before=$(python3 "$zt/check.py" count-reports "$ctl")
         "$here/run-guest.sh" --pxe "$work/tftp:boot.ipxe" --nvme "$nvme:$serial" --timeout 300 \
-                --log "$work/boot-bad.log"
+                --mac "$mac_a" --smbios "$smbios_a" --log "$work/boot-bad.log"
         rc=$?
         timed "failure variant boot (corrupted image)" "$(since "$t")"
         grep -a '^zt: ' "$work/boot-bad.log" | sed 's/^/# bad: /'

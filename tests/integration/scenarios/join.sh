@@ -51,9 +51,9 @@ is "$(cstate "sorted((s['name'], s['healthy'], s['member']) for s in R[0]['body'
 is "$(cstate "'steps' in R[0]['body'] and 'time' in R[0]['body']")" true "report: steps and time"
 has_mid "$ERR" REPORT_SENT; ok $? "MID_REPORT_SENT logged"
 is "$(cstate "[R[0]['body'][k] for k in ('phase', 'step', 'step_index', 'steps_total', 'waiting_for')]")" \
-        '["done", "health-report", 8, 8, null]' "report: the fleet members (phase done, the last step)"
+        '["done", "health-report", 9, 9, null]' "report: the fleet members (phase done, the last step)"
 is "$(cstate "[(r['body']['phase'], r['body']['step'], r['body']['step_index']) for r in P]")" \
-        '[["config", "config", 1], ["health", "chainfire-health", 2], ["join", "chainfire-join", 3], ["health", "flaredb-health", 4], ["join", "flaredb-join", 5], ["health", "iam-health", 6], ["iam", "iam-setup", 7], ["report", "health-report", 8]]' \
+        '[["config", "config", 2], ["health", "chainfire-health", 3], ["join", "chainfire-join", 4], ["health", "flaredb-health", 5], ["join", "flaredb-join", 6], ["health", "iam-health", 7], ["iam", "iam-setup", 8], ["report", "health-report", 9]]' \
         "a progress report as each step began, with its phase and place"
 is "$(cstate "sorted(set(k for r in P for k in r['body']))")" \
         '["attempt", "cluster_name", "elapsed_ms", "event", "node_id", "node_role", "phase", "step", "step_index", "steps_total", "time", "waiting_for"]' \

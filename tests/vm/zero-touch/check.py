@@ -9,7 +9,8 @@ import re
 import sys
 import urllib.request
 
-STEPS = ["config", "chainfire-health", "chainfire-join", "flaredb-health", "flaredb-join", "iam-health", "iam-setup", "health-report"]
+STEPS = ["identity", "config", "chainfire-health", "chainfire-join", "flaredb-health", "flaredb-join", "iam-health", "iam-setup",
+         "health-report"]
 
 
 def control(base, path):
@@ -56,12 +57,12 @@ def cmd_ports(ready_file):
     return 0
 
 
-def cmd_members(base, service, node):
+def cmd_members(base, service, node, raft_addr=None):
     members = control(base, "/control/state")["members"].get(service, [])
-    n = sum(1 for m in members if m.get("id") == node)
+    mine = [m for m in members if m.get("id") == node]
     print("%s members: %s; '%s' appears %d time(s)" % (
-        service, ", ".join("%s@%s" % (m.get("id"), m.get("raft_addr")) for m in members), node, n))
-    return 0 if n == 1 else 1
+        service, ", ".join("%s@%s" % (m.get("id"), m.get("raft_addr")) for m in members), node, len(mine)))
+    return 0 if len(mine) == 1 and raft_addr in (None, mine[0].get("raft_addr")) else 1
 
 
 def cmd_events(base, *wanted):
@@ -76,10 +77,11 @@ def cmd_count_reports(base):
     return 0
 
 
-def cmd_firstboot_report(base):
-    done = [b for e, b in reports(base) if e == "firstboot-done"]
+def cmd_firstboot_report(base, node=None):
+    done = [b for e, b in reports(base) if e == "firstboot-done" and node in (None, b.get("node_id"))]
     if not done:
-        print("no firstboot-done report (events: %s)" % [e for e, _ in reports(base)])
+        print("no firstboot-done report%s (events: %s)" % (" from " + node if node else "",
+                                                         [(e, b.get("node_id")) for e, b in reports(base)]))
         return 1
     steps = find_steps(done[-1]) or {}
     bad = {}
@@ -135,6 +137,54 @@ def cmd_status_json(log):
     bad = {s: steps.get(s) for s in STEPS if steps.get(s) != "done"}
     print("status --json in the guest: run %s, steps %s" % (result, json.dumps(steps, sort_keys=True)))
     return 0 if not bad and result == "done" else 1
+
+
+def cmd_flash_inventory(base, mac, serial, uuid, disk_serial):
+    """The flash-started report carries the machine's inventory."""
+    started = [b for e, b in reports(base) if e == "flash-started"]
+    inv = (started[-1].get("inventory") if started else None) or {}
+    system = inv.get("system") or {}
+    got = {"macs": [n.get("mac") for n in inv.get("nics", [])], "serial": system.get("serial"),
+           "uuid": system.get("uuid"), "disk_serials": [d.get("serial") for d in inv.get("disks", [])],
+           "cpus": inv.get("cpus"), "memory_bytes": inv.get("memory_bytes")}
+    print("flash-started inventory: %s" % json.dumps(got, sort_keys=True))
+    return 0 if (mac in got["macs"] and got["serial"] == serial and got["uuid"] == uuid and
+                 disk_serial in got["disk_serials"] and got["cpus"] and got["memory_bytes"]) else 1
+
+
+def cmd_identity_unknown(base, mac, serial):
+    """An identity-unknown report with the machine's identifiers."""
+    bodies = [b for e, b in reports(base) if e == "identity-unknown"]
+    ids = [b.get("identifiers") or {} for b in bodies]
+    print("identity-unknown reports: %s" % json.dumps(ids, sort_keys=True))
+    return 0 if any(mac in i.get("macs", []) and i.get("serial") == serial for i in ids) else 1
+
+
+def cmd_prov_lookups(prov_base, mac, status, minimum):
+    """How many lookups by that MAC the provisioning server answered with that status."""
+    reqs = control(prov_base, "/control/state")["requests"]
+    mine = [r for r in reqs if mac in r.get("query", {}).get("mac", [])]
+    n = sum(1 for r in mine if r.get("status") == int(status))
+    print("lookups with mac %s: %d, answered %s: %d (groups: %s)" % (
+        mac, len(mine), status, n, sorted({str(r.get("group")) for r in mine})))
+    return 0 if n >= int(minimum) else 1
+
+
+def cmd_waiting(log):
+    """The console of a machine nobody knows: the agent still starting, never restarted, status
+    showing the identity step running with the unknown machine's identifiers."""
+    unit = console_line(log, "zt-probe: unit") or ""
+    raw = console_line(log, "zt-probe: status-json") or "{}"
+    try:
+        st = json.loads(raw)
+    except ValueError:
+        st = {}
+    ident = (st.get("steps") or {}).get("identity") or {}
+    print("unit: %s; identity: %s, %s attempt(s), %s" % (unit, ident.get("status"), ident.get("attempts"),
+                                                       ident.get("last_error")))
+    return 0 if ("ActiveState=activating" in unit and "NRestarts=0" in unit and
+                 ident.get("status") == "running" and (ident.get("attempts") or 0) >= 3 and
+                 "unknown to the provisioning server" in (ident.get("last_error") or "")) else 1
 
 
 def cmd_console_value(log, prefix):
@@ -205,7 +255,8 @@ def main(argv):
         "count-reports": cmd_count_reports, "firstboot-report": cmd_firstboot_report,
         "requests": cmd_requests, "iam-user": cmd_iam_user, "status-json": cmd_status_json,
         "console-value": cmd_console_value, "journal": cmd_journal,
-        "console-records": cmd_console_records,
+        "console-records": cmd_console_records, "flash-inventory": cmd_flash_inventory,
+        "identity-unknown": cmd_identity_unknown, "prov-lookups": cmd_prov_lookups, "waiting": cmd_waiting,
     }
     if len(argv) < 2 or argv[1] not in cmds:
         print("usage: check.py {%s} ARGS..." % "|".join(cmds), file=sys.stderr)

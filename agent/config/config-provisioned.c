@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config-load.h"
+#include "config-provisioned.h"
+#include "fileio.h"
+#include "json-util.h"
+
+char *config_provisioned_path(const char *state_dir) {
+        return path_join(state_dir, CONFIG_PROVISIONED_FILE);
+}
+
+/* RFC 7386 over target, an object; patch is an object too. */
+static int merge_patch(json_t *target, json_t *patch) {
+        const char *key;
+        json_t *value;
+
+        json_object_foreach(patch, key, value) {
+                if (json_is_null(value)) {
+                        (void) json_object_del(target, key);
+                } else if (json_is_object(value)) {
+                        json_t *t = json_object_get(target, key);
+                        int r;
+
+                        if (!json_is_object(t)) {
+                                t = json_object();
+                                if (!t || json_object_set_new(target, key, t) < 0)
+                                        return -ENOMEM;
+                        }
+                        r = merge_patch(t, value);
+                        if (r < 0)
+                                return r;
+                } else if (json_object_set(target, key, value) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Every problem added since n_before gets "SOURCE: " in front of its path. */
+static int prefix_problems(ProblemList *problems, size_t n_before, const char *source) {
+        for (size_t i = n_before; i < problems->n; i++) {
+                Problem *pr = &problems->items[i];
+                char *p;
+
+                if (asprintf(&p, "%s: %s", source, pr->path && pr->path[0] ? pr->path : ".") < 0) {
+                        p = NULL;
+                        return -ENOMEM;
+                }
+                free(pr->path);
+                pr->path = p;
+        }
+        return 0;
+}
+
+static int check_answer(json_t *answer, ProblemList *problems) {
+        static const char *const forbidden[] = { "provisioning", "state_dir" };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (!json_object_get(answer, forbidden[i]))
+                        continue;
+                path = json_path_key(".", forbidden[i]);
+                if (!path)
+                        return -ENOMEM;
+                r = json_add_problem(problems, path,
+                                     "no such member in an answer (where a node looks itself up and keeps "
+                                     "its state are the image's to say)",
+                                     json_object_get(answer, forbidden[i]),
+                                     "remove it from the node's configuration on the provisioning server");
+                if (r < 0)
+                        return r;
+        }
+        if (!json_object_get(answer, "node_id")) {
+                r = problem_add(problems, ".node_id", "the node's id: an answer names the node it is for",
+                                "nothing", "add \"node_id\" to the node's configuration on the provisioning server");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* jansson quotes the input near a syntax error: keep the text on one printable line. */
+static void make_printable(char *s) {
+        for (unsigned char *p = (unsigned char *) s; *p; p++)
+                if (*p < ' ' || *p == 0x7F)
+                        *p = '?';
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+                        p[0] = p[1] = '?';
+}
+
+static int build(const ProvisioningConfig *pc, const char *answer, size_t size, const char *path,
+                 Config **ret_config, char **ret_text, ProblemList *problems) {
+        _cleanup_(json_decrefp) json_t *patch = NULL, *merged = NULL;
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *text = NULL, *found = NULL;
+        size_t n_before = problems->n;
+        json_error_t err;
+        int r;
+
+        patch = json_loadb(answer, size, JSON_REJECT_DUPLICATES, &err);
+        if (!patch) {
+                if (json_error_code(&err) == json_error_out_of_memory)
+                        return -ENOMEM;
+                if (asprintf(&found, "a syntax error at line %d, column %d: %s", err.line, err.column,
+                             err.text) < 0) {
+                        found = NULL;
+                        return -ENOMEM;
+                }
+                make_printable(found);
+                r = problem_add(problems, "", "a JSON object (the node's configuration)", found,
+                                "serve the node's cluster-config.json, or the members that complete the image's");
+                return r < 0 ? r : -EINVAL;
+        }
+        if (!json_is_object(patch)) {
+                r = json_add_problem(problems, "", "a JSON object (the node's configuration)", patch, NULL);
+                return r < 0 ? r : -EINVAL;
+        }
+        r = check_answer(patch, problems);
+        if (r < 0)
+                return r;
+        if (problems->n > n_before)
+                return -EINVAL;
+
+        merged = pc->template ? json_deep_copy(pc->template) : json_object();
+        if (!merged)
+                return -ENOMEM;
+        r = merge_patch(merged, patch);
+        if (r < 0)
+                return r;
+        text = json_dumps(merged, JSON_INDENT(2));
+        if (!text)
+                return -ENOMEM;
+
+        r = config_parse(text, strlen(text), path, &c, problems);
+        if (r < 0)
+                return r;
+
+        /* With a final newline, as a person would write the file. */
+        size_t n = strlen(text);
+        char *t = realloc(text, n + 2);
+        if (!t)
+                return -ENOMEM;
+        text = t;
+        memcpy(text + n, "\n", 2);
+
+        *ret_config = TAKE_PTR(c);
+        *ret_text = TAKE_PTR(text);
+        return 0;
+}
+
+int config_provisioned_build(const ProvisioningConfig *pc, const char *answer, size_t size,
+                             const char *source, const char *path, Config **ret_config,
+                             char **ret_text, ProblemList *problems) {
+        size_t n_before = problems->n;
+        int r, q;
+
+        r = build(pc, answer, size, path, ret_config, ret_text, problems);
+        if (r == -EINVAL) {
+                q = prefix_problems(problems, n_before, source);
+                if (q < 0)
+                        return q;
+        }
+        return r;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "networkd.h"
+
+
+int networkd_format(const NetworkdStatic *s, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (!s || !s->mac || !s->address)
+                return -EINVAL;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# Written by first-boot-agent from this node's configuration (network.static).\n"
+                   "[Match]\nMACAddress=%s\n\n[Network]\nAddress=%s\n", s->mac, s->address);
+        if (s->gateway)
+                fprintf(f, "Gateway=%s\n", s->gateway);
+        for (char *const *d = s->dns; d && *d; d++)
+                fprintf(f, "DNS=%s\n", *d);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int networkd_write(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *path = path_join(dir, name), *old = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 64 * 1024, &old, NULL);
+        if (r >= 0 && streq(old, text))
+                return 0;
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        return r < 0 ? r : 1;
+}
+
+static int call(sd_bus *bus, const char *method, char *error, size_t error_size, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.network1", "/org/freedesktop/network1",
+                                           "org.freedesktop.network1.Manager", method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, m, 0, &e, &reply);
+        if (r < 0)
+                (void) snprintf(error, error_size, "%s: %s", method, e.message ? e.message : strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+int networkd_apply(int ifindex, char *error, size_t error_size) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                (void) snprintf(error, error_size, "no system bus: %s", strerror(-r));
+                return r;
+        }
+        r = call(bus, "Reload", error, error_size, NULL);
+        if (r < 0)
+                return r;
+        if (ifindex > 0)
+                r = call(bus, "ReconfigureLink", error, error_size, "i", ifindex);
+        return r;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
+#include "ifaddr.h"
+#include "tap.h"
+
+/* Addresses on the loopback, which every network namespace has once it is up. */
+
+int main(void) {
+        int r;
+
+        is_int(ifaddr_present("lo", "127.0.0.1"), 1, "127.0.0.1 is on lo");
+        is_int(ifaddr_present("lo", "192.0.2.77"), 0, "192.0.2.77 is not");
+        is_int(ifaddr_present("nonexistent0", "127.0.0.1"), 0, "not on another interface");
+        r = ifaddr_present("lo", "::1");
+        ok(r == 1 || r == 0, "::1 on lo: %d (0 without IPv6)", r);
+        is_int(ifaddr_present("lo", "not-an-address"), -EINVAL, "not an address: -EINVAL");
+        is_int(ifaddr_wait("lo", "127.0.0.1", 5 * USEC_PER_SEC), 1, "waiting for a present address returns at once");
+        is_int(ifaddr_wait("lo", "192.0.2.77", 200 * USEC_PER_MSEC), -ETIMEDOUT, "an absent one: -ETIMEDOUT");
+        return tap_done();
+}
