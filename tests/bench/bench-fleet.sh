@@ -5,11 +5,13 @@
 #   tests/bench/bench-fleet.sh [SIZES [SPREADS_MS [ETCD_SIZES]]]   (as root for etcd)
 #   default: "100 200" agents, start delays "0 2000 5000" ms, etcd "5 10"
 #
-# 1. Admin API: SIZE agents (tests/integration/fleet-lib.sh) join one leader at once, for each
-#    timeouts.join_start_delay_max_ms in SPREADS_MS, against a healthy leader and against one
-#    that serves 50 requests a second (429 with Retry-After: 1 beyond). Reported per run: the
-#    time until every agent is done, joined agents and duplicate entries, requests per agent at
-#    the leader (most and mean), 429 answers, and the leader's busiest 100 ms (requests arriving).
+# 1. Admin API: SIZE agents (tests/integration/fleet-lib.sh) wait for their local services, which
+#    all turn healthy at one moment (a rack's services coming up together), then join one leader,
+#    for each timeouts.join_start_delay_max_ms in SPREADS_MS, against a healthy leader and
+#    against one that serves 50 requests a second (429 with Retry-After: 1 beyond). Reported per
+#    run: the time from that moment to the last add the leader took, joined agents and duplicate
+#    entries, requests per agent at the leader (most and mean), 429 answers, and the leader's
+#    busiest 100 ms (requests arriving).
 # 2. etcd: N nodes join a real three-member etcd at once through "run" (learners, the join lock):
 #    time until the last one is a voter; voters, learners and duplicates left.
 # Address blocks 127.65.0.0/23 (admin API) and 127.66.0.0/24 (etcd).
@@ -63,15 +65,22 @@ lib_init 127.65.0 "fleet benchmark: $FBA_BIN"
 . "$src/tests/integration/fleet-lib.sh"
 ulimit -n 65536 2>/dev/null
 
-# run_fleet SIZE SPREAD LEADER: one fresh cluster, SIZE agents; prints one table row.
+# run_fleet SIZE SPREAD LEADER: one fresh cluster, SIZE agents; prints one table row. Every
+# agent's local chainfire turns healthy at the same moment, FLIP seconds after clusterd starts
+# (time enough for every agent to be up and polling): the rack's services coming up together,
+# so the joins start together whatever this machine's 2 cores do to the agents' start-up.
 run_fleet() {
-        local size=$1 spread=$2 leader=$3
+        local size=$1 spread=$2 leader=$3 i args=()
+        flip=$((4 + size / 20))
         if [ -n "${CLUSTER_PID:-}" ]; then
                 kill "$CLUSTER_PID" 2>/dev/null
                 wait "$CLUSTER_PID" 2>/dev/null
         fi
         rm -rf "$tmp"/f[0-9][0-9][0-9]
-        fleet_start "$size"
+        for ((i = 1; i <= size; i++)); do
+                args+=(--healthy-after "chainfire:$(fleet_name "$i"):$flip")
+        done
+        fleet_start "$size" "${args[@]}"
         ctl /control/leader '{"service": "chainfire", "node": "node01", "mode": "421"}' >/dev/null || bail "leader"
         if [ "$leader" = throttled ]; then
                 ctl /control/throttle '{"service": "chainfire", "node": "node01", "rate": 50, "burst": 10,
@@ -80,19 +89,21 @@ run_fleet() {
         fleet_configs "c['timeouts']['join_start_delay_max_ms'] = $spread"
         fleet_run
         read -r joined dups <<<"$(fleet_members_ok)"
-        cstate "(lambda rs: '%d %.2f %d %d' % (
+        cstate "(lambda rs: '%d %.2f %d %d %d' % (
                     max(__import__('collections').Counter(r['user_agent'] for r in rs).values(), default=0),
                     len(rs) / max(len(set(r['user_agent'] for r in rs)), 1),
                     len([r for r in rs if r['status'] == 429]),
-                    max((len([1 for b in rs if a['t'] <= b['t'] < a['t'] + 0.1]) for a in rs), default=0)))(
+                    max((len([1 for b in rs if a['t'] <= b['t'] < a['t'] + 0.1]) for a in rs), default=0),
+                    1000 * (max([r['t_end'] for r in rs if r['path'] == '/admin/member/add' and r['status'] == 201],
+                                default=$flip) - $flip)))(
                     [r for r in d['requests'] if r['node'] == 'node01' and r['service'] == 'chainfire'
                      and '(f' in r['user_agent']])" >"$tmp/metrics"
-        read -r most mean throttled peak <"$tmp/metrics"
-        printf '| %s | %d | %d | %d ms | %d/%d | %d | %d | %s | %d | %d |\n' "$leader" "$size" "$spread" "$FLEET_MS" \
+        read -r most mean throttled peak joins <"$tmp/metrics"
+        printf '| %s | %d | %d | %d ms | %d/%d | %d | %d | %s | %d | %d |\n' "$leader" "$size" "$spread" "$joins" \
                 "$joined" "$size" "$FLEET_FAILED" "$dups" "$most / $mean" "$throttled" "$peak"
 }
 
-echo "| leader | agents | start delay max | all done | joined | failed | duplicates | leader requests per agent (most / mean) | 429 | busiest 100 ms |"
+echo "| leader | agents | start delay max (ms) | healthy → last add | joined | failed | duplicates | leader requests per agent (most / mean) | 429 | busiest 100 ms at the leader |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for size in $SIZES; do
         for leader in healthy throttled; do
