@@ -268,3 +268,38 @@ char *string_make_printable(char *s) {
                         p[0] = p[1] = '?';
         return s;
 }
+
+void string_json_escape(FILE *f, const char *s, bool terminal_safe) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                switch (*p) {
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                case '\r':
+                        fputs("\\r", f);
+                        break;
+                case '\t':
+                        fputs("\\t", f);
+                        break;
+                case '\b':
+                        fputs("\\b", f);
+                        break;
+                case '\f':
+                        fputs("\\f", f);
+                        break;
+                default:
+                        if (*p < 0x20 || (terminal_safe && *p == 0x7F))
+                                fprintf(f, "\\u%04x", *p);
+                        else if (terminal_safe && *p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+                                fprintf(f, "\\u%04x", p[1]);
+                                p++;
+                        } else
+                                fputc(*p, f);
+                }
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,3 +52,9 @@ char *url_join(const char *base, const char *path);
 /* Replaces, in place, what a terminal would act on instead of showing: control characters (C0,
  * DEL, and C1 as UTF-8, among them the escape sequences' introducers) become '?'. Returns s. */
 char *string_make_printable(char *s);
+
+/* Writes s as the content of a JSON string (no quotes): '"' and '\\' escaped, control characters
+ * as \n, \t, … or \uXXXX, as JSON serializers write them. terminal_safe: DEL and the C1
+ * controls (U+0080..U+009F) escaped too, so that a terminal showing the line does not act on
+ * them. */
+void string_json_escape(FILE *f, const char *s, bool terminal_safe);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "secret.h"
 #include "seed-unit.h"
+#include "string-util.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -90,32 +91,7 @@ static char *redact(const char *s) {
 
 static void json_string(FILE *f, const char *s) {
         fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                switch (*p) {
-                case '"':
-                        fputs("\\\"", f);
-                        break;
-                case '\\':
-                        fputs("\\\\", f);
-                        break;
-                case '\n':
-                        fputs("\\n", f);
-                        break;
-                case '\t':
-                        fputs("\\t", f);
-                        break;
-                default:
-                        if (*p < 0x20 || *p == 0x7F)
-                                fprintf(f, "\\u%04x", *p);
-                        else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-                                /* C1 controls (U+0080..U+009F) as escapes: a terminal showing the
-                                 * line would act on them. */
-                                fprintf(f, "\\u%04x", p[1]);
-                                p++;
-                        } else
-                                fputc(*p, f);
-                }
-        }
+        string_json_escape(f, s, true);
         fputc('"', f);
 }
 

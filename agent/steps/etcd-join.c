@@ -29,19 +29,6 @@ static const Member *find_self(const Join *j, const char *name) {
         return member_list_find(&j->members, NULL, j->sc->raft_addr);
 }
 
-static int list_round(StepContext *ctx, RotationServer *srv, void *userdata) {
-        Join *j = userdata;
-        HttpResponse resp = {};
-        int r;
-
-        member_list_done(&j->members);
-        r = j->driver->list(ctx->http, srv->url, &j->members, &resp);
-        if (r < 0)
-                rotation_record(srv, r, &resp);
-        http_response_done(&resp);
-        return r;
-}
-
 static int add_learner(StepContext *ctx, RotationServer *srv, void *userdata) {
         Join *j = userdata;
         HttpResponse resp = {};
@@ -115,7 +102,7 @@ static int phase_list(StepContext *ctx, EtcdJoin *e, const char *name) {
         int r;
 
         snprintf(what, sizeof what, "list the %s members", e->join->service);
-        r = rotation_run(ctx, &e->join->rotation, e->join->service, what, list_round, e->join, NULL);
+        r = rotation_run(ctx, &e->join->rotation, e->join->service, what, join_list_one, e->join, NULL);
         if (r < 0)
                 return phase_failed(ctx, e, "list the members to join", r);
         e->self = find_self(e->join, name);

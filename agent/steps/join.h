@@ -22,6 +22,9 @@ typedef struct Join {
 int join_init(StepContext *ctx, ServiceId id, Join *ret);
 void join_done(Join *j);
 
+/* A RotationFn (userdata: the Join): one member list request to srv, into j->members. */
+int join_list_one(StepContext *ctx, RotationServer *srv, void *userdata);
+
 /* One pass over the servers until one lists the members (into j->members). 0, or -ENODATA when
  * nobody answered (logged at info level: the caller decides). */
 int join_list(StepContext *ctx, Join *j, RotationServer **ret_server);

@@ -34,7 +34,7 @@ static int join_bootstrap(StepContext *ctx, ServiceId id) {
         return 0;
 }
 
-static int list_one(StepContext *ctx, RotationServer *srv, void *userdata) {
+int join_list_one(StepContext *ctx, RotationServer *srv, void *userdata) {
         Join *j = userdata;
         HttpResponse resp = {};
         int r;
@@ -63,7 +63,7 @@ int join_list(StepContext *ctx, Join *j, RotationServer **ret_server) {
                         log_debug("Not asking %s to %s: it asked to wait.", srv->url, what);
                         continue;
                 }
-                r = list_one(ctx, srv, j);
+                r = join_list_one(ctx, srv, j);
                 if (r >= 0) {
                         if (ret_server)
                                 *ret_server = srv;

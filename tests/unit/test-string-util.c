@@ -64,5 +64,18 @@ int main(void) {
                 is_str(FMT_BYTES(1536), "1.5 KiB", "KiB");
                 is_str(FMT_BYTES(2147483648ULL), "2.0 GiB", "GiB");
         }
+        {
+                char *out = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&out, &size);
+
+                string_json_escape(f, "a\"b\\c\n\t\x01\x7f\xc2\x9b[31m", false);
+                fputc('|', f);
+                string_json_escape(f, "a\"b\\c\n\t\x01\x7f\xc2\x9b[31m", true);
+                fclose(f);
+                is_str(out, "a\\\"b\\\\c\\n\\t\\u0001\x7f\xc2\x9b[31m|a\\\"b\\\\c\\n\\t\\u0001\\u007f\\u009b[31m",
+                       "JSON escaping as serializers write it, and terminal-safe (DEL, C1)");
+                free(out);
+        }
         return tap_done();
 }
