@@ -3,7 +3,7 @@
 # Fleet benchmark (not a test). See tests/bench/README.md.
 #
 #   tests/bench/bench-fleet.sh [SIZES [SPREADS_MS [ETCD_SIZES]]]   (as root for etcd)
-#   default: "100 200" agents, start delays "0 2000 5000" ms, etcd "5 10"
+#   default: "100 200" agents, start delays "0 2000 5000" ms, etcd "5 10" ("" for none)
 #
 # 1. Admin API: SIZE agents (tests/integration/fleet-lib.sh) wait for their local services, which
 #    all turn healthy at one moment (a rack's services coming up together), then join one leader,
@@ -56,9 +56,9 @@ if [ "${1:-}" = "--etcd" ]; then
         exit 0
 fi
 
-SIZES=${1:-100 200}
-SPREADS=${2:-0 2000 5000}
-ETCD_SIZES=${3:-5 10}
+SIZES=${1-100 200}
+SPREADS=${2-0 2000 5000}
+ETCD_SIZES=${3-5 10}
 
 . "$src/tests/integration/lib.sh"
 lib_init 127.65.0 "fleet benchmark: $FBA_BIN"
