@@ -30,6 +30,7 @@ struct StepContext {
         size_t steps_total;
         usec_t progress_sent;           /* CLOCK_MONOTONIC of the last progress report */
         usec_t progress_quiet_until;    /* after one failed: none before this */
+        uint64_t progress_waiting;      /* what the last one said the step waits for (a hash), 0: nothing */
 
         StepKeepalive keepalive;        /* run while the step waits, or NULL */
         void *keepalive_userdata;

@@ -24,18 +24,37 @@ json_t *step_progress_fields(const StepContext *ctx, const char *phase, const ch
                          "elapsed_ms", (json_int_t) (started > 0 && now > started ? (now - started) / USEC_PER_MSEC : 0));
 }
 
+/* FNV-1a over the text without its digits; 0 for none. */
+static uint64_t waiting_key(const char *s) {
+        uint64_t h = 14695981039346656037ULL;
+
+        if (!s)
+                return 0;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9') {
+                        h ^= (unsigned char) *s;
+                        h *= 1099511628211ULL;
+                }
+        return h ?: 1;
+}
+
 void step_progress_report(StepContext *ctx, const char *waiting_for, bool force) {
         const usec_t interval = ctx->config->report.progress_interval;
         _cleanup_(json_decrefp) json_t *fields = NULL;
         usec_t now = now_monotonic();
         ReportResult res;
+        uint64_t key;
         int r;
 
         if (!reporter_url(ctx->progress) || interval == 0)
                 return;
         if (now < ctx->progress_quiet_until)
                 return;
-        if (!force && ctx->progress_sent > 0 && now - ctx->progress_sent < interval)
+        /* What the step waits for, said when it changes (not more than once a second; numbers,
+         * such as a round or a delay, do not make a change), else once per interval. */
+        key = waiting_key(waiting_for);
+        if (!force && ctx->progress_sent > 0 && now - ctx->progress_sent < interval &&
+            !(key != ctx->progress_waiting && now - ctx->progress_sent >= STEP_PROGRESS_CHANGE_MIN))
                 return;
 
         fields = step_progress_fields(ctx, NULL, waiting_for);
@@ -44,6 +63,7 @@ void step_progress_report(StepContext *ctx, const char *waiting_for, bool force)
                 return;
         }
         ctx->progress_sent = now;
+        ctx->progress_waiting = key;
         r = report_send(ctx->progress, "firstboot-progress", fields, &res);
         if (r < 0) {
                 ctx->progress_quiet_until = now_monotonic() + interval;

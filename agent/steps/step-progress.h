@@ -19,12 +19,15 @@
 
 /* The longest a progress report may take (connect and answer). */
 #define STEP_PROGRESS_TIMEOUT (2 * USEC_PER_SEC)
+/* The closest two progress reports come when what the step waits for changes. */
+#define STEP_PROGRESS_CHANGE_MIN (1 * USEC_PER_SEC)
 
 /* Those members, for the run's current state. phase NULL: the running step's. A new object, or
  * NULL when out of memory. */
 json_t *step_progress_fields(const StepContext *ctx, const char *phase, const char *waiting_for);
 
-/* Sends a firstboot-progress report: always when force is set (a step begins), else when the
- * last one is report.progress_interval old. Best effort: never spooled (a later one says more),
+/* Sends a firstboot-progress report: always when force is set (a step begins); when what the
+ * step waits for changes (other than in its numbers), at most once per STEP_PROGRESS_CHANGE_MIN;
+ * else when the last one is report.progress_interval old. Best effort: never spooled (a later one says more),
  * and after one that could not be sent, none for an interval. Never fails the step. */
 void step_progress_report(StepContext *ctx, const char *waiting_for, bool force);
