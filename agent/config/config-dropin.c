@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 #include "config-dropin.h"
-#include "config-load.h"
+#include "config-file.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "string-util.h"
@@ -245,29 +245,15 @@ static int merge_object(json_t *target, json_t *patch, const char *path, const c
 
 /* Reads one fragment; problems carry its path. Returns 0 with *ret, -EINVAL, -ENOMEM. */
 static int read_fragment(const char *path, json_t **ret, ProblemList *problems) {
-        _cleanup_free_ char *text = NULL;
         _cleanup_json_ json_t *v = NULL;
-        size_t size, before = problems->n;
-        json_error_t err;
+        size_t before = problems->n;
         int r;
 
-        r = check_file_private(path, NULL);
-        if (r >= 0)
-                r = read_full_file(path, CONFIG_MAX_SIZE, &text, &size);
-        if (r < 0) {
-                r = config_add_file_problem(problems, path, r);
-                if (r == -ENOMEM)
-                        return r;
-        } else {
-                v = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
-                if (!v)
-                        r = config_add_syntax_problem(problems, &err);
-                else if (!json_is_object(v))
-                        r = json_add_problem(problems, ".", "an object (a drop-in holds the members it changes)",
-                                             v, NULL);
-                if (r == -ENOMEM)
-                        return r;
-        }
+        r = config_file_load_json(path, &v, problems);
+        if (r >= 0 && !json_is_object(v))
+                r = json_add_problem(problems, ".", "an object (a drop-in holds the members it changes)", v, NULL);
+        if (r == -ENOMEM)
+                return r;
         if (problems->n == before) {
                 *ret = TAKE_PTR(v);
                 return 0;

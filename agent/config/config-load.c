@@ -4,17 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "config-dropin.h"
+#include "config-file.h"
 #include "config-flash.h"
 #include "config-load.h"
 #include "config-provisioning.h"
 #include "config-resolve.h"
 #include "config-sections.h"
 #include "config-value.h"
-#include "fileio.h"
 #include "json-util.h"
 #include "proc-cmdline.h"
 #include "string-util.h"
@@ -172,27 +171,6 @@ static int check_iam_url(ConfigParser *p) {
                             "the string \"%s\"", c->iam.url);
 }
 
-int config_add_syntax_problem(ProblemList *problems, const json_error_t *err) {
-        _cleanup_free_ char *found = NULL;
-        int r;
-
-        if (json_error_code(err) == json_error_out_of_memory)
-                return -ENOMEM;
-
-        if (asprintf(&found, "a syntax error: %s", err->text) < 0) {
-                found = NULL;
-                return -ENOMEM;
-        }
-        /* jansson quotes the input near the error: keep that one printable line. */
-        string_make_printable(found);
-        r = problem_add(problems, "", "valid JSON", found, NULL);
-        if (r < 0)
-                return r;
-        problems->items[problems->n - 1].line = MAX(err->line, 1);
-        problems->items[problems->n - 1].column = MAX(err->column, 1);
-        return -EINVAL;
-}
-
 /* Validates a document: the top level, the sections, the checks across fields, then the derived
  * values. root is not changed. */
 static int parse_root(json_t *root, const char *source, Config **ret, ProblemList *problems) {
@@ -241,70 +219,20 @@ int config_parse(const char *text, size_t size, const char *source, Config **ret
 
         root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
         if (!root)
-                return config_add_syntax_problem(problems, &err);
+                return config_file_syntax_problem(problems, &err);
         return parse_root(root, source, ret, problems);
-}
-
-int config_add_file_problem(ProblemList *problems, const char *path, int error) {
-        _cleanup_free_ char *hint = NULL;
-        struct stat st;
-        mode_t mode = 0;
-
-        switch (error) {
-        case -ENOENT:
-                return problem_addf(problems, "", "an existing configuration file",
-                                    "the path comes from --config, else first_boot_agent.config= "
-                                    "on the kernel command line, else " CONFIG_DEFAULT_PATH,
-                                    "no file at %s", path);
-        case -EPERM:
-                if (stat(path, &st) < 0)
-                        return problem_addf(problems, "", "a readable file", NULL, "%s",
-                                            strerror(errno));
-                mode = st.st_mode & 07777;
-                if (mode & 077) {
-                        if (asprintf(&hint, "run: chmod 600 %s", path) < 0) {
-                                hint = NULL;
-                                return -ENOMEM;
-                        }
-                        return problem_addf(problems, "",
-                                            "a file that only its owner can read or write (mode 0600)",
-                                            hint, "mode %04o", (unsigned) mode);
-                }
-                if (asprintf(&hint, "run: chown root:root %s", path) < 0) {
-                        hint = NULL;
-                        return -ENOMEM;
-                }
-                return problem_addf(problems, "", "a file owned by root or by the user running this",
-                                    hint, "owner uid %u", (unsigned) st.st_uid);
-        case -EFBIG:
-                return problem_add(problems, "", "a file of at most 1 MiB", "a larger file", NULL);
-        case -ENOMEM:
-                return -ENOMEM;
-        default:
-                return problem_addf(problems, "", "a readable file", NULL, "the error \"%s\"",
-                                    strerror(-error));
-        }
 }
 
 int config_load(const char *path, Config **ret, ProblemList *problems) {
         _cleanup_(config_origins_freep) ConfigOrigins *origins = NULL;
         _cleanup_strv_free_ char **dropins = NULL;
         _cleanup_json_ json_t *root = NULL;
-        _cleanup_free_ char *text = NULL;
-        size_t size, n_before = problems->n;
-        json_error_t err;
+        size_t n_before = problems->n;
         int r, q;
 
-        r = check_file_private(path, NULL);
-        if (r >= 0)
-                r = read_full_file(path, CONFIG_MAX_SIZE, &text, &size);
-        if (r < 0) {
-                q = config_add_file_problem(problems, path, r);
-                return q < 0 ? q : r;
-        }
-        root = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
-        if (!root)
-                return config_add_syntax_problem(problems, &err);
+        r = config_file_load_json(path, &root, problems);
+        if (r < 0)
+                return r;
 
         /* The drop-in fragments, merged over the main file before anything is checked. */
         r = config_dropin_find(path, config_dropin_dirs, &dropins, problems);

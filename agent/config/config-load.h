@@ -7,7 +7,7 @@
 #include "config.h"
 #include "problem.h"
 
-#define CONFIG_MAX_SIZE (1024 * 1024)
+#include "config-file.h"
 
 /* Parses and validates JSON text. On success returns 0 and a config; on any problem returns
  * -EINVAL with every problem appended to problems (and no config). Other negative errno: OOM. */
@@ -19,11 +19,6 @@ int config_parse(const char *text, size_t size, const char *source, Config **ret
  * added to problems as well, so the caller prints one list; a problem about a fragment names it
  * in Problem.file. */
 int config_load(const char *path, Config **ret, ProblemList *problems);
-
-/* The problem for a configuration file that cannot be used (error: -ENOENT, -EPERM, -EFBIG, …),
- * and for JSON that does not parse (then returns -EINVAL). 0 or -ENOMEM otherwise. */
-int config_add_file_problem(ProblemList *problems, const char *path, int error);
-int config_add_syntax_problem(ProblemList *problems, const json_error_t *err);
 
 /* --config wins, then first_boot_agent.config= on the kernel command line, then the default.
  * Returns a new string. */
