@@ -178,9 +178,18 @@ fba "${node[@]}" member list --service flaredb
 say "What the provisioning server received"
 curl -s "http://$B.100:9000/control/state" | python3 -c '
 import json, sys
+rows = []
 for r in json.load(sys.stdin).get("reports", []):
     b = r.get("body", r)
-    print("  %-16s from %s" % (b.get("event"), b.get("node_id")))'
+    what = b.get("event")
+    if what == "firstboot-progress":
+        what += " (%s)" % b.get("step")
+    if rows and rows[-1][0] == (what, b.get("node_id")):
+        rows[-1][1] += 1
+    else:
+        rows.append([(what, b.get("node_id")), 1])
+for (what, node), n in rows:
+    print("  %-38s from %s%s" % (what, node, " (x%d)" % n if n > 1 else ""))'
 
 say "Second start: every step is done"
 start=$(date +%s%N)
