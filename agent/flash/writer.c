@@ -60,8 +60,10 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
 }
 
 static int sync_behind_wait(Writer *w);
+static int zero_behind_wait(Writer *w);
 
 void writer_done(Writer *w) {
+        (void) zero_behind_wait(w);
         (void) sync_behind_wait(w);
         free(w->head.data);
         free(w->backup.data);
@@ -209,28 +211,72 @@ static void copy_out(const Writer *w, uint8_t *dst, const uint8_t *src, uint64_t
         }
 }
 
-/* Zeroes the batched runs. */
-static int flush_zero_batch(Writer *w) {
+static void *zero_behind_thread(void *userdata) {
+        Writer *w = userdata;
         usec_t t = now_monotonic();
-        int r = 0;
 
-        for (unsigned i = 0; i < w->n_zero_batch && r >= 0; i++) {
-                const WriterRange *z = &w->zero_batch[i];
+        for (unsigned i = 0; i < w->n_zero_behind; i++) {
+                int r = zeroer_zero(&w->zeroer, w->zero_behind[i].offset, w->zero_behind[i].size);
 
-                r = zeroer_zero(&w->zeroer, z->offset, z->size);
-                if (r < 0)
-                        r = fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s",
-                                 z->size, z->offset, strerror(-r));
-                else {
-                        w->zero_bytes += z->size;
-                        w->unsynced += z->size;
+                if (r < 0) {
+                        w->zero_error = r;
+                        w->zero_failed = i;
+                        break;
                 }
+                w->zero_behind_bytes += w->zero_behind[i].size;
         }
-        if (w->n_zero_batch > 0)
-                w->zero_calls++;
+        w->zero_behind_usec = now_monotonic() - t;
+        return NULL;
+}
+
+/* Takes the results of the batch zeroed behind; fails the writer if it failed. */
+static int zero_behind_collect(Writer *w) {
+        const WriterRange *z = &w->zero_behind[w->zero_failed];
+        int r = w->zero_error;
+
+        w->zero_bytes += w->zero_behind_bytes;
+        w->zero_usec += w->zero_behind_usec;
+        w->zero_behind_bytes = w->zero_behind_usec = 0;
+        w->n_zero_behind = 0;
+        w->zero_error = 0;
+        if (r < 0)
+                return fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s", z->size,
+                            z->offset, strerror(-r));
+        return 0;
+}
+
+/* Waits for the batch being zeroed behind, if there is one. */
+static int zero_behind_wait(Writer *w) {
+        if (!w->zero_started)
+                return 0;
+        (void) pthread_join(w->zero_thread, NULL);
+        w->zero_started = false;
+        return zero_behind_collect(w);
+}
+
+/* Hands the batched runs to a thread that zeroes them while the writes go on (after the batch
+ * before, which the device finishes first); zeroes them here if no thread can be had. The
+ * ranges never overlap what is written meanwhile, and writer_finish() waits for them. */
+static int flush_zero_batch(Writer *w) {
+        int r;
+
+        if (w->n_zero_batch == 0)
+                return 0;
+        r = zero_behind_wait(w);
+        if (r < 0)
+                return r;
+        memcpy(w->zero_behind, w->zero_batch, w->n_zero_batch * sizeof(WriterRange));
+        w->n_zero_behind = w->n_zero_batch;
         w->n_zero_batch = 0;
-        w->zero_usec += now_monotonic() - t;
-        return r;
+        w->zero_calls++;
+        for (unsigned i = 0; i < w->n_zero_behind; i++)
+                w->unsynced += w->zero_behind[i].size;
+        if (pthread_create(&w->zero_thread, NULL, zero_behind_thread, w) != 0) {
+                (void) zero_behind_thread(w);
+                return zero_behind_collect(w);
+        }
+        w->zero_started = true;
+        return 0;
 }
 
 /* The zero run being extended has ended: into the batch with it. */
@@ -471,6 +517,8 @@ int writer_finish(Writer *w) {
         r = flush_zero(w);
         if (r >= 0)
                 r = flush_zero_batch(w);
+        if (r >= 0)
+                r = zero_behind_wait(w);
         if (r < 0)
                 return r;
         if (w->has_gpt && w->backup.filled != w->backup.size)

@@ -18,14 +18,15 @@
  *   - the image's first MiB (MBR, primary GPT) and its backup GPT are held back in memory and
  *     written only by writer_commit(), after the caller checked the hash;
  *   - runs of all-zero 4 KiB blocks of 64 KiB or more are zeroed by the kernel (zeroout.h)
- *     instead of being written, collected and issued in batches (the ranges are disjoint from
- *     everything else written, so their order does not matter), so that the stream of data
- *     writes does not stop for each; everything else goes out in large O_DIRECT writes;
+ *     instead of being written, collected and issued in batches on a thread of their own (a
+ *     "zero behind": the ranges are disjoint from everything else written, so their order does
+ *     not matter), so that neither the data writes nor the intake of blocks stops for them;
+ *     everything else goes out in large O_DIRECT writes;
  *   - a piece with no data at all (the free end of an image, typically, which the decoder
  *     takes a while to produce) starts syncing what was written so far on a thread of its own
  *     (a "sync behind"), so that the final sync has little left to do; never while data is
  *     being written, where a flush would only slow the writes down. At most one runs at a
- *     time; writer_finish() and writer_done() wait for it.
+ *     time, and at most one zero behind; writer_finish() and writer_done() wait for both.
  * It never logs: errors come back as negative errno with a text in error. */
 
 typedef struct HeldRange {
@@ -62,6 +63,15 @@ typedef struct Writer {
         uint64_t zero_offset, zero_size;        /* the zero run being extended */
         WriterRange zero_batch[WRITER_ZERO_BATCH];      /* finished runs not zeroed yet */
         unsigned n_zero_batch;
+        /* The batch being zeroed behind, on a thread of its own, while the writes go on. */
+        pthread_t zero_thread;
+        bool zero_started;
+        WriterRange zero_behind[WRITER_ZERO_BATCH];
+        unsigned n_zero_behind;
+        int zero_error;                 /* of the range zero_behind[zero_failed], or 0 */
+        unsigned zero_failed;
+        uint64_t zero_behind_bytes;     /* zeroed by the batch behind */
+        uint64_t zero_behind_usec;
         uint64_t image_end;             /* bytes of the image seen */
         uint64_t data_bytes;            /* written with write() */
         uint64_t zero_bytes;            /* zeroed by the kernel */

@@ -61,6 +61,7 @@ int main(void) {
         uint64_t alt = IMG_SIZE / 512 - 1, backup = (alt - 32) * 512;
         int fd = mkstemp(path);
         Writer w;
+        int r;
 
         /* The disk holds an older image with its GPT (backup at 7 MiB) and junk everywhere. */
         memset(old, 0xaa, DEV_SIZE);
@@ -112,6 +113,19 @@ int main(void) {
         ok(w.syncs >= 2, "pieces without data started a sync behind (%u syncs)", w.syncs);
         ok(pread_full(fd, dev, DEV_SIZE, 0) == 0 && memcmp(dev, img, IMG_SIZE) == 0,
            "the disk holds the image byte for byte");
+        writer_done(&w);
+
+        /* A device that refuses to zero (the ranges go out on the zero-behind thread): the
+         * failure comes back to the writer, with the range, and the image is not committed. */
+        ok(pwrite_full(fd, old, DEV_SIZE, 0) == 0, "old content again");
+        ok(writer_init(&w, fd, DEV_SIZE, 512) == 0, "init (zeroing refused)");
+        w.zeroer.fd = -1;
+        r = feed(&w, img, IMG_SIZE, 256 * 1024);
+        if (r >= 0)
+                r = writer_finish(&w);
+        is_int(r, -EBADF, "a zero range that failed fails the write");
+        ok(strstr(w.error, "zeroing ") && strstr(w.error, " at offset "), "the error names the range: %s", w.error);
+        ok(pread_full(fd, dev, DEV_SIZE, 0) == 0 && is_zero(dev, MIB), "the first MiB is still wiped");
         writer_done(&w);
 
         /* Refusals before anything is written. */
