@@ -73,7 +73,7 @@ static void record_result(FlashContext *ctx, json_t *rec, const Pipeline *p, con
                 flash_record_set(ctx, rec, "image_size", json_integer((json_int_t) p->image_size));
         if (p->digest_complete)
                 flash_record_set(ctx, rec, "sha256", json_string(digest_to_hex(p->digest, DIGEST_SHA256_SIZE, hex)));
-        flash_record_set(ctx, rec, "zeroed_bytes", json_integer((json_int_t) w->zero_bytes));
+        flash_record_set(ctx, rec, "zeroed_bytes", json_integer((json_int_t) w->behind.zero_bytes));
         flash_record_set(ctx, rec, "zero_method", json_string(writer_zero_method(w)));
 }
 
@@ -116,8 +116,8 @@ static void log_stages(const Pipeline *p, const Writer *w, usec_t elapsed) {
         }
         log_debug("Pipeline stages (ms): %s; zero-scan busy=%" PRIu64 "; write: data=%" PRIu64 " zero=%" PRIu64
                   " (%u batches) sync=%" PRIu64 " (%u) wipe=%" PRIu64 "; wall=%" PRIu64 ".",
-                  line, p->scan_usec / 1000, w->write_usec / 1000, w->zero_usec / 1000, w->zero_calls,
-                  w->sync_usec / 1000, w->syncs, w->wipe_usec / 1000, elapsed / 1000);
+                  line, p->scan_usec / 1000, w->write_usec / 1000, w->behind.zero_usec / 1000, w->behind.zero_calls,
+                  w->behind.sync_usec / 1000, w->behind.syncs, w->wipe_usec / 1000, elapsed / 1000);
 }
 
 /* The decoder refused the data, and the file was still received and hashed to its end: which
@@ -261,7 +261,7 @@ static int image_do(FlashContext *ctx, const FlashImage *img, const BlockDevice 
                              "MBPS", FMT_INT((int64_t) mbps)),
                   "Image '%s' written to %s and verified: %s (%s, %s written, %s zeroed with %s), %.0f MB/s, "
                   "%u resumed transfer(s).", img->name, d->devnode, FMT_BYTES(p.image_size),
-                  compression_format_to_string(p.format), FMT_BYTES(w.data_bytes), FMT_BYTES(w.zero_bytes),
+                  compression_format_to_string(p.format), FMT_BYTES(w.data_bytes), FMT_BYTES(w.behind.zero_bytes),
                   writer_zero_method(&w), mbps, p.stats.resumes);
         record_result(ctx, rec, &p, &w, "written", now_monotonic() - start);
 out:

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "time-util.h"
 #include "writer.h"
+#include "zeroout.h"
 
 #define GRAIN WRITER_GRAIN              /* zero detection unit */
 #define ZERO_RUN_MIN (64 * 1024)        /* shorter zero runs inside data are written */
@@ -49,7 +50,7 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
                 .sector_size = sector_size ?: 512,
                 .sync_behind_min = WRITER_SYNC_BEHIND_MIN,
         };
-        zeroer_init(&w->zeroer, fd, true, true);
+        writer_behind_init(&w->behind, fd);
         w->bounce = aligned_alloc_zero(BOUNCE_SIZE);
         w->head = (HeldRange) { .offset = 0, .size = GPT_PRIMARY_AREA_SIZE };
         w->head.data = aligned_alloc_zero(GPT_PRIMARY_AREA_SIZE);
@@ -59,21 +60,16 @@ int writer_init(Writer *w, int fd, uint64_t device_size, unsigned sector_size) {
         return 0;
 }
 
-static int sync_behind_wait(Writer *w);
-static int zero_behind_wait(Writer *w);
-
 void writer_done(Writer *w) {
-        (void) zero_behind_wait(w);
-        (void) sync_behind_wait(w);
+        writer_behind_done(&w->behind);
         free(w->head.data);
         free(w->backup.data);
         free(w->bounce);
-        zeroer_done(&w->zeroer);
         w->head.data = w->backup.data = w->bounce = NULL;
 }
 
 const char *writer_zero_method(const Writer *w) {
-        return zero_method_to_string(w->zeroer.method);
+        return zero_method_to_string(w->behind.zeroer.method);
 }
 
 /* Writes any length at any offset: whole sectors directly (through the bounce buffer when the
@@ -211,71 +207,43 @@ static void copy_out(const Writer *w, uint8_t *dst, const uint8_t *src, uint64_t
         }
 }
 
-static void *zero_behind_thread(void *userdata) {
-        Writer *w = userdata;
-        usec_t t = now_monotonic();
-
-        for (unsigned i = 0; i < w->n_zero_behind; i++) {
-                int r = zeroer_zero(&w->zeroer, w->zero_behind[i].offset, w->zero_behind[i].size);
-
-                if (r < 0) {
-                        w->zero_error = r;
-                        w->zero_failed = i;
-                        break;
-                }
-                w->zero_behind_bytes += w->zero_behind[i].size;
-        }
-        w->zero_behind_usec = now_monotonic() - t;
-        return NULL;
+static int zero_failed(Writer *w, int r, const WriterRange *z) {
+        return fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s", z->size, z->offset,
+                    strerror(-r));
 }
 
-/* Takes the results of the batch zeroed behind; fails the writer if it failed. */
-static int zero_behind_collect(Writer *w) {
-        const WriterRange *z = &w->zero_behind[w->zero_failed];
-        int r = w->zero_error;
-
-        w->zero_bytes += w->zero_behind_bytes;
-        w->zero_usec += w->zero_behind_usec;
-        w->zero_behind_bytes = w->zero_behind_usec = 0;
-        w->n_zero_behind = 0;
-        w->zero_error = 0;
-        if (r < 0)
-                return fail(w, r, "zeroing %" PRIu64 " bytes at offset %" PRIu64 " failed: %s", z->size,
-                            z->offset, strerror(-r));
-        return 0;
-}
-
-/* Waits for the batch being zeroed behind, if there is one. */
-static int zero_behind_wait(Writer *w) {
-        if (!w->zero_started)
-                return 0;
-        (void) pthread_join(w->zero_thread, NULL);
-        w->zero_started = false;
-        return zero_behind_collect(w);
-}
-
-/* Hands the batched runs to a thread that zeroes them while the writes go on (after the batch
- * before, which the device finishes first); zeroes them here if no thread can be had. The
- * ranges never overlap what is written meanwhile, and writer_finish() waits for them. */
-static int flush_zero_batch(Writer *w) {
+/* The batched runs go to the zero behind. */
+static int zero_batch(Writer *w) {
+        WriterRange failed;
         int r;
 
         if (w->n_zero_batch == 0)
                 return 0;
-        r = zero_behind_wait(w);
-        if (r < 0)
-                return r;
-        memcpy(w->zero_behind, w->zero_batch, w->n_zero_batch * sizeof(WriterRange));
-        w->n_zero_behind = w->n_zero_batch;
+        for (unsigned i = 0; i < w->n_zero_batch; i++)
+                w->unsynced += w->zero_batch[i].size;
+        r = writer_behind_zero(&w->behind, w->zero_batch, w->n_zero_batch, &failed);
         w->n_zero_batch = 0;
-        w->zero_calls++;
-        for (unsigned i = 0; i < w->n_zero_behind; i++)
-                w->unsynced += w->zero_behind[i].size;
-        if (pthread_create(&w->zero_thread, NULL, zero_behind_thread, w) != 0) {
-                (void) zero_behind_thread(w);
-                return zero_behind_collect(w);
-        }
-        w->zero_started = true;
+        return r < 0 ? zero_failed(w, r, &failed) : 0;
+}
+
+static int zero_wait(Writer *w) {
+        WriterRange failed;
+        int r;
+
+        r = writer_behind_zero_wait(&w->behind, &failed);
+        return r < 0 ? zero_failed(w, r, &failed) : 0;
+}
+
+static int sync_behind(Writer *w) {
+        int r;
+
+        if (w->unsynced < w->sync_behind_min)
+                return 0;
+        r = writer_behind_sync_start(&w->behind);
+        if (r < 0)
+                return fail(w, r, "syncing the device failed: %s", strerror(-r));
+        if (r > 0)
+                w->unsynced = 0;
         return 0;
 }
 
@@ -286,7 +254,7 @@ static int flush_zero(Writer *w) {
         if (w->zero_size == 0)
                 return 0;
         if (w->n_zero_batch == WRITER_ZERO_BATCH) {
-                r = flush_zero_batch(w);
+                r = zero_batch(w);
                 if (r < 0)
                         return r;
         }
@@ -304,58 +272,9 @@ static int zero_long_run(Writer *w) {
                 return 0;
         r = flush_zero(w);
         if (r >= 0)
-                r = flush_zero_batch(w);
+                r = zero_batch(w);
         w->zero_offset = end;
         return r;
-}
-
-static int sync_device(Writer *w, bool data_only) {
-        usec_t t = now_monotonic();
-        int r;
-
-        r = (data_only ? fdatasync(w->fd) : fsync(w->fd)) < 0 ? -errno : 0;
-        w->sync_usec += now_monotonic() - t;
-        w->syncs++;
-        return r;
-}
-
-static void *sync_behind_thread(void *userdata) {
-        Writer *w = userdata;
-        int r;
-
-        r = sync_device(w, true);
-        if (r < 0)
-                w->sync_error = r;
-        atomic_store(&w->sync_running, false);
-        return NULL;
-}
-
-/* Waits for the sync behind, if one was started; returns its result. */
-static int sync_behind_wait(Writer *w) {
-        if (!w->sync_started)
-                return 0;
-        (void) pthread_join(w->sync_thread, NULL);
-        w->sync_started = false;
-        return w->sync_error;
-}
-
-static int sync_behind(Writer *w) {
-        int r;
-
-        if (w->unsynced < w->sync_behind_min || atomic_load(&w->sync_running))
-                return 0;
-        r = sync_behind_wait(w);
-        if (r < 0)
-                return fail(w, r, "syncing the device failed: %s", strerror(-r));
-        w->unsynced = 0;
-        atomic_store(&w->sync_running, true);
-        r = pthread_create(&w->sync_thread, NULL, sync_behind_thread, w);
-        if (r != 0) {
-                atomic_store(&w->sync_running, false);
-                return 0;       /* only an optimisation: the final sync does it all */
-        }
-        w->sync_started = true;
-        return 0;
 }
 
 static int write_data(Writer *w, const uint8_t *data, size_t size, uint64_t offset) {
@@ -516,17 +435,17 @@ int writer_finish(Writer *w) {
 
         r = flush_zero(w);
         if (r >= 0)
-                r = flush_zero_batch(w);
+                r = zero_batch(w);
         if (r >= 0)
-                r = zero_behind_wait(w);
+                r = zero_wait(w);
         if (r < 0)
                 return r;
         if (w->has_gpt && w->backup.filled != w->backup.size)
                 /* The image ended before its own backup table: nothing to hold back there. */
                 w->backup.size = w->backup.filled;
-        r = sync_behind_wait(w);
+        r = writer_behind_sync_wait(&w->behind);
         if (r >= 0)
-                r = sync_device(w, false);
+                r = writer_behind_sync(&w->behind, false);
         if (r < 0)
                 return fail(w, r, "syncing the device failed: %s", strerror(-r));
         return 0;

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "gpt.h"
-#include "zeroout.h"
+#include "writer-behind.h"
 
 /* Writes an image to a block device as it streams in, so that the device never holds a
  * partition table next to a partial image:
@@ -36,16 +34,11 @@ typedef struct HeldRange {
         uint64_t filled;                /* bytes received so far */
 } HeldRange;
 
-#define WRITER_ZERO_BATCH 64
 /* A zero run this long is zeroed at once, without waiting for its end, so that the device works
  * on a long run of zeroes (the free end of a disk image) while the rest of it is decoded. */
 #define WRITER_ZERO_RUN_MAX (128ULL * 1024 * 1024)
 /* A sync behind starts only after this much was written since the last one began. */
 #define WRITER_SYNC_BEHIND_MIN (32ULL * 1024 * 1024)
-
-typedef struct WriterRange {
-        uint64_t offset, size;
-} WriterRange;
 
 typedef struct Writer {
         int fd;
@@ -59,31 +52,15 @@ typedef struct Writer {
         uint64_t old_backup_offset, old_backup_end;     /* of what the device held, or 0 */
         HeldRange head, backup;
 
-        Zeroer zeroer;
         uint64_t zero_offset, zero_size;        /* the zero run being extended */
         WriterRange zero_batch[WRITER_ZERO_BATCH];      /* finished runs not zeroed yet */
         unsigned n_zero_batch;
-        /* The batch being zeroed behind, on a thread of its own, while the writes go on. */
-        pthread_t zero_thread;
-        bool zero_started;
-        WriterRange zero_behind[WRITER_ZERO_BATCH];
-        unsigned n_zero_behind;
-        int zero_error;                 /* of the range zero_behind[zero_failed], or 0 */
-        unsigned zero_failed;
-        uint64_t zero_behind_bytes;     /* zeroed by the batch behind */
-        uint64_t zero_behind_usec;
+        WriterBehind behind;            /* zeroing and syncing beside the writes; their totals */
         uint64_t image_end;             /* bytes of the image seen */
         uint64_t data_bytes;            /* written with write() */
-        uint64_t zero_bytes;            /* zeroed by the kernel */
-        unsigned zero_calls;            /* batches of zero-range calls */
         uint64_t unsynced;              /* bytes written or zeroed since the last sync began */
         uint64_t sync_behind_min;       /* WRITER_SYNC_BEHIND_MIN (tests use less) */
-        unsigned syncs;
-        pthread_t sync_thread;          /* a sync behind, running beside the writes */
-        bool sync_started;
-        atomic_bool sync_running;
-        int sync_error;
-        uint64_t write_usec, zero_usec, sync_usec, wipe_usec; /* time spent in each kind of call */
+        uint64_t write_usec, wipe_usec; /* time spent in each kind of call */
         uint8_t *bounce;                /* aligned copy for odd addresses and the last sector */
         const uint64_t *map;            /* zero map of the piece being written, or NULL */
         uint64_t map_base;              /* image offset of the map's first grain */

@@ -87,8 +87,8 @@ int main(void) {
         ok(is_zero(dev + 7 * MIB, 512 * 33), "the old backup GPT is wiped");
         ok(is_zero(dev + DEV_SIZE - MIB, MIB), "the end of the disk is wiped");
         ok(memcmp(dev + MIB, img + MIB, backup - MIB) == 0, "the rest of the image is on the disk");
-        ok(w.zero_bytes >= 2 * MIB, "zero runs were zeroed, not written (%llu zeroed, %llu written)",
-           (unsigned long long) w.zero_bytes, (unsigned long long) w.data_bytes);
+        ok(w.behind.zero_bytes >= 2 * MIB, "zero runs were zeroed, not written (%llu zeroed, %llu written)",
+           (unsigned long long) w.behind.zero_bytes, (unsigned long long) w.data_bytes);
 
         ok(writer_commit(&w) == 0, "commit");
         ok(pread_full(fd, dev, DEV_SIZE, 0) == 0 && memcmp(dev, img, IMG_SIZE) == 0,
@@ -109,8 +109,8 @@ int main(void) {
         w.sync_behind_min = 64 * 1024;
         ok(feed(&w, img, IMG_SIZE, 256 * 1024) == 0, "streamed in 256 KiB pieces");
         ok(writer_finish(&w) == 0 && writer_commit(&w) == 0, "finish and commit");
-        ok(w.zero_calls >= 2, "the zero runs went out in batches (%u)", w.zero_calls);
-        ok(w.syncs >= 2, "pieces without data started a sync behind (%u syncs)", w.syncs);
+        ok(w.behind.zero_calls >= 2, "the zero runs went out in batches (%u)", w.behind.zero_calls);
+        ok(w.behind.syncs >= 2, "pieces without data started a sync behind (%u syncs)", w.behind.syncs);
         ok(pread_full(fd, dev, DEV_SIZE, 0) == 0 && memcmp(dev, img, IMG_SIZE) == 0,
            "the disk holds the image byte for byte");
         writer_done(&w);
@@ -119,7 +119,7 @@ int main(void) {
          * failure comes back to the writer, with the range, and the image is not committed. */
         ok(pwrite_full(fd, old, DEV_SIZE, 0) == 0, "old content again");
         ok(writer_init(&w, fd, DEV_SIZE, 512) == 0, "init (zeroing refused)");
-        w.zeroer.fd = -1;
+        w.behind.zeroer.fd = -1;
         r = feed(&w, img, IMG_SIZE, 256 * 1024);
         if (r >= 0)
                 r = writer_finish(&w);
