@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "config-parser.h"
 #include "config-provisioning.h"
 #include "config-value.h"
 #include "json-util.h"

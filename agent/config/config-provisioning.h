@@ -6,8 +6,9 @@
 #include <stdint.h>
 
 #include "cleanup.h"
-#include "config-sections.h"
 #include "time-util.h"
+
+typedef struct ConfigParser ConfigParser;   /* config-parser.h */
 
 /* The "provisioning" section: where a node whose image carries no identity looks itself up.
  *

@@ -4,8 +4,9 @@
 #include <jansson.h>
 
 #include "cleanup.h"
-#include "config-sections.h"
 #include "time-util.h"
+
+typedef struct ConfigParser ConfigParser;   /* config-parser.h */
 
 /* "network": {"static": {…}}: a static address for this node, which the identity step gives to
  * the interface through a systemd-networkd .network file before it waits for the address.

@@ -6,9 +6,10 @@
 #include "config-flash.h"
 #include "digest.h"
 #include "download.h"
+#include "flash-options.h"
 #include "flash-report.h"
-#include "flash.h"
 #include "signature.h"
+#include "state.h"
 #include "target.h"
 
 /* What the run (flash.c) hands to the parts that flash one entry (image.c, firmware.c): the

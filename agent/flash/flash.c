@@ -9,6 +9,7 @@
 #include "exit-code.h"
 #include "firmware.h"
 #include "flash-context.h"
+#include "flash.h"
 #include "image.h"
 #include "inventory.h"
 #include "led.h"

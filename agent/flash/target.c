@@ -10,7 +10,6 @@
 #include <sys/sysmacros.h>
 
 #include "cleanup.h"
-#include "flash.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "strv.h"
@@ -271,7 +270,7 @@ int target_choose(const TargetContext *c, const FlashImage *img, uint64_t min_si
         return (int) matches[0];
 }
 
-int flash_root_is_on_target(const Config *c) {
+int target_root_is_on_flash_target(const Config *c) {
         _cleanup_(target_context_done) TargetContext ctx = {};
         int r;
 

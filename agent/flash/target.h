@@ -7,6 +7,7 @@
 
 #include "blockdev.h"
 #include "config-flash.h"
+#include "config.h"
 
 /* Choosing the disk an image goes to: every property the config gives must match, exactly one
  * disk may match, and that disk must be safe to overwrite (not holding the running system, not
@@ -33,3 +34,8 @@ int target_check_safe(const TargetContext *c, const BlockDevice *d, const char *
 
 /* "loop3: loop, 64.0 MiB, backing_file=/tmp/x.img" — a new string. */
 char *target_describe(const BlockDevice *d);
+
+/* 1 when the running system's root (or /boot) lives on a device one of the config's flash
+ * targets matches (so this is the installed system, not the installer); 0 when not; negative
+ * errno when it cannot be told. */
+int target_root_is_on_flash_target(const Config *c);

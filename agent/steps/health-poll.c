@@ -7,6 +7,7 @@
 #include "health-poll.h"
 #include "log.h"
 #include "notify.h"
+#include "step-progress.h"
 
 /* One loop serves every endpoint, so a health check that hangs must not stall the others for
  * the whole request timeout: a local health endpoint slower than this is not healthy anyway.

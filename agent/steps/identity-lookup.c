@@ -17,6 +17,7 @@
 #include "lookup.h"
 #include "notify.h"
 #include "signature.h"
+#include "step-progress.h"
 #include "string-util.h"
 #include "strv.h"
 

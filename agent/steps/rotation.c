@@ -10,6 +10,7 @@
 #include "notify.h"
 #include "rotation.h"
 #include "member.h"
+#include "step-progress.h"
 #include "strv.h"
 
 void rotation_done(Rotation *r) {

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "report-spool.h"
 #include "step-context.h"
-#include "step-progress.h"
 
 /* The context borrows the config, the state directory and the state (the verb owns them) and
  * owns the HTTP client and the reporter. */
@@ -204,17 +203,6 @@ void step_set_error(StepContext *ctx, const char *format, ...) {
         va_start(ap, format);
         set_text(ctx, state_step_set_error, format, ap);
         va_end(ap);
-}
-
-void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for) {
-        usec_t end = now_monotonic() + usec, now;
-
-        if (ctx->keepalive)
-                ctx->keepalive(ctx, ctx->keepalive_userdata);
-        step_progress_report(ctx, waiting_for, false);
-        now = now_monotonic();
-        if (end > now)
-                sleep_usec(end - now);
 }
 
 void step_set_keepalive(StepContext *ctx, StepKeepalive fn, void *userdata) {

@@ -6,6 +6,9 @@
 #include "report.h"
 #include "state.h"
 
+/* The longest a progress report may take, connect and answer (the context's progress reporter). */
+#define STEP_PROGRESS_TIMEOUT (2 * USEC_PER_SEC)
+
 typedef struct StepContext StepContext;
 
 /* What a step that holds something with a lifetime (a lock's lease) does while it waits. */
@@ -63,9 +66,6 @@ void step_set_error(StepContext *ctx, const char *format, ...) _printf_(2, 3);
 void step_context_flush_reports(StepContext *ctx);
 /* Saves the state file; a failure is a warning ("status" lags behind), never the step's. */
 void step_context_save(StepContext *ctx);
-/* Waits usec as the running step. waiting_for ("chainfire health at https://…: HTTP 503") goes
- * into a progress report when one is due; the step's keep-alive runs first. */
-void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for);
 /* The keep-alive step_wait() runs; NULL clears it. */
 void step_set_keepalive(StepContext *ctx, StepKeepalive fn, void *userdata);
 /* Seeds backoff jitter from node id, pid and time. */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "secret.h"
 #include "notify.h"
+#include "step-progress.h"
 #include "step.h"
 #include "string-util.h"
 #include "strv.h"

@@ -6,6 +6,7 @@
 
 #include "join.h"
 #include "log.h"
+#include "step-progress.h"
 #include "step.h"
 #include "strv.h"
 

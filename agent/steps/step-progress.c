@@ -71,3 +71,14 @@ void step_progress_report(StepContext *ctx, const char *waiting_for, bool force)
                           reporter_url(ctx->progress), res.error[0] ? res.error : strerror(-r), interval / USEC_PER_SEC);
         }
 }
+
+void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for) {
+        usec_t end = now_monotonic() + usec, now;
+
+        if (ctx->keepalive)
+                ctx->keepalive(ctx, ctx->keepalive_userdata);
+        step_progress_report(ctx, waiting_for, false);
+        now = now_monotonic();
+        if (end > now)
+                sleep_usec(end - now);
+}

@@ -17,8 +17,6 @@
  *   "elapsed_ms"   since the run started
  * A collector shows the last report of each node_id. */
 
-/* The longest a progress report may take (connect and answer). */
-#define STEP_PROGRESS_TIMEOUT (2 * USEC_PER_SEC)
 /* The closest two progress reports come when what the step waits for changes. */
 #define STEP_PROGRESS_CHANGE_MIN (1 * USEC_PER_SEC)
 
@@ -31,3 +29,7 @@ json_t *step_progress_fields(const StepContext *ctx, const char *phase, const ch
  * else when the last one is report.progress_interval old. Best effort: never spooled (a later one says more),
  * and after one that could not be sent, none for an interval. Never fails the step. */
 void step_progress_report(StepContext *ctx, const char *waiting_for, bool force);
+
+/* Waits usec as the running step. waiting_for ("chainfire health at https://…: HTTP 503") goes
+ * into a progress report when one is due; the step's keep-alive runs first. */
+void step_wait(StepContext *ctx, usec_t usec, const char *waiting_for);

@@ -22,6 +22,7 @@
 #include "state.h"
 #include "step-context.h"
 #include "step.h"
+#include "target.h"
 #include "verbs.h"
 #include "walk.h"
 
@@ -283,7 +284,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         if (mode != MODE_NONE)
                 source = "cmdline";
         else if (config->flash) {
-                r = flash_root_is_on_target(config);
+                r = target_root_is_on_flash_target(config);
                 if (r == 0) {
                         mode = MODE_FLASH;
                         source = "flash-section";
