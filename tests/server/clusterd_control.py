@@ -12,7 +12,7 @@ from clusterd_core import CLUSTER_SERVICES, OPTS, SERVICES, STATE, Handler, Http
 
 class ControlHandler(Handler):
     def dispatch(self):
-        self.answered_status = 0
+        self.answered = 0
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         key = (self.command, url.path)

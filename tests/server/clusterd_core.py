@@ -8,8 +8,8 @@ import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
+from answers import AnsweringHandler, HttpError  # noqa: F401 (the other parts take HttpError from here)
 
 SERVICES = ("chainfire", "flaredb", "iam", "report")
 CLUSTER_SERVICES = ("chainfire", "flaredb")
@@ -148,49 +148,16 @@ def say(msg):
         sys.stderr.flush()
 
 
-class HttpError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(AnsweringHandler):
     """Shared plumbing: body reading, JSON answers, one log line per request."""
 
-    protocol_version = "HTTP/1.1"   # so Expect: 100-continue works; we still close after each answer
     server_version = "clusterd/1"
+    max_body = MAX_BODY
 
     def log_message(self, fmt, *args):
         if OPTS.verbose:
             lst = getattr(self.server, "listener", None)
             say("%s %s" % (lst.name() if lst else "control", fmt % args))
-
-    def read_body(self):
-        te = self.headers.get("Transfer-Encoding", "")
-        if te.lower() == "chunked":
-            data = b""
-            while True:
-                line = self.rfile.readline(1024).strip()
-                size = int(line.split(b";")[0], 16)
-                if size == 0:
-                    while self.rfile.readline(1024).strip():
-                        pass
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline(8)
-                if len(data) > MAX_BODY:
-                    raise HttpError(413, "request body too large")
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        try:
-            n = int(length)
-        except ValueError:
-            raise HttpError(400, "bad Content-Length '%s'" % length)
-        if n < 0 or n > MAX_BODY:
-            raise HttpError(413, "request body too large")
-        return self.rfile.read(n)
 
     def json_body(self, raw):
         if not raw.strip():
@@ -202,27 +169,6 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(v, dict):
             raise HttpError(400, "request body must be a JSON object, got %s" % type(v).__name__)
         return v
-
-    def send_raw(self, status, body, content_type="application/json", headers=None):
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        self.close_connection = True
-        self.answered_status = status
-
-    def send_json(self, status, obj):
-        self.send_raw(status, json.dumps(obj, sort_keys=True) + "\n")
-
-    def send_json_headers(self, status, obj, headers):
-        self.send_raw(status, json.dumps(obj, sort_keys=True) + "\n", headers=headers)
 
     def do_GET(self):
         self.dispatch()

@@ -60,7 +60,7 @@ def check_throttle(handler, lst):
     b = BUCKETS.get((lst.service, lst.node))
     if b is None or b.take():
         return False
-    handler.send_json_headers(b.status, {"error": "too many requests: %g per second" % b.rate},
+    handler.send_json(b.status, {"error": "too many requests: %g per second" % b.rate},
                               {"Retry-After": str(b.retry_after)})
     return True
 
@@ -75,7 +75,7 @@ def check_leader(handler, lst, path):
         raise HttpError(503, "no leader")
     url = base_url(leader)
     if lead.mode == "redirect":
-        handler.send_json_headers(307, {"error": "not the leader", "leader": url}, {"Location": url + path})
+        handler.send_json(307, {"error": "not the leader", "leader": url}, {"Location": url + path})
     elif lead.mode == "421":
         handler.send_json(421, {"error": "not the leader", "leader": url})
     else:

@@ -21,7 +21,7 @@ class ServiceHandler(Handler):
 
     def dispatch(self):
         lst = self.server.listener
-        self.answered_status = 0
+        self.answered = 0
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         method = self.command
@@ -50,7 +50,7 @@ class ServiceHandler(Handler):
             except OSError:
                 pass
         finally:
-            entry["status"] = self.answered_status
+            entry["status"] = self.answered
             entry["t_end"] = STATE.now()
             STATE.log_request(entry)
 

@@ -25,7 +25,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from answers import AnsweringHandler, HttpError
 
 SELECTOR_KEYS = ("mac", "uuid", "serial", "disk_serial")
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
@@ -35,14 +37,6 @@ MAX_BODY = 1 << 20
 
 class UsageError(Exception):
     pass
-
-
-class HttpError(Exception):
-    def __init__(self, status, message, extra=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra or {}
 
 
 def norm(key, value):
@@ -142,35 +136,13 @@ def sign(data):
                           check=True).stdout
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(AnsweringHandler):
     server_version = "provisiond/1"
+    max_body = MAX_BODY
 
     def log_message(self, fmt, *args):
         if VERBOSE:
             say(fmt % args)
-
-    def send_raw(self, status, body, content_type="application/json"):
-        if isinstance(body, str):
-            body = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        self.close_connection = True
-        self.answered = status
-
-    def send_json(self, status, obj):
-        self.send_raw(status, json.dumps(obj, sort_keys=True) + "\n")
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n < 0 or n > MAX_BODY:
-            raise HttpError(413, "request body too large")
-        return self.rfile.read(n)
 
     def do_GET(self):
         self.dispatch()
