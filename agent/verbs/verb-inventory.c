@@ -69,11 +69,9 @@ int verb_inventory(int argc, char *argv[], const GlobalOptions *g) {
                         fprintf(stderr, "Try 'first-boot-agent inventory --help'.\n");
                         return EXIT_USAGE;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "inventory takes no arguments, got '%s'. Try 'first-boot-agent inventory --help'.\n",
-                        argv[optind]);
-                return EXIT_USAGE;
-        }
+        r = verbs_no_operands("inventory", argc, argv);
+        if (r != EXIT_OK)
+                return r;
 
         r = inventory_gather(NULL, &inv);
         if (r < 0) {

@@ -210,11 +210,9 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                         fprintf(stderr, "Try 'first-boot-agent run --help'.\n");
                         return EXIT_USAGE;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "run takes no arguments, got '%s'. Try 'first-boot-agent run --help'.\n",
-                        argv[optind]);
-                return EXIT_USAGE;
-        }
+        r = verbs_no_operands("run", argc, argv);
+        if (r != EXIT_OK)
+                return r;
 
         /* (ctx) The kernel command line wins. */
         r = proc_cmdline_get_key("first_boot_agent.mode", &cmdline_mode);

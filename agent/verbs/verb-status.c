@@ -391,11 +391,9 @@ int verb_status(int argc, char *argv[], const GlobalOptions *g) {
                         fprintf(stderr, "Try 'first-boot-agent status --help'.\n");
                         return EXIT_USAGE;
                 }
-        if (optind < argc) {
-                fprintf(stderr, "status takes no arguments, got '%s'. Try 'first-boot-agent status --help'.\n",
-                        argv[optind]);
-                return EXIT_USAGE;
-        }
+        r = verbs_no_operands("status", argc, argv);
+        if (r != EXIT_OK)
+                return r;
         if (timeout != USEC_INFINITY && !wait) {
                 fprintf(stderr, "--timeout applies to --wait only. Try 'first-boot-agent status --wait --timeout %s'.\n",
                         "S");

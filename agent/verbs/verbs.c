@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,4 +179,12 @@ int verbs_config_load(const GlobalOptions *g, Config **ret) {
 void verbs_wipe_freed_memory(void) {
         (void) crypto_memory_wipe_on_free();
         json_set_alloc_funcs(malloc, free_wiped);
+}
+
+int verbs_no_operands(const char *verb, int argc, char *argv[]) {
+        if (optind >= argc)
+                return EXIT_OK;
+        fprintf(stderr, "%s takes no arguments, got '%s'. Try 'first-boot-agent %s --help'.\n", verb, argv[optind],
+                verb);
+        return EXIT_USAGE;
 }

@@ -23,6 +23,10 @@ int verb_reset(int argc, char *argv[], const GlobalOptions *g);
 int verb_member(int argc, char *argv[], const GlobalOptions *g);
 int verb_inventory(int argc, char *argv[], const GlobalOptions *g);
 
+/* For a verb that takes no operands: EXIT_OK when none is left after the options (optind), else
+ * says so on standard error, naming the first, and returns EXIT_USAGE. */
+int verbs_no_operands(const char *verb, int argc, char *argv[]);
+
 /* The state directory to use before the config is read (for run's fast path and status):
  * --state-dir, then $FIRST_BOOT_AGENT_STATE_DIR, then the default. */
 const char *verbs_state_dir_early(const GlobalOptions *g);
