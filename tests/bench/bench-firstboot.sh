@@ -18,13 +18,7 @@ set -u
 RUNS=${1:-${RUNS:-10}}
 AFTER_S=${AFTER_S:-1.0}         # the last service turns healthy this long after the flip request
 src=$(cd "$(dirname "$0")/../.." && pwd)
-export FBA_SOURCE_ROOT=$src
-if [ -z "${FBA_BIN:-}" ]; then
-        for d in build-release build; do
-                [ -x "$src/$d/agent/first-boot-agent" ] && { FBA_BIN="$src/$d/agent/first-boot-agent"; break; }
-        done
-fi
-export FBA_BIN
+. "$src/tests/bench/bench-lib.sh"
 
 . "$src/tests/integration/lib.sh"
 lib_init 127.19.0 "first-boot benchmark: $RUNS runs, $FBA_BIN"

@@ -18,13 +18,7 @@
 set -u
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-export FBA_SOURCE_ROOT=$src
-if [ -z "${FBA_BIN:-}" ]; then
-        for d in build-release build; do
-                [ -x "$src/$d/agent/first-boot-agent" ] && { FBA_BIN="$src/$d/agent/first-boot-agent"; break; }
-        done
-fi
-export FBA_BIN
+. "$src/tests/bench/bench-lib.sh"
 
 # --- 2. etcd (run as its own process: its own address block) -------------------------------------
 if [ "${1:-}" = "--etcd" ]; then

@@ -17,13 +17,7 @@ set -u
 
 RUNS=${1:-${RUNS:-5}}
 src=$(cd "$(dirname "$0")/../.." && pwd)
-export FBA_SOURCE_ROOT=$src
-if [ -z "${FBA_BIN:-}" ]; then
-        for d in build-release build; do
-                [ -x "$src/$d/agent/first-boot-agent" ] && { FBA_BIN="$src/$d/agent/first-boot-agent"; break; }
-        done
-fi
-export FBA_BIN
+. "$src/tests/bench/bench-lib.sh"
 
 . "$src/tests/integration/lib.sh"
 lib_init 127.19.1 "join benchmark: $RUNS runs, $FBA_BIN"
