@@ -102,7 +102,7 @@ bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_l
 /* The server of url, added when it is new (a leader named by an answer). -1 when full. */
 static ssize_t server_of(Rotation *r, const char *url) {
         for (size_t i = 0; i < r->n; i++)
-                if (streq(r->servers[i].url, url))
+                if (streq(r->servers[i].url, url) || url_same_server(r->servers[i].url, url))
                         return (ssize_t) i;
         if (r->n >= ROTATION_MAX_SERVERS)
                 return -1;
@@ -113,26 +113,18 @@ static ssize_t server_of(Rotation *r, const char *url) {
         return (ssize_t) r->n++;
 }
 
-/* Whether a "not the leader" answer from srv may send this request to hint: a configured server
- * (the leader URL or a peer) always; another only over https from an https server, with its
- * certificate verified against the same CA; never from https down to http. NULL when it may,
- * else why not. */
+/* Why a "not the leader" answer from srv may not send this request to hint, or NULL: see
+ * member_leader_hint_refusal(); the configured servers are those not learnt from answers. */
 static const char *hint_refusal(const StepContext *ctx, const Rotation *r, const RotationServer *srv,
                                 const char *hint) {
-        Url h, from;
+        const char *configured[ROTATION_MAX_SERVERS + 1];
+        size_t n = 0;
 
         for (size_t i = 0; i < r->n; i++)
-                if (!r->servers[i].owned_url && url_same_server(r->servers[i].url, hint))
-                        return NULL;
-        if (url_parse(hint, URL_PATH_OK, &h, NULL) < 0 || url_parse(srv->url, URL_PATH_OK, &from, NULL) < 0)
-                return "it is not a URL the agent can use";
-        if (from.https && !h.https)
-                return "it is http:// while the server that named it is https://: the request would travel in clear";
-        if (!h.https)
-                return "it is not a configured server, and http:// has no certificate to prove who answers";
-        if (http_client_is_insecure(ctx->http))
-                return "it is not a configured server, and TLS verification is off (tls.insecure_skip_verify)";
-        return NULL;
+                if (!r->servers[i].owned_url)
+                        configured[n++] = r->servers[i].url;
+        configured[n] = NULL;
+        return member_leader_hint_refusal(hint, srv->url, configured, !http_client_is_insecure(ctx->http));
 }
 
 /* "node02" of "https://node02:2379/x", for the one-line status. */

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # "Not the leader" answers that name another server, from an https:// cluster: a hint to an
 # http:// listener is not followed (nothing reaches it in clear; MID_LEADER_HINT_REFUSED names the
-# hint and why) and the configured peers are asked instead; a hint to an https:// server whose
-# certificate the cluster's CA signed is followed. Address block 127.72.2.0/24.
+# hint and why) and the configured peers are asked instead, by the join and by "member add"; a
+# hint to an https:// server whose certificate the cluster's CA signed is followed, unless TLS
+# verification is off. Address block 127.72.2.0/24.
 . "$(dirname "$0")/../lib.sh"
 lib_init 127.72.2 "leader hints: never https to http, verified https followed"
 ROGUE=$B.50
@@ -29,6 +30,15 @@ like "$ERR" "named http://$ROGUE:$CF; not following it: it is http:// while the 
         "the record names the hint and why"
 like "$ERR" "\"LEADER_HINT\": ?\"http://$ROGUE:$CF\"" "LEADER_HINT field"
 is "$(count_member chainfire node04)" 1 "node04 is a member, once"
+
+# The member verb follows the same rule.
+fba node04 member add node07 "$B.7:$CF_RAFT"
+rc=$?
+is "$rc" 0 "member add: exit 0 (through a configured peer)"
+[ "$rc" -eq 0 ] || show_output
+is "$(requests_where "r['node'] == 'rogue'")" 0 "member add: the http:// listener got no request"
+like "$ERR" "named http://$ROGUE:$CF; not following it" "member add: the hint is refused, and logged"
+is "$(count_member chainfire node07)" 1 "node07 was added"
 
 # --- a hint to a verified https:// server that is not configured ---------------------------------
 ctl /control/clear-rules '{}' >/dev/null
