@@ -148,8 +148,7 @@ static const char *url_host(const char *url, char *buf, size_t size) {
  * after which nothing is asked any more, is left to the caller's own record. */
 static void log_failed_attempt(const Rotation *r, const RotationServer *srv, int error, const char *service,
                                const char *what, unsigned round, unsigned rounds, const RotationServer *next) {
-        const char *why = srv->refused ? " (it refused: not asked again)" :
-                          srv->unusable ? " (it cannot be used: not asked again)" :
+        const char *why = srv->unusable ? " (it cannot be used: not asked again)" :
                           error == -EREMCHG ? " (not the leader)" : "";
         char wait[64] = "";
 
