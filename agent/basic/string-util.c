@@ -303,3 +303,18 @@ void string_json_escape(FILE *f, const char *s, bool terminal_safe) {
                                 fputc(*p, f);
                 }
 }
+
+char *string_escape(const char *s) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        string_json_escape(f, s, true);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}

@@ -58,3 +58,6 @@ char *string_make_printable(char *s);
  * controls (U+0080..U+009F) escaped too, so that a terminal showing the line does not act on
  * them. */
 void string_json_escape(FILE *f, const char *s, bool terminal_safe);
+/* The same as a new string (NULL on OOM), to quote a server's value in a message: a newline
+ * shows as \n, an escape as \u001b. */
+char *string_escape(const char *s);

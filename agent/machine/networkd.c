@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +13,58 @@
 #include "networkd.h"
 
 
-int networkd_format(const NetworkdStatic *s, char **ret) {
+/* A value systemd's unit-file parser reads back as written: one line, no control character, no
+ * trailing backslash (it would continue the line), no blank at either end (they are stripped),
+ * not empty. */
+static bool value_valid(const char *v) {
+        size_t n = v ? strlen(v) : 0;
+
+        if (n == 0 || v[0] == ' ' || v[n - 1] == ' ' || v[n - 1] == '\\')
+                return false;
+        for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static int put(FILE *f, const char *key, const char *value, const char **ret_bad) {
+        if (!value_valid(value)) {
+                *ret_bad = key;
+                return -EINVAL;
+        }
+        fprintf(f, "%s=%s\n", key, value);
+        return 0;
+}
+
+int networkd_format(const NetworkdStatic *s, char **ret, const char **ret_bad) {
         _cleanup_free_ char *buf = NULL;
+        const char *bad = NULL;
         size_t size = 0;
         FILE *f;
+        int r;
 
         if (!s || !s->mac || !s->address)
                 return -EINVAL;
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "# Written by first-boot-agent from this node's configuration (network.static).\n"
-                   "[Match]\nMACAddress=%s\n\n[Network]\nAddress=%s\n", s->mac, s->address);
-        if (s->gateway)
-                fprintf(f, "Gateway=%s\n", s->gateway);
-        for (char *const *d = s->dns; d && *d; d++)
-                fprintf(f, "DNS=%s\n", *d);
+        fputs("# Written by first-boot-agent from this node's configuration (network.static).\n[Match]\n", f);
+        r = put(f, "MACAddress", s->mac, &bad);
+        if (r >= 0) {
+                fputs("\n[Network]\n", f);
+                r = put(f, "Address", s->address, &bad);
+        }
+        if (r >= 0 && s->gateway)
+                r = put(f, "Gateway", s->gateway, &bad);
+        for (char *const *d = s->dns; r >= 0 && d && *d; d++)
+                r = put(f, "DNS", *d, &bad);
         if (fclose(f) != 0)
                 return -ENOMEM;
+        if (r < 0) {
+                if (ret_bad)
+                        *ret_bad = bad;
+                return r;
+        }
         *ret = TAKE_PTR(buf);
         return 0;
 }

@@ -23,8 +23,11 @@ typedef struct NetworkdStatic {
         char *const *dns;               /* or NULL */
 } NetworkdStatic;
 
-/* The file's text, as a new string. */
-int networkd_format(const NetworkdStatic *s, char **ret);
+/* The file's text, as a new string. The one writer of the format: a value that the parser would
+ * not read back as the same one setting — a newline or another control character (a line of its
+ * own, a section of its own), a trailing backslash (the next line joined to it), blanks at either
+ * end, nothing at all — is refused with -EINVAL and its key ("DNS") in *ret_bad (may be NULL). */
+int networkd_format(const NetworkdStatic *s, char **ret, const char **ret_bad);
 
 /* Writes dir/name (0644) atomically. Returns 1 when the file changed, 0 when it already held
  * text. */

@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "member.h"
 #include "string-util.h"
+#include "url.h"
 
 void member_list_done(MemberList *l) {
         if (!l)
@@ -117,6 +118,24 @@ int member_leader_hint(const HttpResponse *resp, char **ret) {
                 return 0;
         string_make_printable(*ret);
         return 1;
+}
+
+const char *member_leader_hint_refusal(const char *hint, const char *from, const char *const *configured,
+                                       bool tls_verified) {
+        Url h, f;
+
+        for (const char *const *c = configured; c && *c; c++)
+                if (url_same_server(*c, hint))
+                        return NULL;
+        if (url_parse(hint, URL_PATH_OK, &h, NULL) < 0 || url_parse(from, URL_PATH_OK, &f, NULL) < 0)
+                return "it is not a URL the agent can use";
+        if (f.https && !h.https)
+                return "it is http:// while the server that named it is https://: the request would travel in clear";
+        if (!h.https)
+                return "it is not a configured server, and http:// has no certificate to prove who answers";
+        if (!tls_verified)
+                return "it is not a configured server, and TLS verification is off (tls.insecure_skip_verify)";
+        return NULL;
 }
 
 int member_error_from_status(long status) {

@@ -82,6 +82,13 @@ int member_error_from_response(const HttpResponse *resp);
  * error body), as an API base "https://host:port". 1 and a new string when there is one, 0 when
  * not (ret NULL). */
 int member_leader_hint(const HttpResponse *resp, char **ret);
+/* Whether a leader hint (from member_leader_hint()) that the server at from gave may be followed:
+ * to a configured server (one of configured, NULL-terminated) always; to another only over
+ * https:// from an https:// server while TLS certificates are verified (tls_verified), so that
+ * the same CA vouches for it; never from https:// down to http://. NULL when it may, else why not
+ * (a static text for the log). */
+const char *member_leader_hint_refusal(const char *hint, const char *from, const char *const *configured,
+                                       bool tls_verified);
 int member_list_append(MemberList *l, const char *id, const char *name, const char *raft_addr,
                        const char *status);
 /* An answer {"members":[…]}, each element read by parse_one (which appends to the list or fails

@@ -28,6 +28,8 @@
 #define MID_MEMBER_STALE "4767576cb0524ceeaa457ce94cf00b59" /* a member stands where this node would: refused */
 #define MID_MEMBER_REPLACED "8a9dd2b5ea51481aaf265dad2eedb7a0" /* a stale member was removed (replace_stale_member) */
 #define MID_PEER_FALLBACK "9cd55e0455e643599d24f023dcd4451e" /* the leader did not answer; trying another peer */
+#define MID_LEADER_HINT_REFUSED "1afe1235b33142db9f7605092a0e4da8" /* a "not the leader" answer named a server that is not followed */
+#define MID_PEER_URL_REFUSED "da0f0f96c05d4415b716824a60522d81" /* an etcd member list named a peer URL or name that is refused */
 #define MID_IAM_ADMIN_CREATED "03fdeef3120f4853bde2a14dae647bf9" /* IAM admin account created */
 #define MID_IAM_ADMIN_EXISTS "03bee7fb1a8f4052b17da27f42a02fcc" /* IAM admin account already existed */
 #define MID_IAM_TOKEN_ISSUED "6d191007a5134c5a8fc5d092deea9e9a" /* IAM token issued and stored */

@@ -10,6 +10,7 @@
 #include "local-etcd.h"
 #include "log.h"
 #include "notify.h"
+#include "url.h"
 
 /* Joining an etcd cluster, as etcd wants it: a new member counts for quorum as soon as it is
  * added, and only turns healthy once it runs with the cluster's settings. So: list (already a
@@ -97,14 +98,71 @@ static int phase_failed(StepContext *ctx, EtcdJoin *e, const char *phase, int r)
         return join_failed(ctx, e->join, phase, r);
 }
 
+/* A member name etcd's initial-cluster format can carry: no separator of it (',' '='), nothing a
+ * file or a terminal would read otherwise. */
+static bool name_usable(const char *n) {
+        for (const unsigned char *p = (const unsigned char *) n; *p; p++)
+                if (*p <= ' ' || *p >= 0x7f || strchr(",=\"'`\\$", *p))
+                        return false;
+        return true;
+}
+
+/* Every member's peer URLs and name go into the local etcd's settings: each must be what it
+ * claims to be before anything is added or written. */
+static int check_members(StepContext *ctx, EtcdJoin *e, const RotationServer *srv) {
+        const Join *j = e->join;
+
+        for (size_t i = 0; i < j->members.n; i++) {
+                const Member *m = &j->members.items[i];
+                const char *u = m->peer_urls ?: "", *why = NULL, *field = "peer URL";
+                _cleanup_free_ char *bad = NULL, *shown = NULL;
+
+                if (m->name && !name_usable(m->name)) {
+                        bad = strdup(m->name);
+                        why = "a member name in etcd's initial cluster cannot hold a control character, a blank, "
+                              "a quote, ',' or '='";
+                        field = "name";
+                        if (!bad)
+                                return log_oom();
+                }
+                while (!bad && *u) {
+                        size_t len = strcspn(u, ",");
+
+                        bad = strndup(u, len);
+                        if (!bad)
+                                return log_oom();
+                        if (url_parse(bad, URL_PORT_NEEDED, NULL, &why) >= 0)
+                                bad = mfree(bad);
+                        u += len + (u[len] == ',');
+                }
+                if (!bad)
+                        continue;
+                shown = string_escape(bad);
+                step_set_error(ctx, "%s lists %s member %s with %s \"%s\": %s", srv->url, j->service, m->id, field,
+                               strna(shown), why);
+                return log_event_errno(LOG_ERR, EBADMSG, MID_PEER_URL_REFUSED,
+                                       LOG_FIELDS("SERVICE", j->service, "PEER", srv->url, "MEMBER_ID", m->id,
+                                                  "MEMBER_NAME", m->name, "ERROR", shown),
+                                       "The %s member list from %s names member %s ('%s') with the %s \"%s\", which "
+                                       "is refused: %s. Nothing from this list is written into '%s'. Check that member ('etcdctl member list') and the server that "
+                                       "answered; the next start asks again.", j->service, srv->url, m->id,
+                                       strna(m->name), field, strna(shown), why, j->sc->etcd.env_file);
+        }
+        return 0;
+}
+
 static int phase_list(StepContext *ctx, EtcdJoin *e, const char *name) {
+        RotationServer *srv = NULL;
         char what[96];
         int r;
 
         snprintf(what, sizeof what, "list the %s members", e->join->service);
-        r = rotation_run(ctx, &e->join->rotation, e->join->service, what, join_list_one, e->join, NULL);
+        r = rotation_run(ctx, &e->join->rotation, e->join->service, what, join_list_one, e->join, &srv);
         if (r < 0)
                 return phase_failed(ctx, e, "list the members to join", r);
+        r = check_members(ctx, e, srv);
+        if (r < 0)
+                return r;
         e->self = find_self(e->join, name);
         return 0;
 }

@@ -60,9 +60,10 @@ int join_failed(StepContext *ctx, Join *j, const char *phase, int r) {
         if (r == -EBADE) {
                 log_event_errno(LOG_ERR, EBADE, MID_JOIN_REFUSED,
                                 LOG_FIELDS("SERVICE", j->service, "ERROR", tried),
-                                "Every %s server refused to %s '%s' (%s): %s. Retrying cannot change these "
-                                "answers: fix the cause on the cluster side (or node_id and raft_addr in the "
-                                "config), then start the agent again.",
+                                "The %s cluster refused to %s '%s' (%s): %s. A member of the cluster answered "
+                                "with a refusal, so no other server is asked and retrying cannot change it: fix "
+                                "the cause on the cluster side (or node_id and raft_addr in the config), then "
+                                "start the agent again.",
                                 j->service, phase, c->node_id, strna(j->sc->raft_addr), tried);
                 return -EBADE;
         }

@@ -30,7 +30,7 @@ int join_list_one(StepContext *ctx, RotationServer *srv, void *userdata);
 int join_list(StepContext *ctx, Join *j, RotationServer **ret_server);
 
 /* The error for a join that did not succeed: every server with its own reason, in the step's
- * record and the log. Returns -EBADE when every server refused, else the error. */
+ * record and the log. Returns -EBADE when a server refused, else the error. */
 int join_failed(StepContext *ctx, Join *j, const char *phase, int r);
 
 /* The etcd path: learner add, local settings, start, health, promote (etcd-join.c). */

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
+#include "cleanup.h"
 #include "env-file.h"
 #include "local-etcd.h"
 #include "log.h"
@@ -18,14 +21,28 @@
 extern char **environ;
 
 int local_etcd_configure(const EtcdLocalConfig *e, const char *initial_cluster, const char *peer_url) {
+        const char *const pairs[] = {
+                "ETCD_NAME", e->name,
+                "ETCD_INITIAL_CLUSTER", initial_cluster,
+                "ETCD_INITIAL_CLUSTER_STATE", "existing",
+                "ETCD_INITIAL_ADVERTISE_PEER_URLS", peer_url,
+                NULL,
+        };
+        const char *bad = NULL;
         int r;
 
-        r = env_file_set(e->env_file, (const char *const[]) {
-                                 "ETCD_NAME", e->name,
-                                 "ETCD_INITIAL_CLUSTER", initial_cluster,
-                                 "ETCD_INITIAL_CLUSTER_STATE", "existing",
-                                 "ETCD_INITIAL_ADVERTISE_PEER_URLS", peer_url,
-                                 NULL }, 0644);
+        r = env_file_check(pairs, &bad);
+        if (r < 0) {
+                _cleanup_free_ char *shown = NULL;
+
+                for (const char *const *p = pairs; p[0]; p += 2)
+                        if (streq(p[0], bad))
+                                shown = string_escape(p[1]);
+                return log_error_errno(r, "Refusing to write %s=\"%s\" into '%s': the value has a control character "
+                                       "(a newline would be read as an assignment of its own). Nothing was written; "
+                                       "check where the value came from.", bad, strna(shown), e->env_file);
+        }
+        r = env_file_set(e->env_file, pairs, 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write the local etcd's settings to '%s': %m. The member "
                                        "is added; the next start writes them again.", e->env_file);
@@ -36,7 +53,9 @@ int local_etcd_configure(const EtcdLocalConfig *e, const char *initial_cluster, 
         return 0;
 }
 
-static int run_command(char *const *argv) {
+/* Runs argv and waits for it: 0 and its wait status in *ret_status, or -errno when it could not
+ * be started or waited for. */
+static int run_command(char *const *argv, int *ret_status) {
         posix_spawn_file_actions_t fa;
         pid_t pid;
         int r, status;
@@ -52,9 +71,8 @@ static int run_command(char *const *argv) {
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-        return WIFEXITED(status) ? -(256 + WEXITSTATUS(status)) : -EINTR;
+        *ret_status = status;
+        return 0;
 }
 
 static int restart_unit(const char *unit) {
@@ -81,13 +99,25 @@ int local_etcd_restart(const EtcdLocalConfig *e, const char *service) {
         int r;
 
         if (e->start_command) {
-                r = run_command(e->start_command);
-                if (r <= -256)
-                        return log_error_errno(EIO, "The local etcd's start command '%s' (services.%s.etcd.start_command) "
-                                               "exited with status %d.", e->start_command[0], service, -r - 256);
+                int status = 0;
+
+                r = run_command(e->start_command, &status);
                 if (r < 0)
                         return log_error_errno(r, "Failed to run the local etcd's start command '%s' "
                                                "(services.%s.etcd.start_command): %m", e->start_command[0], service);
+                if (WIFSIGNALED(status)) {
+                        int sig = WTERMSIG(status);
+
+                        return log_error_errno(EIO, "The local etcd's start command '%s' (services.%s.etcd.start_command) "
+                                               "was killed by signal %d (SIG%s, %s)%s. Check what stopped it; the next "
+                                               "start runs it again.", e->start_command[0], service, sig,
+                                               sigabbrev_np(sig) ?: "?", strsignal(sig),
+                                               WCOREDUMP(status) ? ", core dumped" : "");
+                }
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return log_error_errno(EIO, "The local etcd's start command '%s' (services.%s.etcd.start_command) "
+                                               "exited with status %d.", e->start_command[0], service,
+                                               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                 log_event(LOG_INFO, MID_ETCD_STARTED, LOG_FIELDS("SERVICE", service, "TARGET", e->start_command[0]),
                           "Local etcd (re)started with '%s'.", e->start_command[0]);
                 return 0;

@@ -12,6 +12,7 @@
 #include "member.h"
 #include "step-progress.h"
 #include "strv.h"
+#include "url.h"
 
 void rotation_done(Rotation *r) {
         for (size_t i = 0; i < r->n; i++) {
@@ -56,16 +57,21 @@ void rotation_record(RotationServer *srv, int error, const HttpResponse *resp) {
 }
 
 void rotation_describe(const Rotation *r, char *buf, size_t size) {
+        bool asked = false;
         size_t used = 0;
 
         if (size == 0)
                 return;
         buf[0] = '\0';
+        for (size_t i = 0; i < r->n; i++)
+                asked = asked || r->servers[i].attempts > 0;
         for (size_t i = 0; i < r->n; i++) {
                 const RotationServer *srv = &r->servers[i];
                 int k;
 
-                k = snprintf(buf + used, size - used, "%s%s (%s%u attempt%s, last: %s)", i > 0 ? ", " : "",
+                if (asked && srv->attempts == 0)
+                        continue;
+                k = snprintf(buf + used, size - used, "%s%s (%s%u attempt%s, last: %s)", used > 0 ? ", " : "",
                              srv->url, srv->refused ? "refused, " : srv->unusable ? "unusable, " : "",
                              srv->attempts, srv->attempts == 1 ? "" : "s",
                              srv->last_error[0] ? srv->last_error : "not asked");
@@ -85,13 +91,6 @@ static bool any_usable(const Rotation *r) {
         return false;
 }
 
-static bool all_refused(const Rotation *r) {
-        for (size_t i = 0; i < r->n; i++)
-                if (!r->servers[i].refused)
-                        return false;
-        return r->n > 0;
-}
-
 bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_least) {
         if (srv->retry_after_s == 0 && error != -EBUSY)
                 return false;
@@ -103,7 +102,7 @@ bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_l
 /* The server of url, added when it is new (a leader named by an answer). -1 when full. */
 static ssize_t server_of(Rotation *r, const char *url) {
         for (size_t i = 0; i < r->n; i++)
-                if (streq(r->servers[i].url, url))
+                if (streq(r->servers[i].url, url) || url_same_server(r->servers[i].url, url))
                         return (ssize_t) i;
         if (r->n >= ROTATION_MAX_SERVERS)
                 return -1;
@@ -112,6 +111,20 @@ static ssize_t server_of(Rotation *r, const char *url) {
                 return -1;
         r->servers[r->n].url = r->servers[r->n].owned_url;
         return (ssize_t) r->n++;
+}
+
+/* Why a "not the leader" answer from srv may not send this request to hint, or NULL: see
+ * member_leader_hint_refusal(); the configured servers are those not learnt from answers. */
+static const char *hint_refusal(const StepContext *ctx, const Rotation *r, const RotationServer *srv,
+                                const char *hint) {
+        const char *configured[ROTATION_MAX_SERVERS + 1];
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n; i++)
+                if (!r->servers[i].owned_url)
+                        configured[n++] = r->servers[i].url;
+        configured[n] = NULL;
+        return member_leader_hint_refusal(hint, srv->url, configured, !http_client_is_insecure(ctx->http));
 }
 
 /* "node02" of "https://node02:2379/x", for the one-line status. */
@@ -135,8 +148,7 @@ static const char *url_host(const char *url, char *buf, size_t size) {
  * after which nothing is asked any more, is left to the caller's own record. */
 static void log_failed_attempt(const Rotation *r, const RotationServer *srv, int error, const char *service,
                                const char *what, unsigned round, unsigned rounds, const RotationServer *next) {
-        const char *why = srv->refused ? " (it refused: not asked again)" :
-                          srv->unusable ? " (it cannot be used: not asked again)" :
+        const char *why = srv->unusable ? " (it cannot be used: not asked again)" :
                           error == -EREMCHG ? " (not the leader)" : "";
         char wait[64] = "";
 
@@ -235,9 +247,14 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                                          rounds, srv->last_error);
                                 break;
                         }
-                        if (q == -EBADE)
+                        if (q == -EBADE) {
+                                /* A member of the cluster answered and refused: that is the cluster's
+                                 * answer. What servers that cannot be reached would say does not
+                                 * change it, so none is asked after it. */
                                 srv->refused = true;
-                        else if (q == -EBUSY || q == -EREMCHG || q == -EAGAIN || curl_util_error_is_transient(q))
+                                step_set_error(ctx, "%s: %s", srv->url, srv->last_error);
+                                return -EBADE;
+                        } else if (q == -EBUSY || q == -EREMCHG || q == -EAGAIN || curl_util_error_is_transient(q))
                                 ;
                         else {
                                 srv->unusable = true;
@@ -248,6 +265,17 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                                 wake = MIN(wake, srv->not_before);
                         if (q == -EREMCHG) {
                                 /* Not the leader: the one it names is asked next, and first from now on. */
+                                const char *no = srv->leader_hint ? hint_refusal(ctx, r, srv, srv->leader_hint) : NULL;
+
+                                if (no) {
+                                        log_event(LOG_WARNING, MID_LEADER_HINT_REFUSED,
+                                                  LOG_FIELDS("SERVICE", service, "PEER", srv->url,
+                                                             "LEADER_HINT", srv->leader_hint, "ERROR", no),
+                                                  "%s said it is not the leader and named %s; not following it: %s. "
+                                                  "The configured servers are asked instead (leader_url and the "
+                                                  "peers).", srv->url, srv->leader_hint, no);
+                                        srv->leader_hint = mfree(srv->leader_hint);
+                                }
                                 if (srv->leader_hint) {
                                         ssize_t l = server_of(r, srv->leader_hint);
 
@@ -269,7 +297,7 @@ int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char 
                 }
 
                 if (!any_usable(r))
-                        return all_refused(r) ? -EBADE : first_permanent ?: -EBADE;
+                        return first_permanent ?: -EBADE;
                 if (round < rounds) {
                         usec_t delay = backoff_next(&b);
 

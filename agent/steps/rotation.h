@@ -9,13 +9,17 @@
 /* Asking a cluster through its servers: the leader first, then the peers in the configured order,
  * one request per server and round, so a server that is down or presents a certificate without
  * the name used costs one attempt before the next is asked, not a round of retries. A server
- * that refused (4xx) or failed for good (TLS, a missing file) is not asked again; the others are
- * asked again after a backoff, for timeouts.join_attempts rounds.
+ * that refused (4xx) ends the rotation at once: a member of the cluster answered, and what the
+ * servers that cannot be reached would have said does not outweigh it. One that failed for good
+ * (TLS, a missing file) is not asked again; the others are asked again after a backoff, for
+ * timeouts.join_attempts rounds.
  *
  * Politeness when many nodes ask at once: a server that answers 429 (or 503) with Retry-After is
  * not asked again before that time has passed; one that answers "not the leader" (a redirect, or
  * a "leader" in its error) is not asked again in the round, the leader it names is asked next and
- * first in later rounds. */
+ * first in later rounds — when it is a configured server, or an https:// one named by an https://
+ * server while TLS is verified (the same CA then vouches for it). Any other is not followed
+ * (never from https:// down to http://), and MID_LEADER_HINT_REFUSED says which and why. */
 
 #define ROTATION_MAX_SERVERS 16
 
@@ -55,7 +59,7 @@ typedef int (*RotationFn)(StepContext *ctx, RotationServer *srv, void *userdata)
 
 /* Calls fn on the usable servers in turn, round after round, until one succeeds. what ("add
  * node04 to chainfire") goes into the records. Returns fn's result and sets *ret_server (may be
- * NULL); -EBADE when every server refused; the first permanent error when no server is usable;
+ * NULL); -EBADE as soon as a server refused; the first permanent error when no server is usable;
  * -ETIMEDOUT when the rounds ran out. Logs each failed attempt. */
 int rotation_run(StepContext *ctx, Rotation *r, const char *service, const char *what, RotationFn fn,
                  void *userdata, RotationServer **ret_server);
@@ -69,5 +73,6 @@ void rotation_record(RotationServer *srv, int error, const HttpResponse *resp);
  * True when it asked. */
 bool rotation_note_busy(Rotation *r, RotationServer *srv, int error, usec_t at_least);
 
-/* "https://a:2379 (2 attempts, last: connection refused), https://b:2379 (refused: HTTP 400 (…))" */
+/* "https://a:2379 (2 attempts, last: connection refused), https://b:2379 (refused, 1 attempt, last:
+ * HTTP 400 (…))"; servers never asked are left out when another was. */
 void rotation_describe(const Rotation *r, char *buf, size_t size);

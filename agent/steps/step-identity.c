@@ -162,6 +162,7 @@ static int set_network(StepContext *ctx, const Inventory *inv) {
         const StaticNetworkConfig *s = ctx->config->network_static;
         _cleanup_free_ char *text = NULL, *address = NULL, *file = NULL;
         char error[256] = "";
+        const char *bad = NULL;
         const Nic *nic;
         int r;
 
@@ -176,7 +177,14 @@ static int set_network(StepContext *ctx, const Inventory *inv) {
                 return log_oom();
 
         r = networkd_format(&(NetworkdStatic) { .mac = nic->mac, .address = s->address, .gateway = s->gateway,
-                                                .dns = s->dns }, &text);
+                                                .dns = s->dns }, &text, &bad);
+        if (r == -EINVAL) {
+                step_set_error(ctx, "refusing to write %s: a %s= value is not one line of text", file, strna(bad));
+                return log_error_errno(r, "Refusing to write '%s': its %s= value (from network.static or the "
+                                       "interface's MAC) has a control character, a trailing backslash or blanks "
+                                       "at its ends, and systemd-networkd would read it as more than one setting. "
+                                       "Fix network.static in the node's configuration.", file, strna(bad));
+        }
         if (r < 0)
                 return log_oom();
         r = networkd_write(NETWORKD_DIR, NETWORK_FILE, text);

@@ -188,9 +188,20 @@ static int try_urls(MemberVerb *m, const char *what, TryFunction fn, void *userd
                 if (r == -EREMCHG) {
                         /* Not the leader: the one it names is asked, once, before the others. */
                         _cleanup_free_ char *leader = NULL;
+                        const char *no = NULL;
 
                         http_response_reason(resp, reason, sizeof reason);
-                        if (member_leader_hint(resp, &leader) > 0 && !streq(leader, *u)) {
+                        if (member_leader_hint(resp, &leader) > 0 && !streq(leader, *u) &&
+                            (no = member_leader_hint_refusal(leader, *u, (const char *const *) m->urls,
+                                                             !http_client_is_insecure(m->http)))) {
+                                log_event(LOG_WARNING, MID_LEADER_HINT_REFUSED,
+                                          LOG_FIELDS("SERVICE", m->service_name, "PEER", *u, "LEADER_HINT", leader,
+                                                     "ERROR", no),
+                                          "%s said it is not the leader and named %s; not following it: %s.", *u,
+                                          leader, no);
+                                leader = mfree(leader);
+                        }
+                        if (leader && !streq(leader, *u)) {
                                 log_event(LOG_NOTICE, MID_PEER_FALLBACK,
                                           LOG_FIELDS("SERVICE", m->service_name, "FAILED_PEER", *u, "PEER", leader,
                                                      "ERROR", reason),

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The cluster test server itself, driven with curl over HTTPS: health, membership, listener
-# down/up, failure injection, mTLS, IAM. TAP output. Address block 127.9.0.0/24.
+# down/up, failure injection, mTLS, IAM, etcd's gateway. TAP output. Address blocks 127.9.0.0/24
+# and 127.72.4.0/24 (etcd).
 set -u
 
 src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -217,6 +218,45 @@ python3 "$server" --listen chainfire:node01:$A:2379 --control 127.9.0.1:9002 \
 rc=$?
 [ "$rc" -eq 1 ] && [ ! -e "$tmp/busy2.ready" ] && grep -q "$A:2379" "$tmp/busy2.err"
 ok $? "a port in use: exit 1, no ready file, the address named"
+stop_server
+
+# etcd's v3 cluster gateway: a shared member list with etcd's answers, and any list on demand
+# (block 127.72.4.0/24).
+E=127.72.4.1
+ECTL=127.72.4.1:9000
+start_server etcd --listen etcd:e1:$E:2379 --listen etcd:e2:127.72.4.2:2379 --control $ECTL
+epost() { curl -sS --max-time 10 -o "$tmp/body" -w '%{http_code}' -d "$2" "http://$1" 2>"$tmp/curl.err"; }
+is "$(epost $ECTL/control/etcd-members '{"members":[{"ID":"1001","name":"e1","peerURLs":["http://'$E':2380"],
+        "clientURLs":["http://'$E':2379"]}]}')" 200 "etcd: control sets the member list"
+is "$(epost $E:2379/v3/cluster/member/list '{}')" 200 "etcd: list"
+is "$(jq_ "$tmp/body" '[(m["ID"], m["name"], m["peerURLs"]) for m in d["members"]]')" "[('1001', 'e1', ['http://$E:2380'])]" \
+        "etcd: IDs as decimal strings, names, peer URLs"
+is "$(epost $E:2379/v3/cluster/member/add '{"peerURLs":["http://127.72.4.4:2380"],"isLearner":true}')" 200 \
+        "etcd: add a learner"
+id=$(jq_ "$tmp/body" 'd["member"]["ID"]')
+is "$(jq_ "$tmp/body" '("name" in d["member"], d["member"].get("isLearner"))')" "(False, True)" \
+        "etcd: the added member has no name yet and is a learner"
+is "$(epost 127.72.4.2:2379/v3/cluster/member/add '{"peerURLs":["http://127.72.4.4:2380"]}')" 400 \
+        "etcd: the same peer URL again, at another listener: 400"
+is "$(jq_ "$tmp/body" '(d["code"], d["message"])')" "(9, 'etcdserver: Peer URLs already exists')" "etcd: code 9, etcd's message"
+is "$(epost $E:2379/v3/cluster/member/add '{"peerURLs":["http://127.72.4.5:2380"],"isLearner":true}')" 400 \
+        "etcd: a second learner: 400"
+grep -q "too many learner members" "$tmp/body"; ok $? "etcd: too many learner members"
+is "$(epost $E:2379/v3/cluster/member/promote '{"ID":"'$id'"}')" 400 "etcd: promoting a learner that never started: 400"
+grep -q "in sync with leader" "$tmp/body"; ok $? "etcd: not in sync with the leader"
+is "$(epost $ECTL/control/etcd-started '{"peer_url":"http://127.72.4.4:2380","name":"node04"}')" 200 \
+        "etcd: control marks it started"
+is "$(epost $E:2379/v3/cluster/member/promote '{"ID":"'$id'"}')" 200 "etcd: promote"
+is "$(epost $E:2379/v3/cluster/member/promote '{"ID":"'$id'"}')" 400 "etcd: promote a voter: 400"
+grep -q "can only promote a learner member" "$tmp/body"; ok $? "etcd: can only promote a learner member"
+is "$(epost $E:2379/v3/cluster/member/remove '{"ID":"999"}')" 404 "etcd: remove an unknown ID: 404"
+is "$(epost $E:2379/v3/cluster/member/remove '{"ID":"'$id'"}')" 200 "etcd: remove"
+is "$(epost $ECTL/control/etcd-members '{"members":[{"name":"e1","peerURLs":["http://'$E':2380\nX=1"]}]}')" 200 \
+        "etcd: a hostile list is taken"
+epost $E:2379/v3/cluster/member/list '{}' >/dev/null
+is "$(jq_ "$tmp/body" 'repr(d["members"][0]["peerURLs"][0])')" "'http://$E:2380\\nX=1'" "etcd: and served as given"
+is "$(curl -sS "http://$ECTL/control/state" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["etcd_members"]))')" 1 \
+        "etcd: the state shows the list"
 stop_server
 
 # Usage errors are reported before anything is bound.

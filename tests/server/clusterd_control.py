@@ -6,6 +6,7 @@ import socket
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
+import clusterd_etcd as etcd
 import clusterd_fleet as fleet
 from clusterd_core import CLUSTER_SERVICES, OPTS, SERVICES, STATE, Handler, HttpError, Rule, need_str, say
 
@@ -26,6 +27,8 @@ class ControlHandler(Handler):
             ("POST", "/control/clear-rules"): self.c_clear_rules,
             ("POST", "/control/reset-log"): self.c_reset_log,
             ("POST", "/control/members"): self.c_members,
+            ("POST", "/control/etcd-members"): lambda body, query: (200, etcd.set_members(body)),
+            ("POST", "/control/etcd-started"): lambda body, query: (200, etcd.started(body)),
             ("POST", "/control/leader"): self.c_leader,
             ("POST", "/control/throttle"): self.c_throttle,
             ("GET", "/control/fleet"): self.c_fleet,
@@ -65,6 +68,7 @@ class ControlHandler(Handler):
         with STATE.lock:
             return 200, {
                 "members": {s: [dict(m) for m in STATE.members[s]] for s in CLUSTER_SERVICES},
+                "etcd_members": etcd.members_out(),
                 "iam_users": [{"name": n, "roles": list(u["roles"])} for n, u in sorted(STATE.users.items())],
                 "iam_tokens_issued": len(STATE.tokens),
                 "reports": list(STATE.reports),

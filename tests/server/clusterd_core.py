@@ -11,7 +11,7 @@ import time
 
 from answers import AnsweringHandler, HttpError  # noqa: F401 (the other parts take HttpError from here)
 
-SERVICES = ("chainfire", "flaredb", "iam", "report")
+SERVICES = ("chainfire", "flaredb", "iam", "report", "etcd")
 CLUSTER_SERVICES = ("chainfire", "flaredb")
 NODE_RE = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
 MAX_BODY = 16 * 1024 * 1024
@@ -100,6 +100,7 @@ class State:
         self.lock = threading.RLock()
         self.t0 = time.monotonic()
         self.members = {s: [] for s in CLUSTER_SERVICES}
+        self.etcd_members = []          # etcd's v3 gateway (clusterd_etcd.py)
         self.users = {}                 # name -> {"password", "roles"}
         self.tokens = {}                # token -> {"name", "expires"}
         self.bootstrap_token = None

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """clusterd's service listeners: the chainfire/flaredb admin API, the IAM admin API, the report
-sink, each on its own address."""
+sink, etcd's v3 gateway (clusterd_etcd.py), each on its own address."""
 
 import json
 import secrets
@@ -11,6 +11,7 @@ import time
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
+import clusterd_etcd as etcd
 import clusterd_fleet as fleet
 from clusterd_core import (CLUSTER_SERVICES, OPTS, STATE, TOKEN_LIFETIME_S, Handler, HttpError, iso8601,
                            need_str, parse_host_port, say)
@@ -40,7 +41,7 @@ class ServiceHandler(Handler):
             else:
                 self.route(lst, method, path, raw)
         except HttpError as e:
-            self.send_json(e.status, {"error": e.message})
+            self.send_json(e.status, dict(e.extra, error=e.message))
         except (ConnectionError, ssl.SSLError, socket.timeout):
             pass
         except Exception as e:  # a bug here must still answer, and be visible
@@ -102,6 +103,8 @@ class ServiceHandler(Handler):
             self.route_cluster(lst, method, path, raw)
         elif lst.service == "iam":
             self.route_iam(lst, method, path, raw)
+        elif lst.service == "etcd":
+            etcd.route(self, lst, method, path, raw)
         else:
             self.route_report(lst, method, path, raw)
 

@@ -274,7 +274,35 @@ static void test_etcd(void) {
         http_stub_stop(&stub);
 }
 
+/* Which "not the leader" hints may be followed. */
+static void test_hint_policy(void) {
+        const char *const configured[] = { "https://10.0.1.10:2379", "https://10.0.1.11:2379/", NULL };
+        const char *why;
+
+        ok(member_leader_hint_refusal("https://10.0.1.11:2379", "https://10.0.1.10:2379", configured, true) == NULL,
+           "a configured peer: followed");
+        ok(member_leader_hint_refusal("https://10.0.1.11:2379", "https://10.0.1.10:2379", configured, false) == NULL,
+           "a configured peer, even without TLS verification");
+        ok(member_leader_hint_refusal("https://10.0.1.99:2379", "https://10.0.1.10:2379", configured, true) == NULL,
+           "another https server while TLS is verified: followed");
+        why = member_leader_hint_refusal("http://10.0.1.99:2379", "https://10.0.1.10:2379", configured, true);
+        ok(why && strstr(why, "travel in clear"), "https to http: refused (%s)", why ? why : "");
+        why = member_leader_hint_refusal("http://10.0.1.10:2379", "https://10.0.1.10:2379", configured, true);
+        ok(why && strstr(why, "travel in clear"), "https to http on the same host: refused");
+        why = member_leader_hint_refusal("https://10.0.1.99:2379", "https://10.0.1.10:2379", configured, false);
+        ok(why && strstr(why, "TLS verification is off"), "unconfigured https without verification: refused");
+        why = member_leader_hint_refusal("http://10.0.1.99:2379", "http://10.0.1.10:2379",
+                                         (const char *const[]) { "http://10.0.1.10:2379", NULL }, true);
+        ok(why && strstr(why, "no certificate"), "an http cluster: an unconfigured http host refused");
+        ok(member_leader_hint_refusal("http://10.0.1.11:2379", "http://10.0.1.10:2379",
+                                      (const char *const[]) { "http://10.0.1.10:2379", "http://10.0.1.11:2379", NULL },
+                                      true) == NULL, "an http cluster: a configured peer followed");
+        why = member_leader_hint_refusal("https://evil?x:2379", "https://10.0.1.10:2379", configured, true);
+        ok(why && strstr(why, "not a URL"), "a hint that is no URL: refused");
+}
+
 int main(void) {
+        test_hint_policy();
         test_find();
         test_errors();
         test_admin();
