@@ -368,11 +368,11 @@ static int build_config(Lookup *l, const char *path, ProvisionedAnswer *ret) {
         case 0:
                 break;
         case -EKEYREJECTED:
-                /* "the answer of URL: .match.mac: expected this machine's MACs (…), found …" */
+                /* "the answer of URL: .match.mac: expected this machine's MACs (…), found …; this answer …" */
                 return refuse(l, "Serve this machine the answer made for it: its \"match\" naming one of this "
                               "machine's identifiers, its not_after (if any) still ahead (each problem is logged "
                               "above; the README shows how to sign one).",
-                              "%s", first + (startswith(first, source) ? strlen(source) + 2 : 0));
+                              "%s", first);
         case -EPERM:
                 return refuse(l, "Remove these members from the node's answer on the provisioning server; or, if the "
                               "image's owner means the server to set them, list them in provisioning.allow in the "
