@@ -131,8 +131,8 @@ static int lookup_init(Lookup *l, StepContext *ctx, const Inventory *inv) {
         } else if (!startswith(pc->url, "https://"))
                 /* The configuration's own check refuses this already (config-provisioning.c). */
                 return refuse(l, "Write https:// in provisioning.url, or sign the answers and set "
-                              "provisioning.public_key.", "the provisioning server %s is not HTTPS and answers "
-                              "need no signature", pc->url);
+                              "provisioning.public_key.", "the provisioning server %s is not HTTPS and "
+                              "provisioning.public_key is not set", pc->url);
         return 0;
 }
 

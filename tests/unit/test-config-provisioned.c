@@ -159,6 +159,7 @@ static void test_strict(void) {
         }
         json_decref(whole);
         whole = NULL;
+        text = mfree(text);
 
         /* A member set to the template's value again is no change; a changed one is. */
         is_int(build(t, "{" NODE ", \"iam\": {\"token_file\": \"/var/lib/fba/iam.token\"}, \"services\": "
