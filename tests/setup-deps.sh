@@ -10,7 +10,7 @@ packages=(
         libssl-dev libzstd-dev liblzma-dev zlib1g-dev
         # test servers and tools
         python3 openssl curl procps time util-linux fdisk e2fsprogs zstd xz-utils gzip
-        etcd-server etcd-client bmap-tools hyperfine
+        etcd-server etcd-client bmap-tools hyperfine faketime
         # systemd, packaging and boot-level tests
         systemd systemd-container dbus debootstrap dpkg-dev debhelper lintian rpm nix-bin
         qemu-system-x86 qemu-utils linux-image-amd64 busybox-static ipxe-qemu cpio kmod

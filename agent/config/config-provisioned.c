@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "config-answer-policy.h"
 #include "config-load.h"
 #include "config-provisioned.h"
 #include "fileio.h"
@@ -57,33 +58,23 @@ static int prefix_problems(ProblemList *problems, size_t n_before, const char *s
         return 0;
 }
 
-static int check_answer(json_t *answer, ProblemList *problems) {
-        static const char *const forbidden[] = { "provisioning", "state_dir" };
+void provisioned_answer_done(ProvisionedAnswer *a) {
+        if (!a)
+                return;
+        config_free(a->config);
+        free(a->text);
+        answer_binding_done(&a->binding);
+        *a = (ProvisionedAnswer) {};
+}
+
+static int check_node_id(json_t *answer, ProblemList *problems) {
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {
-                _cleanup_free_ char *path = NULL;
-
-                if (!json_object_get(answer, forbidden[i]))
-                        continue;
-                path = json_path_key(".", forbidden[i]);
-                if (!path)
-                        return -ENOMEM;
-                r = json_add_problem(problems, path,
-                                     "no such member in an answer (where a node looks itself up and keeps "
-                                     "its state are the image's to say)",
-                                     json_object_get(answer, forbidden[i]),
-                                     "remove it from the node's configuration on the provisioning server");
-                if (r < 0)
-                        return r;
-        }
-        if (!json_object_get(answer, "node_id")) {
-                r = problem_add(problems, ".node_id", "the node's id: an answer names the node it is for",
-                                "nothing", "add \"node_id\" to the node's configuration on the provisioning server");
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        if (json_object_get(answer, "node_id"))
+                return 0;
+        r = problem_add(problems, ".node_id", "the node's id: an answer names the node it is for", "nothing",
+                        "add \"node_id\" to the node's configuration on the provisioning server");
+        return r < 0 ? r : -EINVAL;
 }
 
 /* jansson quotes the input near a syntax error: keep the text on one printable line. */
@@ -95,12 +86,11 @@ static void make_printable(char *s) {
                         p[0] = p[1] = '?';
 }
 
-static int build(const ProvisioningConfig *pc, const char *answer, size_t size, const char *path,
-                 Config **ret_config, char **ret_text, ProblemList *problems) {
+static int build(const ProvisioningConfig *pc, const AnswerCheck *check, const char *answer, size_t size,
+                 const char *path, ProvisionedAnswer *ret, ProblemList *problems) {
         _cleanup_(json_decrefp) json_t *patch = NULL, *merged = NULL;
-        _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_free_ char *text = NULL, *found = NULL;
-        size_t n_before = problems->n;
+        _cleanup_(provisioned_answer_done) ProvisionedAnswer a = {};
+        _cleanup_free_ char *found = NULL;
         json_error_t err;
         int r;
 
@@ -122,11 +112,14 @@ static int build(const ProvisioningConfig *pc, const char *answer, size_t size, 
                 r = json_add_problem(problems, "", "a JSON object (the node's configuration)", patch, NULL);
                 return r < 0 ? r : -EINVAL;
         }
-        r = check_answer(patch, problems);
+        r = check_node_id(patch, problems);
         if (r < 0)
                 return r;
-        if (problems->n > n_before)
-                return -EINVAL;
+
+        /* Which machine it is for, and until when: taken out before it becomes configuration. */
+        r = answer_binding_check(patch, check, &a.binding, problems);
+        if (r < 0)
+                return r == -EINVAL ? -EKEYREJECTED : r;
 
         merged = pc->template ? json_deep_copy(pc->template) : json_object();
         if (!merged)
@@ -134,35 +127,41 @@ static int build(const ProvisioningConfig *pc, const char *answer, size_t size, 
         r = merge_patch(merged, patch);
         if (r < 0)
                 return r;
-        text = json_dumps(merged, JSON_INDENT(2));
-        if (!text)
+        a.text = json_dumps(merged, JSON_INDENT(2));
+        if (!a.text)
                 return -ENOMEM;
-
-        r = config_parse(text, strlen(text), path, &c, problems);
+        r = config_parse(a.text, strlen(a.text), path, &a.config, problems);
         if (r < 0)
                 return r;
 
+        /* A valid result may still change what the image keeps (a typo is named above instead). */
+        r = answer_policy_check(pc->template, merged, pc->allow, problems);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return -EPERM;
+
         /* With a final newline, as a person would write the file. */
-        size_t n = strlen(text);
-        char *t = realloc(text, n + 2);
+        size_t n = strlen(a.text);
+        char *t = realloc(a.text, n + 2);
         if (!t)
                 return -ENOMEM;
-        text = t;
-        memcpy(text + n, "\n", 2);
+        a.text = t;
+        memcpy(a.text + n, "\n", 2);
 
-        *ret_config = TAKE_PTR(c);
-        *ret_text = TAKE_PTR(text);
+        *ret = a;
+        a = (ProvisionedAnswer) {};
         return 0;
 }
 
-int config_provisioned_build(const ProvisioningConfig *pc, const char *answer, size_t size,
-                             const char *source, const char *path, Config **ret_config,
-                             char **ret_text, ProblemList *problems) {
+int config_provisioned_build(const ProvisioningConfig *pc, const AnswerCheck *check, const char *answer,
+                             size_t size, const char *source, const char *path, ProvisionedAnswer *ret,
+                             ProblemList *problems) {
         size_t n_before = problems->n;
         int r, q;
 
-        r = build(pc, answer, size, path, ret_config, ret_text, problems);
-        if (r == -EINVAL) {
+        r = build(pc, check, answer, size, path, ret, problems);
+        if (r < 0 && r != -ENOMEM && problems->n > n_before) {
                 q = prefix_problems(problems, n_before, source);
                 if (q < 0)
                         return q;

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "config-answer-policy.h"
 #include "config-parser.h"
 #include "config-provisioning.h"
 #include "config-value.h"
 #include "json-util.h"
 #include "proc-cmdline.h"
 #include "string-util.h"
+#include "strv.h"
 
 static const char *const key_table[_PROVISIONING_KEY_MAX] = {
         [PROVISIONING_KEY_NONE] = NULL,
@@ -85,6 +87,7 @@ ProvisioningConfig *provisioning_config_free(ProvisioningConfig *pc) {
         free(pc->url);
         free(pc->ca_cert_path);
         free(pc->public_key);
+        strv_free(pc->allow);
         json_decref(pc->template);
         free(pc);
         return NULL;
@@ -113,10 +116,19 @@ static int apply_cmdline(ProvisioningConfig *pc, ProblemList *problems) {
         return 0;
 }
 
+static bool check_allow(const char *s, const char **ret_hint, bool *ret_hide) {
+        return answer_policy_path_is_valid(s, ret_hint);
+}
+
+static const ValueType value_allow = {
+        .expected = "a key path such as \".services.*.health_url\" (a '.' before each member name, \"*\" for any one)",
+        .check = check_allow,
+};
+
 static int parse_section(ConfigParser *p, json_t *obj, ProvisioningConfig *pc) {
         static const char *const keys[] = {
                 "url", "ca_cert_path", "public_key", "max_size", "wait_s", "retry_max_s", "hostname",
-                NULL
+                "allow", NULL
         };
         ProblemList *problems = p->problems;
         int64_t max_size = PROVISIONING_MAX_SIZE_DEFAULT, wait = 0, retry_max = 60;
@@ -135,10 +147,32 @@ static int parse_section(ConfigParser *p, json_t *obj, ProvisioningConfig *pc) {
         KEEP_GOING(config_get_integer(obj, ".provisioning", "retry_max_s", 1, 3600, "seconds", &retry_max,
                                       NULL, problems));
         KEEP_GOING(json_get_boolean(obj, ".provisioning", "hostname", false, &pc->hostname, problems));
+        KEEP_GOING(config_get_value_list(obj, ".provisioning", "allow", &value_allow, &pc->allow, problems));
         pc->max_size = (uint64_t) max_size;
         pc->wait = (usec_t) wait * USEC_PER_SEC;
         pc->retry_max = (usec_t) retry_max * USEC_PER_SEC;
         return 0;
+}
+
+/* An answer configures the node: it comes over verified HTTPS, or signed. Plain HTTP to this
+ * machine is no exception (a local user can listen on a loopback port first). */
+static int check_transport(const ProvisioningConfig *pc, ProblemList *problems) {
+        _cleanup_free_ char *q = NULL;
+        int r;
+
+        if (startswith(pc->url, "https://") || pc->public_key)
+                return 0;
+        /* A URL with a user name or password never gets here (config_value_url). */
+        q = json_quote(pc->url, 256);
+        if (!q)
+                return -ENOMEM;
+        r = problem_addf(problems, pc->url_from_cmdline ? PROVISIONING_CMDLINE_KEY " (kernel command line)" : ".provisioning.url",
+                         "an https:// URL, or provisioning.public_key set (signed answers): over plain HTTP anyone on "
+                         "the network path could answer, and an answer configures the node",
+                         "write https:// (the server's certificate checked against provisioning.ca_cert_path), or sign "
+                         "the answers and put the public key in provisioning.public_key (see the README)",
+                         "the string %s", q);
+        return r < 0 ? r : -EINVAL;
 }
 
 int config_provisioning_parse(ConfigParser *p, json_t *root) {
@@ -169,6 +203,7 @@ int config_provisioning_parse(ConfigParser *p, json_t *root) {
                                                   PROVISIONING_CMDLINE_KEY "=");
                 return 0;       /* no section and no command line: not provisioned */
         }
+        KEEP_GOING(check_transport(pc, p->problems));
         pc->key = (ProvisioningKey) MAX(url_key(pc->url), 0);
         pc->template = json_incref(root);
         p->config->provisioning = TAKE_PTR(pc);

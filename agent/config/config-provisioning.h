@@ -21,8 +21,14 @@ typedef struct ConfigParser ConfigParser;   /* config-parser.h */
  *     "max_size": 65536,           // bytes an answer may have
  *     "wait_s": 0,                 // how long an unknown node keeps asking; 0: until known
  *     "retry_max_s": 60,           // the longest wait between two lookups
- *     "hostname": true             // set the host name from node_fqdn, else node_id
+ *     "hostname": true,            // set the host name from node_fqdn, else node_id
+ *     "allow": [".services.*.health_url"]  // what answers may change beyond the default
  *   }
+ *
+ * An answer comes over verified HTTPS, or signed: a URL that is not https:// needs public_key
+ * (a problem otherwise, loopback included), since an answer configures the node. What an answer
+ * may change is config-answer-policy.h's; which machine a signed one is for, and until when,
+ * config-answer-binding.h's.
  *
  * first_boot_agent.metadata_url=URL on the kernel command line sets the URL, and creates the
  * section when the file has none. A configuration with this section (or that command line) and
@@ -50,6 +56,7 @@ typedef struct ProvisioningConfig {
         usec_t wait;                    /* 0: no deadline */
         usec_t retry_max;
         bool hostname;
+        char **allow;                   /* key paths answers may change beyond the default, or NULL */
         json_t *template;               /* the whole configuration as read: what answers complete */
 } ProvisioningConfig;
 

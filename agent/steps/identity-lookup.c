@@ -74,6 +74,24 @@ static char *join(char *const *l, const char *empty) {
         return TAKE_PTR(s);
 }
 
+/* A refusal: logged with what to do, recorded, -EBADE (exit code 5). */
+_printf_(3, 4)
+static int refuse(Lookup *l, const char *what_to_do, const char *format, ...) {
+        _cleanup_free_ char *why = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&why, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return log_oom();
+        step_set_error(l->ctx, "%s", why);
+        log_event(LOG_ERR, MID_IDENTITY_REFUSED, LOG_FIELDS("URL", l->res.url ? l->res.url : l->pc->url, "ERROR", why),
+                  "Refused the provisioning server's answer: %s. Nothing was stored. %s", why, what_to_do);
+        return -EBADE;
+}
+
 static int lookup_init(Lookup *l, StepContext *ctx, const Inventory *inv) {
         const Config *c = ctx->config;
         const ProvisioningConfig *pc = c->provisioning;
@@ -110,10 +128,11 @@ static int lookup_init(Lookup *l, StepContext *ctx, const Inventory *inv) {
                                         pc->public_key);
                         return -EBADE;
                 }
-        } else if (startswith(pc->url, "http://"))
-                log_warning("The provisioning server '%s' is plain HTTP and provisioning.public_key is not set: "
-                            "nothing proves that an answer comes from it. Use https:// or sign the answers.",
-                            pc->url);
+        } else if (!startswith(pc->url, "https://"))
+                /* The configuration's own check refuses this already (config-provisioning.c). */
+                return refuse(l, "Write https:// in provisioning.url, or sign the answers and set "
+                              "provisioning.public_key.", "the provisioning server %s is not HTTPS and "
+                              "provisioning.public_key is not set", pc->url);
         return 0;
 }
 
@@ -173,24 +192,6 @@ static void record_unknown(Lookup *l, unsigned attempt) {
                   "serial %s, disk serials %s. Add a group for one of these identifiers on the server; "
                   "the agent keeps asking.", l->res.url, l->macs_text, uuid, serial, disks ? disks : "none");
         report_unknown(l, attempt);
-}
-
-/* A refusal: logged with what to do, recorded, -EBADE (exit code 5). */
-_printf_(3, 4)
-static int refuse(Lookup *l, const char *what_to_do, const char *format, ...) {
-        _cleanup_free_ char *why = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&why, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return log_oom();
-        step_set_error(l->ctx, "%s", why);
-        log_event(LOG_ERR, MID_IDENTITY_REFUSED, LOG_FIELDS("URL", l->res.url ? l->res.url : l->pc->url, "ERROR", why),
-                  "Refused the provisioning server's answer: %s. Nothing was stored. %s", why, what_to_do);
-        return -EBADE;
 }
 
 /* What the lookup's errno means, as a refusal. */
@@ -304,32 +305,97 @@ static int check_signature(Lookup *l) {
         return 0;
 }
 
-static int build_config(Lookup *l, const char *path, Config **ret_config, char **ret_text) {
-        _cleanup_free_ char *source = NULL;
+/* Every problem's path without "SOURCE: ", as "a, b, c", for a refusal that names them all. */
+static char *problem_paths(const ProblemList *problems, const char *source) {
+        _cleanup_free_ char *s = strdup("");
+
+        for (size_t i = 0; s && i < problems->n; i++) {
+                const char *p = problems->items[i].path ? problems->items[i].path : "?";
+                char *n;
+
+                if (startswith(p, source) && startswith(p + strlen(source), ": "))
+                        p += strlen(source) + 2;
+                if (asprintf(&n, "%s%s%s", s, i == 0 ? "" : ", ", p) < 0)
+                        return NULL;
+                free(s);
+                s = n;
+        }
+        return TAKE_PTR(s);
+}
+
+static int build_config(Lookup *l, const char *path, ProvisionedAnswer *ret) {
+        _cleanup_free_ char *source = NULL, *paths = NULL, *first = NULL;
+        const MachineIds ids = {
+                .macs = l->macs,
+                .uuid = l->query.uuid,
+                .serial = l->query.serial,
+                .disk_serials = l->disk_serials,
+        };
+        const AnswerCheck check = {
+                .machine = &ids,
+                .require_match = l->key != NULL,
+                .now = now_realtime(),
+                .clock_floor = (usec_t) FBA_BUILD_EPOCH * USEC_PER_SEC,
+        };
         ProblemList problems = {};
+        size_t n_problems;
         int r;
 
         if (asprintf(&source, "the answer of %s", l->res.url) < 0) {
                 source = NULL;
                 return log_oom();
         }
-        r = config_provisioned_build(l->pc, l->res.body, l->res.body_size, source, path, ret_config, ret_text,
-                                     &problems);
-        if (r == -EINVAL) {
-                for (size_t i = 0; i < problems.n; i++) {
-                        _cleanup_free_ char *line = problem_format(&problems.items[i]);
+        r = config_provisioned_build(l->pc, &check, l->res.body, l->res.body_size, source, path, ret, &problems);
+        if (r == -ENOMEM) {
+                problem_list_done(&problems);
+                return log_oom();
+        }
+        for (size_t i = 0; r < 0 && i < problems.n; i++) {
+                _cleanup_free_ char *line = problem_format(&problems.items[i]);
 
-                        log_error("%s", line ? line : "(out of memory)");
-                }
-                r = refuse(l, "Correct the node's configuration on the provisioning server (each problem is "
-                           "logged above; \"first-boot-agent validate\" checks a file), then start the agent again.",
-                           "the configuration from %s has %zu problem%s (the first: %s)", l->res.url, problems.n,
-                           problems.n == 1 ? "" : "s",
-                           problems.n > 0 && problems.items[0].path ? problems.items[0].path : "?");
-        } else if (r < 0)
-                r = log_oom();
+                log_error("%s", line ? line : "(out of memory)");
+        }
+        if (r < 0) {
+                paths = problem_paths(&problems, source);
+                first = problems.n > 0 ? problem_format(&problems.items[0]) : strdup("?");
+        }
+        n_problems = problems.n;
         problem_list_done(&problems);
-        return r;
+        if (r < 0 && (!paths || !first))
+                return log_oom();
+
+        switch (r) {
+        case 0:
+                break;
+        case -EKEYREJECTED:
+                /* "the answer of URL: .match.mac: expected this machine's MACs (…), found …; this answer …" */
+                return refuse(l, "Serve this machine the answer made for it: its \"match\" naming one of this "
+                              "machine's identifiers, its not_after (if any) still ahead (each problem is logged "
+                              "above; the README shows how to sign one).",
+                              "%s", first);
+        case -EPERM:
+                return refuse(l, "Remove these members from the node's answer on the provisioning server; or, if the "
+                              "image's owner means the server to set them, list them in provisioning.allow in the "
+                              "image's template (the README says what each lets the server do).",
+                              "the answer of %s changes what the image keeps: %s", l->res.url, paths);
+        default:
+                return refuse(l, "Correct the node's configuration on the provisioning server (each problem is "
+                              "logged above; \"first-boot-agent validate\" checks a file), then start the agent again.",
+                              "the configuration from %s has %zu problem%s: %s", l->res.url, n_problems,
+                              n_problems == 1 ? "" : "s", paths);
+        }
+
+        if (ret->binding.not_after_unchecked) {
+                char floor[ISO8601_MAX], now[ISO8601_MAX], until[ISO8601_MAX];
+
+                (void) iso8601_format(check.clock_floor, floor);
+                (void) iso8601_format(check.now, now);
+                (void) iso8601_format(ret->binding.not_after, until);
+                log_warning("The clock says %s, before this agent was built (%s): it is wrong, so the answer's "
+                            "not_after (%s) was not checked. Set the clock (NTP, the RTC) to have expiry enforced.",
+                            now, floor, until);
+        }
+        return 0;
 }
 
 /* The node the state directory already belongs to must be the one the answer names. */
@@ -344,9 +410,11 @@ static int check_state_node(Lookup *l, const Config *c) {
                       c->node_id, l->ctx->state_dir, recorded);
 }
 
-static int keep(Lookup *l, const char *path, const char *text, const Config *c) {
-        _cleanup_free_ char *marker = NULL, *content = NULL;
-        char when[ISO8601_MAX], hex[DIGEST_SHA256_HEX_SIZE];
+static int keep(Lookup *l, const char *path, const ProvisionedAnswer *a) {
+        _cleanup_free_ char *marker = NULL, *content = NULL, *bound = NULL;
+        const char *text = a->text;
+        const Config *c = a->config;
+        char when[ISO8601_MAX], until[ISO8601_MAX] = "none", hex[DIGEST_SHA256_HEX_SIZE];
         uint8_t digest[DIGEST_SHA256_SIZE];
         int r;
 
@@ -359,10 +427,16 @@ static int keep(Lookup *l, const char *path, const char *text, const Config *c) 
         (void) digest_sha256(l->res.body, l->res.body_size, digest);
         digest_to_hex(digest, sizeof(digest), hex);
         (void) iso8601_format(now_realtime(), when);
+        if (a->binding.not_after > 0)
+                (void) iso8601_format(a->binding.not_after, until);
         marker = path_join(l->ctx->state_dir, IDENTITY_FETCHED_MARKER);
-        if (!marker || asprintf(&content, "%s\nurl=%s\nmatched=%s\nsha256=%s\nnode_id=%s\n", when, l->res.url,
-                                l->res.matched, hex, c->node_id) < 0) {
-                content = NULL;
+        if (!marker || asprintf(&content, "%s\nurl=%s\nmatched=%s\nsha256=%s\nnode_id=%s\nbound_to=%s\nnot_after=%s\n",
+                                when, l->res.url, l->res.matched, hex, c->node_id, a->binding.matched ? a->binding.matched : "none",
+                                until) < 0 ||
+            asprintf(&bound, "%s%s%s", a->binding.matched ? ", bound to " : "", strempty(a->binding.matched),
+                     a->binding.not_after > 0 ? (a->binding.not_after_unchecked ? ", expiry not checked" :
+                                                 ", not expired") : "") < 0) {
+                content = bound = NULL;
                 return log_oom();
         }
         r = write_file_atomic(marker, content, strlen(content), 0644);
@@ -372,17 +446,17 @@ static int keep(Lookup *l, const char *path, const char *text, const Config *c) 
         log_set_node_id(c->node_id);
         log_event(LOG_NOTICE, MID_IDENTITY_FOUND,
                   LOG_FIELDS("URL", l->res.url, "MATCHED", l->res.matched,
-                             "ANSWER_SHA256", hex, "CONFIG", path),
-                  "This machine is node '%s': %s answered (matched by %s, SHA-256 %s%s). Its configuration is "
+                             "ANSWER_SHA256", hex, "CONFIG", path, "BOUND_TO", a->binding.matched),
+                  "This machine is node '%s': %s answered (matched by %s, SHA-256 %s%s%s). Its configuration is "
                   "stored at '%s' and read from there from now on.", c->node_id, l->res.url, l->res.matched,
-                  hex, l->key ? ", signature verified" : "", path);
+                  hex, l->key ? ", signature verified" : "", bound, path);
         return 0;
 }
 
 int identity_lookup(StepContext *ctx, const Inventory *inv, Config **ret) {
         _cleanup_(lookup_done) Lookup l = {};
-        _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(provisioned_answer_done) ProvisionedAnswer a = {};
+        _cleanup_free_ char *path = NULL;
         int r;
 
         path = config_provisioned_path(ctx->state_dir);
@@ -397,18 +471,18 @@ int identity_lookup(StepContext *ctx, const Inventory *inv, Config **ret) {
         r = check_signature(&l);
         if (r < 0)
                 return r;
-        r = build_config(&l, path, &c, &text);
+        r = build_config(&l, path, &a);
         if (r < 0)
                 return r;
-        r = check_state_node(&l, c);
+        r = check_state_node(&l, a.config);
         if (r < 0)
                 return r;
-        r = keep(&l, path, text, c);
+        r = keep(&l, path, &a);
         if (r < 0)
                 return r;
 
         if (ctx->state) {
-                char *id = strdup(c->node_id);
+                char *id = strdup(a.config->node_id);
 
                 if (!id)
                         return log_oom();
@@ -416,6 +490,6 @@ int identity_lookup(StepContext *ctx, const Inventory *inv, Config **ret) {
                 ctx->state->node_id = id;
                 step_context_save(ctx);
         }
-        *ret = TAKE_PTR(c);
+        *ret = TAKE_PTR(a.config);
         return 0;
 }

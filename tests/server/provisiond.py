@@ -67,15 +67,41 @@ def check_group(g):
         if not isinstance(v, str) or not v:
             raise ValueError("group '%s': selector '%s' must be a non-empty string" % (name, k))
         out[k] = norm(k, v)
+    group = {"name": name, "selector": out}
     if "raw" in g:
         if not isinstance(g["raw"], str):
             raise ValueError("group '%s': 'raw' must be a string (served as it is)" % name)
-        body = g["raw"].encode()
+        group["raw"] = g["raw"].encode()
     elif isinstance(g.get("config"), dict):
-        body = (json.dumps(g["config"], indent=2) + "\n").encode()
+        group["config"] = g["config"]
     else:
         raise ValueError("group '%s': 'config' must be an object (or give 'raw' text)" % name)
-    return {"name": name, "selector": out, "body": body}
+    match = g.get("match")
+    if match is not None and match is not False and (not isinstance(match, dict) or not match):
+        raise ValueError("group '%s': 'match' must be an object of %s, or false" % (name, ", ".join(SELECTOR_KEYS)))
+    group["match"] = match
+    not_after = g.get("not_after")
+    if not_after is not None:
+        if not isinstance(not_after, str):
+            raise ValueError("group '%s': 'not_after' must be an RFC 3339 time such as 2026-01-31T00:00:00Z" % name)
+        group["not_after"] = not_after
+    return group
+
+
+def body_of(g):
+    """What the group serves. A configuration gets the binding the agent checks: "match" (the
+    group's, or when answers are signed, its selector) and "not_after", when the group has one."""
+    if "raw" in g:
+        return g["raw"]
+    config = dict(g["config"])
+    match = g.get("match")
+    if match is None and STATE.sign_key is not None:
+        match = dict(g["selector"])
+    if match:
+        config["match"] = match
+    if "not_after" in g:
+        config["not_after"] = g["not_after"]
+    return (json.dumps(config, indent=2) + "\n").encode()
 
 
 class State:
@@ -237,11 +263,11 @@ class NodeHandler(Handler):
         g = groups[0]
         entry["group"] = g["name"]
         if not signature:
-            self.send_raw(200, g["body"])
+            self.send_raw(200, body_of(g))
         elif STATE.sign_key is None:
             raise HttpError(404, "this server signs nothing (no --sign-key)")
         else:
-            self.send_raw(200, sign(g["body"]), "application/octet-stream")
+            self.send_raw(200, sign(body_of(g)), "application/octet-stream")
 
 
 class ControlHandler(Handler):
@@ -270,7 +296,7 @@ class ControlHandler(Handler):
 
     def c_state(self, body):
         with STATE.lock:
-            return {"groups": [{"name": g["name"], "selector": g["selector"], "size": len(g["body"])}
+            return {"groups": [{"name": g["name"], "selector": g["selector"], "size": len(body_of(g))}
                                for g in STATE.groups.values()],
                     "requests": list(STATE.requests), "rules": [dict(r) for r in STATE.rules],
                     "now": STATE.now()}

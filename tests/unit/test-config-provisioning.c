@@ -147,6 +147,44 @@ int main(void) {
                        "placeholder, {mac}, {uuid} or {serial}, and only in the path",
                        "an unknown placeholder");
 
+        /* Plain HTTP needs signed answers: an answer configures the node. */
+        check_problems("{" CLUSTER ", \"provisioning\": {\"url\": \"http://127.0.0.1:8080/v1/node\"}}",
+                       ".provisioning.url: expected an https:// URL, or provisioning.public_key set (signed answers): "
+                       "over plain HTTP anyone on the network path could answer, and an answer configures the node, "
+                       "found the string \"http://127.0.0.1:8080/v1/node\"; write https:// (the server's certificate "
+                       "checked against provisioning.ca_cert_path), or sign the answers and put the public key in "
+                       "provisioning.public_key (see the README)",
+                       "http:// without public_key, loopback included");
+
+        /* provisioning.allow: key paths, checked. */
+        c = parse_ok("{" CLUSTER ", \"provisioning\": {\"url\": \"https://p/v1\", \"allow\": "
+                     "[\".services.*.health_url\", \".leader_url\", \".iam\"]}}", "provisioning.allow");
+        ok(c && c->provisioning && c->provisioning->allow && c->provisioning->allow[2] &&
+           streq(c->provisioning->allow[2], ".iam") && !c->provisioning->allow[3], "allow: three paths");
+        config_free(c);
+        check_problems("{" CLUSTER ", \"provisioning\": {\"url\": \"https://p/v1\", \"allow\": "
+                       "[\"leader_url\", \".state_dir\", \".provisioning.url\", \".*\", \".services..enabled\", "
+                       "\".services.chain fire\"]}}",
+                       ".provisioning.allow[0]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \"leader_url\"; write a path as the problems "
+                       "name members: \".leader_url\", \".services.*.health_url\"\n"
+                       ".provisioning.allow[1]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \".state_dir\"; provisioning and state_dir "
+                       "are never an answer's to change\n"
+                       ".provisioning.allow[2]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \".provisioning.url\"; provisioning and "
+                       "state_dir are never an answer's to change\n"
+                       ".provisioning.allow[3]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \".*\"; name a top-level member: \".*\" "
+                       "would hand the whole configuration to the server\n"
+                       ".provisioning.allow[4]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \".services..enabled\"; member names of "
+                       "letters, digits, '_' and '-', or \"*\" for any one member, each after a '.'\n"
+                       ".provisioning.allow[5]: expected a key path such as \".services.*.health_url\" (a '.' before each "
+                       "member name, \"*\" for any one), found the string \".services.chain fire\"; member names of "
+                       "letters, digits, '_' and '-', or \"*\" for any one member, each after a '.'",
+                       "bad allow paths, each named");
+
         /* The kernel command line. */
         set_cmdline("quiet first_boot_agent.metadata_url=https://10.0.0.9/nodes/{serial}.json\n");
         c = parse_ok("{" CLUSTER "}", "no section, no node_id: the command line makes a template");
@@ -169,6 +207,17 @@ int main(void) {
                        "with one placeholder {mac}, {uuid} or {serial} in its path, found ftp://x/; the scheme must be "
                        "http:// or https://",
                        "a bad URL on the command line");
+        set_cmdline("quiet first_boot_agent.metadata_url=http://10.0.0.9/v1/node\n");
+        check_problems("{" CLUSTER "}",
+                       "first_boot_agent.metadata_url (kernel command line): expected an https:// URL, or "
+                       "provisioning.public_key set (signed answers): over plain HTTP anyone on the network path could "
+                       "answer, and an answer configures the node, found the string \"http://10.0.0.9/v1/node\"; write "
+                       "https:// (the server's certificate checked against provisioning.ca_cert_path), or sign the "
+                       "answers and put the public key in provisioning.public_key (see the README)",
+                       "an http:// URL on the command line without public_key");
+        c = parse_ok("{" CLUSTER ", \"provisioning\": {\"public_key\": \"/etc/p.pub\"}}",
+                     "the same with provisioning.public_key in the file");
+        config_free(c);
         set_cmdline("quiet\n");
 
         /* network.static */

@@ -212,7 +212,10 @@ cfg = {
     "iam": {"secrets_file": "/etc/nixos/secrets/iam-admin.json"},
     "timeouts": {"health_wait_s": 180, "request_s": 20, "connect_s": 5},
     "report": {"url": host + ":$p_report/report", "timeout_s": 10},
-    "provisioning": {"url": host + ":$p_prov/v1/node", "retry_max_s": 2},
+    # The answers say where each node's services answer (host ports here, one set per guest),
+    # which an answer may change only when the image allows it.
+    "provisioning": {"url": host + ":$p_prov/v1/node", "retry_max_s": 2,
+                     "allow": [".services.*.health_url", ".services.iam.url"]},
 }
 if sys.argv[2]:
     cfg["flash"] = json.loads(sys.argv[2])

@@ -12,33 +12,6 @@ openssl genpkey -algorithm ED25519 -out "$tmp/sign.key" 2>/dev/null || bail "ope
 openssl pkey -in "$tmp/sign.key" -pubout -out "$tmp/sign.pub" 2>/dev/null || bail "openssl pkey"
 prov_start --sign-key "$tmp/sign.key"
 
-n_case=0
-# refused CASE_DESCRIPTION ERROR_REGEX: a fresh machine (MAC 52:54:00:fb:aa:NN) runs; checks exit 5, the
-# error, and that nothing was written. setup_case runs first with $node set.
-refused() {
-        local what=$1 regex=$2 d
-        d=$(state_dir "$node")
-        idn "$node" run
-        is "$?" 5 "$what: exit 5"
-        like "$ERR" "$regex" "$what: the error says what was found"
-        has_mid "$ERR" IDENTITY_REFUSED
-        ok $? "$what: MID_IDENTITY_REFUSED logged"
-        grep -q "Nothing was stored" "$ERR"
-        ok $? "$what: the record says nothing was stored, and what to do"
-        [ ! -e "$d/cluster-config.json" ] && [ ! -e "$d/.identity-fetched" ] && [ ! -e "$d/.node-identity" ] &&
-                ! ls "$d" | grep -q '\.tmp\|XXXX'
-        ok $? "$what: nothing written (no configuration, no marker, no temporary file)"
-        [ "$(cat "$tmp/$node/hostname")" = test-before ]
-        ok $? "$what: host name untouched"
-}
-new_machine() {  # new_machine: node$n_case with its own MAC and a template
-        n_case=$((n_case + 1))
-        node=$(printf 'm%02d' "$n_case")
-        mac=$(printf '52:54:00:fb:aa:%02x' "$n_case")
-        machine "$node" --nic "eno1:$mac"
-        template "$node"
-}
-
 new_machine
 pctl /control/groups "{\"name\": \"$node\", \"selector\": {\"mac\": \"$mac\"}, \"raw\": \"{\\\"node_id\\\": \\\"node04\\\",\"}" >/dev/null
 refused "invalid JSON" 'the answer of https://[^ ]*: \.: expected a JSON object \(the node.s configuration\), found a syntax error at line 1'
@@ -52,7 +25,9 @@ like "$ERR" '\.raft_addr: expected .*HOST:PORT.*found the string \\"nowhere\\"' 
 
 new_machine
 group "$node" "{\"mac\": \"$mac\"}" "$(answer node04 | python3 -c 'import json,sys; d=json.load(sys.stdin); d["state_dir"]="/tmp/elsewhere"; print(json.dumps(d))')"
-refused "an answer setting state_dir" '\.state_dir: expected no such member in an answer'
+refused "an answer setting state_dir" 'changes what the image keeps: \.state_dir\.'
+like "$ERR" '\.state_dir: expected the image.s value .*which an answer may not change, found the string \\"/tmp/elsewhere\\"; where a node looks itself up and keeps its state are the image.s alone' \
+        "state_dir: named, never an answer's"
 
 new_machine
 group "$node-a" "{\"mac\": \"$mac\"}" "$(answer node04)"

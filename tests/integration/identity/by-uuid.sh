@@ -12,7 +12,7 @@ uuid=0c5a7c2e-31aa-4d59-9f1e-0000000000a4
 machine node04 --nic eth0:52:54:00:fb:a0:04 --uuid "${uuid^^}" --serial SN-0004
 template node04
 # The section keeps the key; the URL comes from the kernel command line only.
-config_edit node04 'c["provisioning"] = {"public_key": "'"$tmp/sign.pub"'", "retry_max_s": 1}'
+config_edit node04 'c["provisioning"] = {"public_key": "'"$tmp/sign.pub"'", "retry_max_s": 1, "allow": c["provisioning"]["allow"]}'
 group node04 "{\"uuid\": \"$uuid\"}" "$(answer node04)"
 # Another machine's group, by MAC: not this one.
 group node05 '{"mac": "52:54:00:fb:a0:04", "uuid": "0c5a7c2e-31aa-4d59-9f1e-0000000000a5"}' "$(answer node05)"

@@ -91,7 +91,9 @@ machine() {
 }
 
 # template NODE [URL]: $tmp/NODE/config.json, the image's template: the cluster's settings and
-# a provisioning section (URL default: the query form on provisiond), no node identity.
+# a provisioning section (URL default: the query form on provisiond), no node identity. Every
+# node of a scenario shares the loopback, each on its own address: the answer says where its
+# local services answer, which the template allows (provisioning.allow).
 template() {
         local node=$1 url=${2:-$PROV/v1/node}
         node_config "$node" false
@@ -100,7 +102,7 @@ for k in ("node_id", "node_role", "bootstrap", "raft_addr", "node_ip"):
     del c[k]
 for s in ("chainfire", "flaredb", "iam"):
     del c["services"][s]["health_url"]
-c["provisioning"] = {"url": "'"$url"'", "wait_s": 0, "retry_max_s": 1}'
+c["provisioning"] = {"url": "'"$url"'", "wait_s": 0, "retry_max_s": 1, "allow": [".services.*.health_url"]}'
 }
 
 # answer NODE: the configuration the server gives nodeNN: its identity and its local services.
@@ -166,4 +168,39 @@ idn_bg() {
 
 idn_collect() {
         cat "$OUT" "$ERR" >>"$tmp/all-output"
+}
+
+n_case=0
+# refused CASE_DESCRIPTION ERROR_REGEX: machine $node (from new_machine) runs; checks exit 5, the error
+# and its record, and that nothing was written.
+refused() {
+        local what=$1 regex=$2 d
+        d=$(state_dir "$node")
+        idn "$node" run
+        is "$?" 5 "$what: exit 5"
+        like "$ERR" "$regex" "$what: the error says what was found"
+        has_mid "$ERR" IDENTITY_REFUSED
+        ok $? "$what: MID_IDENTITY_REFUSED logged"
+        grep -q "Nothing was stored" "$ERR"
+        ok $? "$what: the record says nothing was stored, and what to do"
+        [ ! -e "$d/cluster-config.json" ] && [ ! -e "$d/.identity-fetched" ] && [ ! -e "$d/.node-identity" ] &&
+                ! ls "$d" | grep -q '\.tmp\|XXXX'
+        ok $? "$what: nothing written (no configuration, no marker, no temporary file)"
+        [ "$(cat "$tmp/$node/hostname")" = test-before ]
+        ok $? "$what: host name untouched"
+}
+new_machine() {  # new_machine: node$n_case with its own MAC and a template
+        n_case=$((n_case + 1))
+        node=$(printf 'm%02d' "$n_case")
+        mac=$(printf '52:54:00:fb:aa:%02x' "$n_case")
+        machine "$node" --nic "eno1:$mac"
+        template "$node"
+}
+
+# answer_with NODE PYTHON: answer NODE edited by PYTHON (the dict is d), printed as JSON.
+answer_with() {
+        answer "$1" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+exec(sys.argv[1])
+print(json.dumps(d))' "$2" || bail "answer_with $1 failed"
 }

@@ -12,8 +12,12 @@ openssl pkey -in "$tmp/sign.key" -pubout -out "$tmp/sign.pub" 2>/dev/null || bai
 
 www="$tmp/www"
 mkdir -p "$www/nodes"
-publish() {  # publish MAC NODE: the file and its signature, as the operator makes them
-        answer "$2" >"$www/nodes/$1.json"
+publish() {  # publish MAC NODE: the file, bound to that MAC, and its signature, as the operator makes them
+        answer "$2" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+d["match"] = {"mac": sys.argv[1].replace("-", ":")}
+d["not_after"] = "2099-12-31T23:59:59Z"
+print(json.dumps(d, indent=2))' "$1" >"$www/nodes/$1.json"
         openssl dgst -sha256 -sign "$tmp/sign.key" -out "$www/nodes/$1.json.sig" "$www/nodes/$1.json"
 }
 publish 52-54-00-fb-b0-04 node04
@@ -36,9 +40,11 @@ grep -q '"GET /nodes/52-54-00-fb-b0-04.json HTTP/1.1" 200' "$tmp/www.log" &&
 ok $? "the second NIC's file and its signature were served"
 grep -q "^matched=mac 52:54:00:fb:b0:04$" "$(state_dir node04)/.identity-fetched"
 ok $? ".identity-fetched says which MAC matched"
-grep -q 'plain HTTP and provisioning.public_key is not set' "$ERR"
-[ $? -ne 0 ]
-ok $? "no warning about unauthenticated answers: they are signed"
+grep -q "^bound_to=mac 52:54:00:fb:b0:04$" "$(state_dir node04)/.identity-fetched" &&
+        grep -q "^not_after=2099-12-31T23:59:59+00:00$" "$(state_dir node04)/.identity-fetched"
+ok $? ".identity-fetched records the binding the signed file carried (match, not_after)"
+is "$(jpy "$(state_dir node04)/cluster-config.json" '[k for k in ("match", "not_after") if k in d]')" '[]' \
+        "the stored configuration has neither match nor not_after"
 is "$(count_member chainfire node04)" 1 "chainfire lists node04 exactly once"
 
 # A second machine whose two NICs have files for two different nodes.
