@@ -58,7 +58,7 @@ static int prefix_problems(ProblemList *problems, size_t n_before, const char *s
 }
 
 static int check_answer(json_t *answer, ProblemList *problems) {
-        static const char *const forbidden[] = { "provisioning", "state_dir" };
+        static const char *const forbidden[] = { "provisioning", "state_dir", "metrics" };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(forbidden); i++) {

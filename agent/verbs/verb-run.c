@@ -21,6 +21,7 @@
 #include "report-spool.h"
 #include "state.h"
 #include "step-context.h"
+#include "step-metrics.h"
 #include "step.h"
 #include "target.h"
 #include "verbs.h"
@@ -317,6 +318,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        step_metrics_write(config, dir, state, step_table, step_table_size);
         /* Last change to the directory: from now on the done marker holds until an entry in the
          * directory changes. */
         if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {
