@@ -448,6 +448,7 @@ static int parse_report(ConfigParser *p, json_t *root) {
 static int parse_metrics(ConfigParser *p, json_t *root) {
         static const char *const keys[] = { "enabled", "textfile_dir", NULL };
         MetricsConfig *m = &p->config->metrics;
+        const char *e;
         json_t *obj;
         int r;
 
@@ -460,7 +461,9 @@ static int parse_metrics(ConfigParser *p, json_t *root) {
                 KEEP_GOING(config_get_value(obj, ".metrics", "textfile_dir", &config_value_path, false,
                                             &m->textfile_dir, p->problems));
         }
-        return set_default(&m->textfile_dir, METRICS_TEXTFILE_DIR_DEFAULT);
+        /* The environment replaces the default, as for the other system paths (tests). */
+        e = getenv("FIRST_BOOT_AGENT_METRICS_DIR");
+        return set_default(&m->textfile_dir, e && e[0] ? e : METRICS_TEXTFILE_DIR_DEFAULT);
 }
 
 int config_parse_sections(ConfigParser *p, json_t *root) {

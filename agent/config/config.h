@@ -15,7 +15,8 @@
 #define JOIN_START_DELAY_MAX_MS_DEFAULT 2000
 #define JOIN_LOCK_TTL_S_DEFAULT 60
 #define REPORT_PROGRESS_INTERVAL_S_DEFAULT 10
-/* Where Debian's prometheus-node-exporter reads textfile metrics (its --collector.textfile.directory). */
+/* Where Debian's prometheus-node-exporter reads textfile metrics (its --collector.textfile.directory);
+ * $FIRST_BOOT_AGENT_METRICS_DIR replaces it. */
 #define METRICS_TEXTFILE_DIR_DEFAULT "/var/lib/prometheus/node-exporter"
 
 typedef enum NodeRole {

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
 #include "metrics.h"
+#include "string-util.h"
 
 /* The state as the operator sees it: a step whose marker was already there is done, a step
  * that does not apply to this node is skipped. */
@@ -344,6 +347,19 @@ int metrics_format(const State *s, const MetricsInfo *info, char **ret_text, siz
         return 0;
 }
 
+/* What a writer killed between creating its temporary file and the rename left behind
+ * (write_file_atomic() names it METRICS_FILE_NAME plus "." and six characters). node_exporter
+ * ignores it (not *.prom); the next write removes it. */
+static void remove_temporaries(const char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+
+        while (d && (de = readdir(d)))
+                if (startswith(de->d_name, METRICS_FILE_NAME ".") &&
+                    strlen(de->d_name) == strlen(METRICS_FILE_NAME ".XXXXXX"))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int metrics_write(const char *dir, const State *s, const MetricsInfo *info) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         struct stat st;
@@ -360,5 +376,6 @@ int metrics_write(const char *dir, const State *s, const MetricsInfo *info) {
         path = path_join(dir, METRICS_FILE_NAME);
         if (!path)
                 return -ENOMEM;
+        remove_temporaries(dir);
         return write_file_atomic(path, text, size, 0644);
 }

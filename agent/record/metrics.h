@@ -7,7 +7,8 @@
 
 /* The node_exporter textfile: the state of a run as Prometheus metrics, in the text exposition
  * format, written atomically as DIR/first_boot_agent.prom (a temporary name without the .prom
- * suffix, then rename), so a scrape sees the old file or the new one, never half of one.
+ * suffix, then rename), so a scrape sees the old file or the new one, never half of one; the
+ * temporary file of a writer killed before its rename is removed by the next write.
  *
  *   first_boot_agent_run_info{mode,node_id,cluster,version} 1
  *   first_boot_agent_step_state{step,service,state} one-hot over pending/running/done/failed/skipped

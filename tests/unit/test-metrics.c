@@ -240,6 +240,18 @@ static void test_write(const char *dir) {
         ok(text && strstr(text, "step=\"config\",service=\"\",state=\"done\"} 1"), "write: the new content");
         is_int(count_entries(mdir), 1, "write: still one file");
 
+        {
+                _cleanup_free_ char *stale = path_join(mdir, METRICS_FILE_NAME ".a1B2c3"),
+                                    *other = path_join(mdir, METRICS_FILE_NAME ".keep-me");
+
+                write_file_atomic(stale, "half", 4, 0600);
+                write_file_atomic(other, "x", 1, 0600);
+                is_int(metrics_write(mdir, s, &info), 0, "write: with a killed writer's temporary file there");
+                ok(access(stale, F_OK) < 0, "write: the killed writer's temporary file is removed");
+                ok(access(other, F_OK) == 0, "write: a file of another name is left alone");
+                unlink(other);
+        }
+
         chmod(mdir, 0777);
         is_int(metrics_write(mdir, s, &info), -EPERM, "write: a directory others may write to is refused");
         chmod(mdir, 0755);
