@@ -53,7 +53,12 @@ void flash_report(FlashReporter *fr, const char *event, json_t *fields) {
 }
 
 void flash_metrics_write(const Config *c, const State *s) {
-        const MetricsInfo info = { .version = PACKAGE_VERSION, .cluster = c->cluster_name, .reports_pending = -1 };
+        const MetricsInfo info = {
+                .version = PACKAGE_VERSION,
+                .node_id = c->node_id,
+                .cluster = c->cluster_name,
+                .reports_pending = -1,
+        };
         int r;
 
         if (!c->metrics.enabled || !c->metrics.textfile_dir || !s)

@@ -161,26 +161,32 @@ static const char *service_label(const MetricsInfo *info, const char *step) {
         return s ?: "";
 }
 
+/* The run's state. A flash decides its outcome before the power action, while the verb still
+ * records the run as running: its record's result says it. */
+static const char *run_state_of(const State *s) {
+        const char *r = json_string_value(json_object_get(s->flash, "result"));
+
+        if (s->result == RUN_RESULT_RUNNING && s->mode && streq(s->mode, "flash") && r)
+                return streq(r, "running") ? "running" : streq(r, "done") ? "done" : "failed";
+        return s->result == RUN_RESULT_RUNNING ? "running" :
+               s->result == RUN_RESULT_DONE ? "done" :
+               s->result == RUN_RESULT_FAILED ? "failed" : "";
+}
+
 static void put_run(FILE *f, const State *s, const MetricsInfo *info) {
         put_header(f, "first_boot_agent_run_info", "gauge",
                    "The last run of first-boot-agent on this node: its mode, node, cluster and version (always 1).");
         put_u64(f, "first_boot_agent_run_info",
-                (const char *const[]) { "mode", strempty(s->mode), "node_id", strempty(s->node_id),
+                (const char *const[]) { "mode", strempty(s->mode), "node_id", strempty(info->node_id ?: s->node_id),
                                         "cluster", strempty(info->cluster), "version", strempty(info->version),
                                         NULL },
                 1);
 
         put_header(f, "first_boot_agent_run_state", "gauge",
                    "The state of the last run: 1 for the state it is in (running, done, failed), 0 for the others.");
-        for (size_t i = 0; i < ELEMENTSOF(run_state_names); i++) {
-                const char *now = s->result == RUN_RESULT_RUNNING ? "running" :
-                                  s->result == RUN_RESULT_DONE ? "done" :
-                                  s->result == RUN_RESULT_FAILED ? "failed" : "";
-
-                put_u64(f, "first_boot_agent_run_state",
-                        (const char *const[]) { "state", run_state_names[i], NULL },
-                        streq(now, run_state_names[i]));
-        }
+        for (size_t i = 0; i < ELEMENTSOF(run_state_names); i++)
+                put_u64(f, "first_boot_agent_run_state", (const char *const[]) { "state", run_state_names[i], NULL },
+                        streq(run_state_of(s), run_state_names[i]));
 
         if (s->run_started > 0) {
                 put_header(f, "first_boot_agent_run_started_timestamp_seconds", "gauge",

@@ -27,6 +27,7 @@
 
 typedef struct MetricsInfo {
         const char *version;            /* the agent's version */
+        const char *node_id;            /* from the configuration; NULL: the state's */
         const char *cluster;            /* cluster_name, or NULL */
         long reports_pending;           /* reports waiting in the spool; < 0: unknown, not written */
         /* The service a step belongs to (the "service" label), or NULL for a node-wide step. */

@@ -38,6 +38,7 @@ void step_metrics_write(const Config *c, const char *state_dir, const State *s, 
         Table t = { table, n };
         MetricsInfo info = {
                 .version = PACKAGE_VERSION,
+                .node_id = c->node_id,
                 .cluster = c->cluster_name,
                 .reports_pending = -1,
                 .service_of = service_of,

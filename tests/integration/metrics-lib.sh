@@ -58,5 +58,6 @@ EOF
 }
 
 value() {
-        awk -v s="$2" 'index($0, s " ") == 1 { print substr($0, length(s) + 2) }' "$1"
+        # (through the environment: awk -v would take the backslashes of the label values as escapes)
+        SERIES=$2 awk 'BEGIN { s = ENVIRON["SERIES"] } index($0, s " ") == 1 { print substr($0, length(s) + 2) }' "$1"
 }

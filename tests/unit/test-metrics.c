@@ -175,6 +175,15 @@ static void test_format_flash(const char *dir) {
                              "spi", "verdict", "written", "bytes", (json_int_t) 4096,
                              "same", "verdict", "current", "bytes", (json_int_t) 4096);
 
+        s->result = RUN_RESULT_RUNNING;
+        info.node_id = "from-config";
+        is_int(metrics_format(s, &info, &text, NULL), 0, "format: a flash, before the verb records its end");
+        ok(has_line(text, "first_boot_agent_run_state{state=\"done\"} 1"),
+           "a flash whose record says done is done, though the verb still records it running");
+        ok(strstr(text, "node_id=\"from-config\"") != NULL, "the configuration's node_id goes before the state's");
+        text = mfree(text);
+        info.node_id = NULL;
+        s->result = RUN_RESULT_DONE;
         is_int(metrics_format(s, &info, &text, NULL), 0, "format: a flash");
         is_int(count_lines(text, "first_boot_agent_step_"), 0, "no step series without steps");
         is_int(count_lines(text, "first_boot_agent_first_boot_completed_timestamp_seconds"), 0,
