@@ -63,7 +63,7 @@ void flash_metrics_write(const Config *c, const State *s) {
 
         if (!c->metrics.enabled || !c->metrics.textfile_dir || !s)
                 return;
-        r = metrics_write(c->metrics.textfile_dir, s, &info);
+        r = metrics_write(c->metrics.textfile_dir, s, &info, true);
         if (r == -ENOENT)
                 log_debug("The metrics directory '%s' (metrics.textfile_dir) does not exist: no metrics written.",
                           c->metrics.textfile_dir);

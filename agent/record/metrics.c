@@ -366,7 +366,7 @@ static void remove_temporaries(const char *dir) {
                         (void) unlinkat(dirfd(d), de->d_name, 0);
 }
 
-int metrics_write(const char *dir, const State *s, const MetricsInfo *info) {
+int metrics_write(const char *dir, const State *s, const MetricsInfo *info, bool durable) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         struct stat st;
         size_t size;
@@ -383,5 +383,5 @@ int metrics_write(const char *dir, const State *s, const MetricsInfo *info) {
         if (!path)
                 return -ENOMEM;
         remove_temporaries(dir);
-        return write_file_atomic(path, text, size, 0644);
+        return durable ? write_file_atomic(path, text, size, 0644) : write_file_atomic_nosync(path, text, size, 0644);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "state.h"
@@ -37,10 +38,13 @@ typedef struct MetricsInfo {
 
 /* The file's text. */
 int metrics_format(const State *s, const MetricsInfo *info, char **ret_text, size_t *ret_size);
-/* Writes dir/first_boot_agent.prom (0644, readable by node_exporter's user). -ENOENT when dir
- * does not exist (node_exporter is not installed: nothing to do), -EPERM for a directory group or
- * others may write to (fileio.h), other negative errno. */
-int metrics_write(const char *dir, const State *s, const MetricsInfo *info);
+/* Writes dir/first_boot_agent.prom (0644, readable by node_exporter's user). durable: synced
+ * (file and directory), for the last write of a run, which a done node keeps showing; else only
+ * safe against the writer being killed (the writes during a run: each costs tens of microseconds
+ * instead of an fsync's milliseconds, and the next one replaces it). -ENOENT when dir does not
+ * exist (node_exporter is not installed: nothing to do), -EPERM for a directory group or others
+ * may write to (fileio.h), other negative errno. */
+int metrics_write(const char *dir, const State *s, const MetricsInfo *info, bool durable);
 
 /* A label value escaped for the text format (without the quotes around it). NULL on OOM. */
 char *metrics_escape_label(const char *value);

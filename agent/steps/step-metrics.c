@@ -32,7 +32,8 @@ static long reports_pending(const char *state_dir) {
         return (long) n;
 }
 
-void step_metrics_write(const Config *c, const char *state_dir, const State *s, const Step *table, size_t n) {
+void step_metrics_write(const Config *c, const char *state_dir, const State *s, const Step *table, size_t n,
+                        bool durable) {
         static bool told, warned;
         const char *dir = c->metrics.textfile_dir;
         Table t = { table, n };
@@ -58,7 +59,7 @@ void step_metrics_write(const Config *c, const char *state_dir, const State *s, 
         }
         if (state_dir)
                 info.reports_pending = reports_pending(state_dir);
-        r = metrics_write(dir, s, &info);
+        r = metrics_write(dir, s, &info, durable);
         if (r >= 0)
                 return;
         if (!warned)

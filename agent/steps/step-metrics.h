@@ -8,7 +8,9 @@
 #include "step.h"
 
 /* Writes the node_exporter textfile (record/metrics.h) from the state, each step labelled with
- * the service its row in table names. Never fails the caller: without metrics.textfile_dir on
- * this machine (node_exporter not installed) it is skipped with a debug record; another failure
- * is a warning, once per run. Nothing when metrics.enabled is false. */
-void step_metrics_write(const Config *c, const char *state_dir, const State *s, const Step *table, size_t n);
+ * the service its row in table names; durable (synced) for the last write of a run. Never fails
+ * the caller: without metrics.textfile_dir on this machine (node_exporter not installed) it is
+ * skipped with a debug record; another failure is a warning, once per run. Nothing when
+ * metrics.enabled is false. */
+void step_metrics_write(const Config *c, const char *state_dir, const State *s, const Step *table, size_t n,
+                        bool durable);

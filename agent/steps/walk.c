@@ -70,9 +70,10 @@ static void walk_report_failure(StepContext *ctx, const Step *s, const StepState
                                 url, res.error);
 }
 
-/* The node_exporter textfile, at each step's start and end and at the end of the walk. */
+/* The node_exporter textfile, at each step's start and end and at the end of the walk; the verb
+ * writes the run's last one, synced. */
 static void walk_metrics(StepContext *ctx, const Step *table, size_t n) {
-        step_metrics_write(ctx->config, ctx->state_dir, ctx->state, table, n);
+        step_metrics_write(ctx->config, ctx->state_dir, ctx->state, table, n, false);
 }
 
 static int walk_failed(StepContext *ctx, const Step *table, size_t n, const Step *s, StepState *st, int error) {

@@ -318,7 +318,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
-        step_metrics_write(config, dir, state, step_table, step_table_size);
+        step_metrics_write(config, dir, state, step_table, step_table_size, true);
         /* Last change to the directory: from now on the done marker holds until an entry in the
          * directory changes. */
         if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {

@@ -230,11 +230,11 @@ static void test_write(const char *dir) {
         s->node_id = strdup("node04");
         add_step(s, "config", STEP_STATUS_RUNNING, 0, 0, USEC_PER_SEC);
 
-        is_int(metrics_write(missing, s, &info), -ENOENT, "write: a missing directory gives -ENOENT");
+        is_int(metrics_write(missing, s, &info, false), -ENOENT, "write: a missing directory gives -ENOENT");
         ok(access(missing, F_OK) < 0, "write: the missing directory is not created");
 
         mkdir(mdir, 0755);
-        is_int(metrics_write(mdir, s, &info), 0, "write: into the directory");
+        is_int(metrics_write(mdir, s, &info, false), 0, "write: into the directory");
         path = path_join(mdir, METRICS_FILE_NAME);
         ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644, "write: first_boot_agent.prom, mode 0644");
         read_full_file(path, 1 << 20, &text, NULL);
@@ -243,7 +243,7 @@ static void test_write(const char *dir) {
         is_int(count_entries(mdir), 1, "write: no temporary file left behind");
 
         s->steps[0].status = STEP_STATUS_DONE;
-        is_int(metrics_write(mdir, s, &info), 0, "write: again, replacing the file");
+        is_int(metrics_write(mdir, s, &info, true), 0, "write: again, synced, replacing the file");
         text = mfree(text);
         read_full_file(path, 1 << 20, &text, NULL);
         ok(text && strstr(text, "step=\"config\",service=\"\",state=\"done\"} 1"), "write: the new content");
@@ -255,18 +255,18 @@ static void test_write(const char *dir) {
 
                 write_file_atomic(stale, "half", 4, 0600);
                 write_file_atomic(other, "x", 1, 0600);
-                is_int(metrics_write(mdir, s, &info), 0, "write: with a killed writer's temporary file there");
+                is_int(metrics_write(mdir, s, &info, false), 0, "write: with a killed writer's temporary file there");
                 ok(access(stale, F_OK) < 0, "write: the killed writer's temporary file is removed");
                 ok(access(other, F_OK) == 0, "write: a file of another name is left alone");
                 unlink(other);
         }
 
         chmod(mdir, 0777);
-        is_int(metrics_write(mdir, s, &info), -EPERM, "write: a directory others may write to is refused");
+        is_int(metrics_write(mdir, s, &info, false), -EPERM, "write: a directory others may write to is refused");
         chmod(mdir, 0755);
 
         unlink(path);
-        ok(write_file_atomic(path, "", 0, 0644) == 0 && metrics_write(path, s, &info) == -ENOTDIR,
+        ok(write_file_atomic(path, "", 0, 0644) == 0 && metrics_write(path, s, &info, false) == -ENOTDIR,
            "write: a file where the directory should be gives -ENOTDIR");
         unlink(path);
         rmdir(mdir);
