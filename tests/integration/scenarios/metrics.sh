@@ -81,6 +81,20 @@ else
 fi
 is "$(stat -c '%i %.9Y' "$prom")" "$before" "done node: the file is left as it was"
 
+# --- reports waiting, then delivered by a later start of the done node --------------------------
+rm -rf "$tmp/node03/state"
+ctl /control/listener '{"service":"report","node":"collector","up":false}' >/dev/null || bail "report listener down"
+fba node03 run
+is "$?" 0 "with the report server down: run exits 0"
+sorted "$prom" "$tmp/pending.prom"
+is "$(value "$tmp/pending.prom" first_boot_agent_reports_pending)" 1 "the report waiting in the spool: reports_pending 1"
+ctl /control/listener '{"service":"report","node":"collector","up":true}' >/dev/null || bail "report listener up"
+fba node03 run
+is "$?" 0 "the done node's next start delivers it: exit 0"
+sorted "$prom" "$tmp/pending.prom"
+is "$(value "$tmp/pending.prom" first_boot_agent_reports_pending)" 0 "after the delivery: reports_pending 0"
+step_is "$tmp/pending.prom" chainfire-join chainfire done "after the delivery: the steps are still there"
+
 # --- a step waiting, then failing ---------------------------------------------------------------
 node_config node04 false
 config_edit node04 "c['metrics'] = {'textfile_dir': '$mdir'}; c['timeouts']['health_wait_s'] = 4"
