@@ -30,7 +30,7 @@ int main(int argc, char *argv[]) {
         size_t size = 0;
         int n;
 
-        if (argc != 3 || (n = atoi(argv[2])) <= 0 || state_new(argv[1], &s) < 0)
+        if (argc != 3 || (n = (int) strtol(argv[2], NULL, 10)) <= 0 || state_new(argv[1], &s) < 0)
                 return 2;
         usec_t *fmt = calloc(n, sizeof *fmt), *wr = calloc(n, sizeof *wr), *dur = calloc(n, sizeof *dur);
         s->mode = strdup("firstboot");
