@@ -12,8 +12,8 @@
 #     carries the node's identity (node_id, or a provisioning section);
 #   - /etc/nixos/secrets/cluster-config.json, the file the provisioning copies onto the node
 #     (nixos-anywhere), as the older module did: "enable = true" alone reads it.
-# enableChainfire, enableFlareDB, enableIAM, enableHealthCheck, chainfirePort and flaredbPort
-# (null: the file decides) and a settings without identity do not need the module to read that
+# enableChainfire, enableFlareDB, enableIAM, enableHealthCheck, chainfirePort, flaredbPort and
+# metricsTextfileDir (null: the file decides) and a settings without identity do not need the module to read that
 # file: they go into the drop-in fragment /etc/first-boot-agent/cluster-config.d/50-nixos.json
 # (mode 0600), which the agent merges over whichever file it reads (RFC 7396 merge patch; see
 # docs/configuration.md). Generated files are copied out of the store with mode 0600, but their
@@ -84,6 +84,11 @@ let
       path = [ "services" "flaredb" "api_port" ];
       value = cfg.flaredbPort;
     }
+    {
+      option = "metricsTextfileDir";
+      path = [ "metrics" "textfile_dir" ];
+      value = cfg.metricsTextfileDir;
+    }
   ];
   setOverrides = builtins.filter (o: o.value != null) overrides;
 
@@ -133,6 +138,8 @@ let
   toJSONFile = name: value: pkgs.writeText name (builtins.toJSON value);
 
   agent = "${cfg.package}/bin/first-boot-agent --config ${configPath}";
+  # The units' extra writable directory for metricsTextfileDir ("-": the unit starts without it).
+  metricsWritable = mkIf (cfg.metricsTextfileDir != null) [ "-${toString cfg.metricsTextfileDir}" ];
 in
 {
   options.services.first-boot-automation = {
@@ -232,6 +239,20 @@ in
       example = 2479;
       description = "API port of FlareDB (services.flaredb.api_port); null: as the configuration says (default 2479).";
     };
+
+    metricsTextfileDir = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/var/lib/node-exporter-textfile";
+      description = ''
+        Where the agent writes its node_exporter textfile metrics (metrics.textfile_dir;
+        docs/metrics.md): the directory given to node_exporter as
+        --collector.textfile.directory, e.g. through
+        services.prometheus.exporters.node.extraFlags. The module creates it (root, 0755)
+        and makes it writable for the agent's units. null: as the configuration says (default
+        /var/lib/prometheus/node-exporter, Debian's; skipped when it does not exist).
+      '';
+    };
   };
 
   config = mkIf cfg.enable {
@@ -248,6 +269,10 @@ in
         {
           assertion = !generated || cfg.settings ? provisioning || builtins.all (k: cfg.settings ? ${k}) identityKeys;
           message = "services.first-boot-automation.settings has node_id, so it is the node's whole configuration, but it lacks ${lib.concatStringsSep ", " (builtins.filter (k: !(cfg.settings ? ${k})) identityKeys)}: the agent would refuse it at boot (exit 3). Add them, or leave node_id out of settings so that it is merged over the provisioned ${provisionedPath}.";
+        }
+        {
+          assertion = cfg.metricsTextfileDir == null || (lib.hasPrefix "/" cfg.metricsTextfileDir && !lib.hasPrefix builtins.storeDir cfg.metricsTextfileDir);
+          message = "services.first-boot-automation.metricsTextfileDir must be an absolute path outside the Nix store (the agent writes there), e.g. \"/var/lib/node-exporter-textfile\".";
         }
         {
           assertion = (effectiveSettings.state_dir or stateDir) == stateDir;
@@ -293,7 +318,7 @@ in
     environment.etc."first-boot-agent/${catalogName}".source = "${cfg.package}/lib/systemd/catalog/${catalogName}";
     systemd.tmpfiles.rules = [
       "L+ /usr/local/lib/systemd/catalog/${catalogName} - - - - /etc/first-boot-agent/${catalogName}"
-    ];
+    ] ++ lib.optional (cfg.metricsTextfileDir != null) "d ${cfg.metricsTextfileDir} 0755 root root -";
     systemd.services.first-boot-agent-catalog = {
       description = "Add the first-boot-agent texts to the journal catalog";
       documentation = [ "man:first-boot-agent(8)" ];
@@ -321,6 +346,8 @@ in
         ""
         "${agent} run"
       ];
+      # The packaged unit makes only Debian's node_exporter directory writable.
+      serviceConfig.ReadWritePaths = metricsWritable;
     };
 
     # The installer's unit: not pulled in here (an installer image adds
@@ -330,6 +357,7 @@ in
       ""
       "${agent} flash"
     ];
+    systemd.services.first-boot-agent-flash.serviceConfig.ReadWritePaths = metricsWritable;
     systemd.services.first-boot-agent-failure.serviceConfig.ExecStart = [
       ""
       "${agent} status"

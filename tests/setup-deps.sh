@@ -11,6 +11,7 @@ packages=(
         # test servers and tools
         python3 openssl curl procps time util-linux fdisk e2fsprogs zstd xz-utils gzip
         etcd-server etcd-client bmap-tools hyperfine faketime
+        prometheus prometheus-node-exporter     # the metrics tests: promtool, node_exporter's textfile collector
         # systemd, packaging and boot-level tests
         systemd systemd-container dbus debootstrap dpkg-dev debhelper lintian rpm nix-bin
         qemu-system-x86 qemu-utils linux-image-amd64 busybox-static ipxe-qemu cpio kmod

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,7 @@ int check_dir_trusted(const char *dir, mode_t *ret_mode, uid_t *ret_uid) {
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+static int write_atomic(const char *path, const void *data, size_t size, mode_t mode, bool sync) {
         _cleanup_free_ char *tmp = NULL, *copy = NULL;
         _cleanup_close_ int fd = -1;
         int r;
@@ -137,7 +138,7 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         r = write_all(fd, data, size);
         if (r < 0)
                 goto fail;
-        if (fsync(fd) < 0) {
+        if (sync && fsync(fd) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -146,11 +147,19 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 r = -errno;
                 goto fail;
         }
-        return fsync_directory_of(path);
+        return sync ? fsync_directory_of(path) : 0;
 
 fail:
         (void) unlink(tmp);
         return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        return write_atomic(path, data, size, mode, true);
+}
+
+int write_file_atomic_nosync(const char *path, const void *data, size_t size, mode_t mode) {
+        return write_atomic(path, data, size, mode, false);
 }
 
 int check_file_private(const char *path, mode_t *ret_mode) {

@@ -12,6 +12,10 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
  * old or the new content, never a mix. Refuses (-EPERM) a directory that check_dir_trusted()
  * refuses. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* The same without either fsync: a writer killed at any point still leaves the old content or the
+ * new, but after a power cut the file may hold neither (an empty file, on some file systems).
+ * For what the next write replaces anyway (the metrics written during a run). */
+int write_file_atomic_nosync(const char *path, const void *data, size_t size, mode_t mode);
 
 /* -EPERM for a directory that group or others may write to, or that belongs to neither root nor
  * the caller: another user could replace or read what is written there. ret_mode and ret_uid

@@ -28,7 +28,7 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
                 "node_id", "node_role", "bootstrap", "cluster_name", "leader_url", "raft_addr",
                 "initial_peers", "flaredb_peers", "node_ip", "node_fqdn", "datacenter", "rack",
                 "services", "tls", "network", "timeouts", "iam", "health_check", "report",
-                "state_dir", "flash", "provisioning", NULL
+                "metrics", "state_dir", "flash", "provisioning", NULL
         };
         Config *c = p->config;
         ProblemList *problems = p->problems;

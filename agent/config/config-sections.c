@@ -445,6 +445,27 @@ static int parse_report(ConfigParser *p, json_t *root) {
         return 0;
 }
 
+static int parse_metrics(ConfigParser *p, json_t *root) {
+        static const char *const keys[] = { "enabled", "textfile_dir", NULL };
+        MetricsConfig *m = &p->config->metrics;
+        const char *e;
+        json_t *obj;
+        int r;
+
+        m->enabled = true;
+        r = json_get_object(root, ".", "metrics", false, &obj, p->problems);
+        KEEP_GOING(r);
+        if (r > 0) {
+                KEEP_GOING(json_check_keys(obj, ".metrics", keys, p->problems));
+                KEEP_GOING(json_get_boolean(obj, ".metrics", "enabled", false, &m->enabled, p->problems));
+                KEEP_GOING(config_get_value(obj, ".metrics", "textfile_dir", &config_value_path, false,
+                                            &m->textfile_dir, p->problems));
+        }
+        /* The environment replaces the default, as for the other system paths (tests). */
+        e = getenv("FIRST_BOOT_AGENT_METRICS_DIR");
+        return set_default(&m->textfile_dir, e && e[0] ? e : METRICS_TEXTFILE_DIR_DEFAULT);
+}
+
 int config_parse_sections(ConfigParser *p, json_t *root) {
         KEEP_GOING(parse_services(p, root));
         KEEP_GOING(parse_tls(p, root));
@@ -453,5 +474,6 @@ int config_parse_sections(ConfigParser *p, json_t *root) {
         KEEP_GOING(parse_iam(p, root));
         KEEP_GOING(parse_health_check(p, root));
         KEEP_GOING(parse_report(p, root));
+        KEEP_GOING(parse_metrics(p, root));
         return 0;
 }

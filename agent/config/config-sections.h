@@ -8,5 +8,5 @@
 #include "config-parser.h"
 
 /* The nested sections: "services", "tls", "network", "timeouts", "iam", "health_check",
- * "report". Every problem goes to p->problems; returns 0, or -ENOMEM. */
+ * "report", "metrics". Every problem goes to p->problems; returns 0, or -ENOMEM. */
 int config_parse_sections(ConfigParser *p, json_t *root);

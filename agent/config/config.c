@@ -121,6 +121,7 @@ Config *config_free(Config *c) {
         free(c->iam.token_path);
         strv_free(c->iam.roles);
         free(c->report.url);
+        free(c->metrics.textfile_dir);
         free(c->state_dir);
         flash_config_free(c->flash);
         provisioning_config_free(c->provisioning);

@@ -15,6 +15,9 @@
 #define JOIN_START_DELAY_MAX_MS_DEFAULT 2000
 #define JOIN_LOCK_TTL_S_DEFAULT 60
 #define REPORT_PROGRESS_INTERVAL_S_DEFAULT 10
+/* Where Debian's prometheus-node-exporter reads textfile metrics (its --collector.textfile.directory);
+ * $FIRST_BOOT_AGENT_METRICS_DIR replaces it. */
+#define METRICS_TEXTFILE_DIR_DEFAULT "/var/lib/prometheus/node-exporter"
 
 typedef enum NodeRole {
         NODE_ROLE_CONTROL_PLANE,
@@ -120,6 +123,11 @@ typedef struct ReportConfig {
                                          * waits; 0: no progress reports */
 } ReportConfig;
 
+typedef struct MetricsConfig {
+        bool enabled;                   /* default true */
+        char *textfile_dir;             /* node_exporter's textfile directory; a missing one skips */
+} MetricsConfig;
+
 typedef struct NetworkEntry {
         char *name;
         char *cidr;
@@ -158,6 +166,7 @@ typedef struct Config {
         TimeoutConfig timeouts;
         IamConfig iam;
         ReportConfig report;
+        MetricsConfig metrics;
         char *state_dir;
         bool health_check;              /* enableHealthCheck: the health-report step */
         FlashConfig *flash;             /* NULL unless a "flash" section is present */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <string.h>
 
 #include "flash-report.h"
 #include "log.h"
+#include "metrics.h"
 
 void flash_reporter_init(FlashReporter *fr, const Config *c) {
         TlsOptions tls = {
@@ -48,4 +50,24 @@ void flash_report(FlashReporter *fr, const char *event, json_t *fields) {
         else
                 log_event_errno(LOG_WARNING, r, MID_REPORT_FAILED, LOG_FIELDS("URL", url),
                                 "Could not send the '%s' report to %s: %s.", event, url, res.error);
+}
+
+void flash_metrics_write(const Config *c, const State *s) {
+        const MetricsInfo info = {
+                .version = PACKAGE_VERSION,
+                .node_id = c->node_id,
+                .cluster = c->cluster_name,
+                .reports_pending = -1,
+        };
+        int r;
+
+        if (!c->metrics.enabled || !c->metrics.textfile_dir || !s)
+                return;
+        r = metrics_write(c->metrics.textfile_dir, s, &info, true);
+        if (r == -ENOENT)
+                log_debug("The metrics directory '%s' (metrics.textfile_dir) does not exist: no metrics written.",
+                          c->metrics.textfile_dir);
+        else if (r < 0)
+                log_warning_errno(r, "Failed to write the metrics file '%s/%s' (metrics.textfile_dir): %m",
+                                  c->metrics.textfile_dir, METRICS_FILE_NAME);
 }

@@ -182,6 +182,7 @@ int flash_run(const Config *c, State *s, const FlashOptions *o) {
                         (void) json_object_set_new(ctx.record, "error", json_string(ctx.error));
         }
         flash_record_save(&ctx);
+        flash_metrics_write(c, s);
         led_set(ctx.flash->led, r < 0 ? LED_PATTERN_FAILED : LED_PATTERN_DONE);
         report_outcome(&ctx, r);
         if (r < 0) {

@@ -105,6 +105,7 @@ const Step step_table[] = {
         },
         {
                 .name = "chainfire-health",
+                .service = "chainfire",
                 .phase = "health",
                 .summary = "wait until the local chainfire answers its health check",
                 .after = (const char *const[]) { "config", NULL },
@@ -114,6 +115,7 @@ const Step step_table[] = {
         },
         {
                 .name = "chainfire-join",
+                .service = "chainfire",
                 .phase = "join",
                 .summary = "bootstrap the chainfire cluster or join it through the leader",
                 .after = (const char *const[]) { "chainfire-health", NULL },
@@ -124,6 +126,7 @@ const Step step_table[] = {
         },
         {
                 .name = "flaredb-health",
+                .service = "flaredb",
                 .phase = "health",
                 .summary = "wait until the local flaredb answers its health check",
                 .after = (const char *const[]) { "chainfire-join", NULL },
@@ -133,6 +136,7 @@ const Step step_table[] = {
         },
         {
                 .name = "flaredb-join",
+                .service = "flaredb",
                 .phase = "join",
                 .summary = "bootstrap the flaredb cluster or join it through the leader",
                 .after = (const char *const[]) { "flaredb-health", NULL },
@@ -143,6 +147,7 @@ const Step step_table[] = {
         },
         {
                 .name = "iam-health",
+                .service = "iam",
                 .phase = "health",
                 .summary = "wait until the local IAM answers its health check",
                 .after = (const char *const[]) { "flaredb-join", NULL },
@@ -152,6 +157,7 @@ const Step step_table[] = {
         },
         {
                 .name = "iam-setup",
+                .service = "iam",
                 .phase = "iam",
                 .summary = "make sure the IAM admin exists (create it where the secrets are) and store its token",
                 .after = (const char *const[]) { "iam-health", NULL },

@@ -12,6 +12,9 @@ typedef struct Step {
         const char *phase;                              /* what the progress reports call it:
                                                          * "config", "health", "join", "iam", … */
         const char *summary;                            /* one line for --help and status */
+        const char *service;                            /* the cluster service it works on
+                                                         * ("chainfire"), or NULL: the node's own
+                                                         * (the metrics' "service" label) */
         const char *const *after;                       /* NULL-terminated, may be NULL */
         const char *(*skip)(const Config *c);           /* why it does not apply ("services.iam.
                                                          * enabled is false"), or NULL; NULL:

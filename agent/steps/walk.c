@@ -11,6 +11,7 @@
 #include "log.h"
 #include "marker.h"
 #include "notify.h"
+#include "step-metrics.h"
 #include "step-progress.h"
 #include "report-spool.h"
 #include "walk.h"
@@ -69,7 +70,13 @@ static void walk_report_failure(StepContext *ctx, const Step *s, const StepState
                                 url, res.error);
 }
 
-static int walk_failed(StepContext *ctx, const Step *s, StepState *st, int error) {
+/* The node_exporter textfile, at each step's start and end and at the end of the walk; the verb
+ * writes the run's last one, synced. */
+static void walk_metrics(StepContext *ctx, const Step *table, size_t n) {
+        step_metrics_write(ctx->config, ctx->state_dir, ctx->state, table, n, false);
+}
+
+static int walk_failed(StepContext *ctx, const Step *table, size_t n, const Step *s, StepState *st, int error) {
         int code = error == -EBADE ? EXIT_STEP_REFUSED : EXIT_STEP_FAILED;
         const char *e = st->last_error ? st->last_error : strerror(-error);
 
@@ -77,6 +84,7 @@ static int walk_failed(StepContext *ctx, const Step *s, StepState *st, int error
         ctx->state->exit_code = code;
         ctx->state->run_finished = now_realtime();
         step_context_save(ctx);
+        walk_metrics(ctx, table, n);
 
         log_event(LOG_ERR, MID_RUN_FAILED,
                   LOG_FIELDS("STEP", s->name, "ERROR", e, "EXIT_CODE", FMT_INT(code)),
@@ -90,7 +98,7 @@ static int walk_failed(StepContext *ctx, const Step *s, StepState *st, int error
 }
 
 /* Runs one step and records it. Returns 0 or the step's negative errno. */
-static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const char *marker,
+static int walk_run_step(StepContext *ctx, const Step *table, const Step *s, StepState *st, const char *marker,
                          size_t index, size_t n) {
         const char *dir = ctx->state_dir;
         usec_t t0;
@@ -110,6 +118,7 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
         (void) state_step_set_detail(st, NULL);
         ctx->current = st;
         step_context_save(ctx);
+        walk_metrics(ctx, table, n);
 
         log_event(LOG_INFO, MID_STEP_BEGIN, LOG_FIELDS("STEP", s->name),
                   "Step '%s' started: %s.", s->name, strempty(s->summary));
@@ -154,6 +163,7 @@ static int walk_run_step(StepContext *ctx, const Step *s, StepState *st, const c
 
         st->status = STEP_STATUS_DONE;
         step_context_save(ctx);
+        walk_metrics(ctx, table, n);
         log_event(LOG_INFO, MID_STEP_DONE, LOG_FIELDS("STEP", s->name, "ELAPSED_MS", FMT_U64(elapsed_ms)),
                   "Step '%s' done in %" PRIu64 " ms.", s->name, elapsed_ms);
         log_set_step(NULL);
@@ -303,10 +313,10 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                         return EXIT_INTERNAL;
                 }
 
-                r = walk_run_step(ctx, s, st, m, i, n);
+                r = walk_run_step(ctx, table, s, st, m, i, n);
                 if (r < 0) {
                         outcome[i] = OUTCOME_FAILED;
-                        return walk_failed(ctx, s, st, r);
+                        return walk_failed(ctx, table, n, s, st, r);
                 }
                 outcome[i] = OUTCOME_DONE;
         }
@@ -321,6 +331,7 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
         ctx->state->exit_code = EXIT_OK;
         ctx->state->run_finished = now_realtime();
         step_context_save(ctx);
+        walk_metrics(ctx, table, n);
         log_event(LOG_NOTICE, MID_RUN_DONE, NO_FIELDS, "First boot complete: every step that applies is done.");
         notify_status("first boot complete");
         return EXIT_OK;

@@ -21,6 +21,7 @@
 #include "report-spool.h"
 #include "state.h"
 #include "step-context.h"
+#include "step-metrics.h"
 #include "step.h"
 #include "target.h"
 #include "verbs.h"
@@ -98,10 +99,12 @@ static bool reports_waiting(const char *dir) {
         return spool && report_spool_pending(spool, &n, NULL, NULL) >= 0 && n > 0;
 }
 
-/* A done node with reports waiting: deliver them (the unit starts while any wait), then done. */
+/* A done node with reports waiting: deliver them (the unit starts while any wait), then done;
+ * the metrics then show how many still wait. */
 static void deliver_waiting_reports(const GlobalOptions *g, const char *dir) {
         _cleanup_(step_context_freep) StepContext *ctx = NULL;
         _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(state_freep) State *state = NULL;
 
         if (verbs_config_load(g, &config) != EXIT_OK)
                 return;
@@ -109,6 +112,8 @@ static void deliver_waiting_reports(const GlobalOptions *g, const char *dir) {
         if (step_context_new(config, dir, NULL, &ctx) < 0)
                 return;
         step_context_flush_reports(ctx);
+        if (state_load(dir, &state) >= 0)
+                step_metrics_write(config, dir, state, step_table, step_table_size, true);
 }
 
 static int exit_done(const char *dir) {
@@ -317,6 +322,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         int q = state_save(state);
         if (q < 0)
                 log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        step_metrics_write(config, dir, state, step_table, step_table_size, true);
         /* Last change to the directory: from now on the done marker holds until an entry in the
          * directory changes. */
         if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {

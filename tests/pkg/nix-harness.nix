@@ -157,7 +157,7 @@ let
   opts = off.opts;
   expectedOptions = [
     "chainfirePort" "configFile" "enable" "enableChainfire" "enableFlareDB" "enableHealthCheck"
-    "enableIAM" "flaredbPort" "package" "settings"
+    "enableIAM" "flaredbPort" "metricsTextfileDir" "package" "settings"
   ];
   defaults = mapAttrs (n: o: o.default) (builtins.removeAttrs opts [ "package" ]);
 
@@ -193,6 +193,11 @@ let
   contradiction = evalModule { enable = true; enableFlareDB = false; settings = base // { services.flaredb.enabled = true; }; };
   agreement = evalModule { enable = true; enableFlareDB = false; settings = base // { services.flaredb.enabled = false; }; };
   stateDir = evalModule { enable = true; settings = base // { state_dir = "/srv/fba"; }; };
+  # Metrics for node_exporter in a directory of NixOS's choosing.
+  metrics = evalModule { enable = true; metricsTextfileDir = "/var/lib/node-exporter-textfile"; };
+  metricsGen = evalModule { enable = true; settings = base; metricsTextfileDir = "/var/lib/node-exporter-textfile"; };
+  metricsRelative = evalModule { enable = true; metricsTextfileDir = "textfile"; };
+  metricsStore = evalModule { enable = true; metricsTextfileDir = "${builtins.storeDir}/abc-textfile"; };
 
   # package.nix
   drv = import ../../nix/package.nix {
@@ -232,7 +237,7 @@ in
       (defaults == {
         enable = false; configFile = null; settings = { };
         enableChainfire = null; enableFlareDB = null; enableIAM = null; enableHealthCheck = null;
-        chainfirePort = null; flaredbPort = null;
+        chainfirePort = null; flaredbPort = null; metricsTextfileDir = null;
       }) (builtins.toJSON defaults))
     (check "module: disabled, it configures nothing" (off.config == { }) (builtins.toJSON (attrNames off.config)))
 
@@ -293,6 +298,24 @@ in
     (check "options: a settings value that agrees with an option is accepted" (agreement.failed == [ ]) (toString agreement.failed))
     (check "settings: a state_dir other than /var/lib/first-boot-automation is refused"
       (hasMessage "state_dir must be /var/lib/first-boot-automation" stateDir.failed) (toString stateDir.failed))
+
+    (check "metrics: metricsTextfileDir reaches the agent as metrics.textfile_dir in the drop-in, or in the generated file"
+      (metrics.failed == [ ] && metrics.warnings == [ ]
+        && metrics.files.${dropinName}.json == { metrics.textfile_dir = "/var/lib/node-exporter-textfile"; }
+        && metricsGen.files.${mainName}.json.metrics.textfile_dir == "/var/lib/node-exporter-textfile")
+      (builtins.toJSON metrics.files))
+    (check "metrics: the directory is created (root, 0755) and writable for the first-boot and flash units"
+      (elem "d /var/lib/node-exporter-textfile 0755 root root -" metrics.config.systemd.tmpfiles.rules
+        && metrics.svc.first-boot-agent.serviceConfig.ReadWritePaths == [ "-/var/lib/node-exporter-textfile" ]
+        && metrics.svc.first-boot-agent-flash.serviceConfig.ReadWritePaths == [ "-/var/lib/node-exporter-textfile" ])
+      (builtins.toJSON metrics.svc.first-boot-agent.serviceConfig))
+    (check "metrics: without metricsTextfileDir the units keep the packaged writable paths"
+      (!(seedEnable.svc.first-boot-agent.serviceConfig ? ReadWritePaths)
+        && !(seedEnable.svc.first-boot-agent-flash.serviceConfig ? ReadWritePaths)) "")
+    (check "metrics: a relative or store metricsTextfileDir is refused"
+      (hasMessage "metricsTextfileDir must be an absolute path outside the Nix store" metricsRelative.failed
+        && hasMessage "metricsTextfileDir must be an absolute path outside the Nix store" metricsStore.failed)
+      (toString (metricsRelative.failed ++ metricsStore.failed)))
 
     (check "units: the packaged units are installed and the gold unit is wanted by multi-user.target"
       (elem (pkg "first-boot-agent-0.1.0") seedEnable.config.systemd.packages

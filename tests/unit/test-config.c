@@ -419,7 +419,7 @@ static void test_unknown_keys(void) {
                        "\"network\": {\"any name\": \"10.0.0.0/8\"}}",
                        ".bootstap: expected a known key, found the unknown key \"bootstap\"; did you mean \"bootstrap\"?\n"
                        ".leader-url: expected a known key, found the unknown key \"leader-url\"; did you mean \"leader_url\"?\n"
-                       ".comment: expected a known key, found the unknown key \"comment\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, state_dir, flash, provisioning\n"
+                       ".comment: expected a known key, found the unknown key \"comment\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, metrics, state_dir, flash, provisioning\n"
                        ".services.flareDB: expected a known key, found the unknown key \"flareDB\"; did you mean \"flaredb\"?\n"
                        ".services.chainfire.api_prot: expected a known key, found the unknown key \"api_prot\"; did you mean \"api_port\"?\n"
                        ".services.iam.raft_port: expected a known key, found the unknown key \"raft_port\"; did you mean \"api_port\"?\n"
@@ -530,7 +530,7 @@ static void test_long_values(void) {
         snprintf(text, sizeof text, "{" JOIN_FIELDS ", \"rack\": \"\\u001b[31m\", \"datacenter\": 1.5, "
                  "\"%s\": 1}", long_value);
         check_problems(text,
-                       ".[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"]: expected a known key, found the unknown key \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, state_dir, flash, provisioning\n"
+                       ".[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"]: expected a known key, found the unknown key \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, metrics, state_dir, flash, provisioning\n"
                        ".datacenter: expected a non-empty single-line string, found the number 1.5\n"
                        ".rack: expected a non-empty single-line string, found the string \"\\u001b[31m\"",
                        "long key cut, escape sequence escaped");

@@ -31,6 +31,15 @@ int main(void) {
 
         free(data);
         data = NULL;
+        is_int(write_file_atomic_nosync(path, "unsynced", 8, 0640), 0, "atomic overwrite without fsync");
+        is_int(read_full_file(path, 100, &data, &size), 0, "unsynced: read back");
+        is_str(data, "unsynced", "unsynced: the new content");
+        ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "unsynced: the mode asked for");
+        chmod(dir, 0777);
+        is_int(write_file_atomic_nosync(path, "x", 1, 0600), -EPERM, "unsynced: an open directory is refused too");
+        chmod(dir, 0700);
+        free(data);
+        data = NULL;
         is_int(read_full_file(path, 2, &data, &size), -EFBIG, "max size enforced");
         is_int(read_full_file("/nonexistent/x", 10, &data, &size), -ENOENT, "missing file");
 
