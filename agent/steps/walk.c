@@ -230,6 +230,13 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
         /* Records of steps an earlier version had (its markers are the same names, so its
          * progress carries over) would only confuse "status" and the reports. */
         state_steps_retain(ctx->state, walk_table_has, &(Table) { table, n });
+        /* Every step of the table has a record from the start (pending until the walk reaches
+         * it), so "status" and the metrics show the whole plan on the first run too. */
+        for (size_t i = 0; i < n; i++)
+                if (!state_step(ctx->state, table[i].name)) {
+                        log_oom();
+                        return EXIT_INTERNAL;
+                }
 
         /* The steps without a marker (config, the health checks) run only when there is work:
          * the config step on every walk that has any left, a step that serves another only when

@@ -108,6 +108,8 @@ sorted "$tmp/running.raw" "$tmp/running.prom"
 promtool_ok "$tmp/running.raw" "while flaredb-health waits: promtool accepts the file"
 step_is "$tmp/running.prom" flaredb-health flaredb running "while it waits: flaredb-health running"
 step_is "$tmp/running.prom" chainfire-join chainfire done "while it waits: chainfire-join done"
+step_is "$tmp/running.prom" flaredb-join flaredb pending "while it waits: flaredb-join, not reached yet, pending"
+step_is "$tmp/running.prom" health-report "" pending "while it waits: health-report, not reached yet, pending"
 is "$(value "$tmp/running.prom" 'first_boot_agent_run_state{state="running"}')" 1 "while it waits: run_state running"
 started=$(value "$tmp/running.prom" 'first_boot_agent_step_started_timestamp_seconds{service="flaredb",step="flaredb-health"}')
 ok "$([ -n "$started" ]; echo $?)" "while it waits: the step's start time is there ($started)"
