@@ -237,6 +237,8 @@ like "$err" "Refusing the state directory '$d': group or others may write to it 
         "the error names the directory, its mode and the chmod to run"
 fba --config "$tmp/none.json" --state-dir "$d" run; is $? 3 "without a configuration: exit 3, not \"trusting it\""
 unlike "$err" "First boot already complete|trusting it" "nor believed without a configuration"
+fba --config "$tmp/open.json" --state-dir "$d" status; is $? 7 "status: not done on a foreign marker's word (exit 7)"
+like "$err" "The state directory '$d' \\(owner uid [0-9]+, mode 0777\\) may be written by others" "status says why"
 chmod 0755 "$d"
 fba --config "$tmp/open.json" --state-dir "$d" run; is $? 3 "0755 but owned by another user: still refused"
 if [ "$(id -u)" = 0 ]; then
