@@ -240,6 +240,9 @@ static int classify(int dfd, const char *dir, const char *name, ProblemList *pro
         } else if (S_ISCHR(st.st_mode)) {
                 if (st.st_rdev != makedev(1, 3))
                         return 0;
+                /* /dev/null is 0666 by nature: writing to it changes nothing. */
+                if (st.st_uid == 0 || st.st_uid == geteuid())
+                        return 1;
         } else if (!S_ISREG(st.st_mode) || st.st_size != 0)
                 return 0;
         return check_entry(path, &st, problems) < 0 ? -EINVAL : 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -354,6 +355,15 @@ static void test_entries(void) {
         list = mfree(list);
 
         ok(unlink(link) == 0, "the mask removed");
+        if (geteuid() == 0) {
+                ok(mknod(link, S_IFCHR | 0666, makedev(1, 3)) == 0, "etc.d/50-rack.json: the /dev/null device node (0666)");
+                list = found(&l);
+                is_str(list, "lib.d/60-dc.json", "the /dev/null node masks");
+                is_int(l.n, 0, "no problem (its mode means nothing)");
+                list = mfree(list);
+                ok(unlink(link) == 0, "the node removed");
+        } else
+                skip("a device node (mknod needs root)");
         put("etc.d/50-rack.json", "", 0666);
         list = found(&l);
         is_str(list, "(failed)", "an empty file others may write to is no mask");
