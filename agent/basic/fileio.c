@@ -11,16 +11,21 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dir-trust.h"
 #include "fileio.h"
 
 int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_full_fd(fd, max_size, ret_data, ret_size);
+}
+
+int read_full_fd(int fd, size_t max_size, char **ret_data, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
 
         for (;;) {
                 ssize_t n;
@@ -91,24 +96,6 @@ static int fsync_directory_of(const char *path) {
         return 0;
 }
 
-int check_dir_trusted(const char *dir, mode_t *ret_mode, uid_t *ret_uid) {
-        struct stat st;
-
-        if (stat(dir, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        if (ret_mode)
-                *ret_mode = st.st_mode & 07777;
-        if (ret_uid)
-                *ret_uid = st.st_uid;
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-                return -EPERM;
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return -EPERM;
-        return 0;
-}
-
 static int write_atomic(const char *path, const void *data, size_t size, mode_t mode, bool sync) {
         _cleanup_free_ char *tmp = NULL, *copy = NULL;
         _cleanup_close_ int fd = -1;
@@ -119,7 +106,7 @@ static int write_atomic(const char *path, const void *data, size_t size, mode_t 
         copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
-        r = check_dir_trusted(dirname(copy), NULL, NULL);
+        r = dir_trust_check(dirname(copy), NULL, NULL);
         if (r < 0)
                 return r;
 

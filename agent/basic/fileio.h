@@ -6,22 +6,18 @@
 
 /* Reads a whole file (at most max_size bytes, else -EFBIG). The buffer is NUL-terminated. */
 int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size);
+/* The same from an open descriptor, read from where it stands to its end. */
+int read_full_fd(int fd, size_t max_size, char **ret_data, size_t *ret_size);
 
 /* Writes path atomically: a temporary file of an unpredictable name created exclusively in the
  * same directory, fsync, rename over path, fsync of the directory. A power cut leaves either the
- * old or the new content, never a mix. Refuses (-EPERM) a directory that check_dir_trusted()
- * refuses. */
+ * old or the new content, never a mix. Refuses (-EPERM) a directory that dir_trust_check()
+ * refuses (dir-trust.h). */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 /* The same without either fsync: a writer killed at any point still leaves the old content or the
  * new, but after a power cut the file may hold neither (an empty file, on some file systems).
  * For what the next write replaces anyway (the metrics written during a run). */
 int write_file_atomic_nosync(const char *path, const void *data, size_t size, mode_t mode);
-
-/* -EPERM for a directory that group or others may write to, or that belongs to neither root nor
- * the caller: another user could replace or read what is written there. ret_mode and ret_uid
- * (may be NULL) are filled in whenever the directory could be looked at, for the message.
- * -ENOTDIR, or the errno of stat(). */
-int check_dir_trusted(const char *dir, mode_t *ret_mode, uid_t *ret_uid);
 
 /* Refuses (-EPERM) a file that group or others may read or write, or (-EPERM) that is not owned by
  * root or the caller. On refusal ret_mode holds the mode found, for the error message. */

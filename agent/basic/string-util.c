@@ -260,6 +260,13 @@ bool is_loopback_host(const char *host) {
         return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
+bool string_has_control(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+                if (*p < ' ' || *p == 0x7F || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+                        return true;
+        return false;
+}
+
 char *string_make_printable(char *s) {
         for (unsigned char *p = (unsigned char *) s; p && *p; p++)
                 if (*p < ' ' || *p == 0x7F)

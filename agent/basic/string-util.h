@@ -49,6 +49,11 @@ char *url_escape(const char *s);
  * string, NULL on OOM. */
 char *url_join(const char *base, const char *path);
 
+/* True when s holds what a terminal would act on instead of showing: a C0 control character
+ * (below 0x20, newline and tab among them), DEL, or a C1 control (U+0080..U+009F as UTF-8, among
+ * them CSI and OSC, the escape sequences' introducers). */
+bool string_has_control(const char *s);
+
 /* Replaces, in place, what a terminal would act on instead of showing: control characters (C0,
  * DEL, and C1 as UTF-8, among them the escape sequences' introducers) become '?'. Returns s. */
 char *string_make_printable(char *s);

@@ -2,16 +2,23 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config-dropin.h"
 #include "config-file.h"
+#include "dir-trust.h"
 #include "fileio.h"
 #include "json-util.h"
+#include "macro.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -122,55 +129,176 @@ static bool name_taken(char *const *found, const char *name) {
         return false;
 }
 
-/* Adds the fragments of dir whose names were not taken by a directory before it. Masked ones
- * (empty, or /dev/null) are added too, so that they hide lower ones; config_dropin_find drops
- * them at the end. */
-static int find_in_dir(const char *dir, char ***found, ProblemList *problems) {
-        _cleanup_closedir_ DIR *d = NULL;
-        _cleanup_strv_free_ char **here = NULL;
-        struct dirent *de;
+/* Adds a problem about path (a drop-in directory or one of its entries), with its file set. */
+static int add_problem(ProblemList *problems, const char *path, const char *expected, const char *hint,
+                       const char *found_format, ...) _printf_(5, 6);
+static int add_problem(ProblemList *problems, const char *path, const char *expected, const char *hint,
+                       const char *found_format, ...) {
+        _cleanup_free_ char *found = NULL;
+        va_list ap;
         int r;
 
-        d = opendir(dir);
-        if (!d) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                r = problem_addf(problems, "", "a readable drop-in directory", NULL, "the error \"%s\"",
-                                 strerror(errno));
-                if (r < 0)
-                        return r;
-                return problem_set_file(&problems->items[problems->n - 1], dir) < 0 ? -ENOMEM : -EINVAL;
+        va_start(ap, found_format);
+        r = vasprintf(&found, found_format, ap);
+        va_end(ap);
+        if (r < 0) {
+                found = NULL;
+                return -ENOMEM;
         }
+        /* A file name is the one text here nobody checked: never a raw control character. */
+        string_make_printable(found);
+        r = problem_add(problems, "", expected, found, hint);
+        if (r < 0)
+                return r;
+        return problem_set_file(&problems->items[problems->n - 1], path) < 0 ? -ENOMEM : -EINVAL;
+}
+
+/* "run: COMMAND PATH", for a hint. */
+static char *run_hint(const char *command, const char *path) {
+        char *h;
+
+        if (asprintf(&h, "run: %s %s", command, path) < 0)
+                return NULL;
+        return string_make_printable(h);
+}
+
+static int dir_problem(ProblemList *problems, const char *dir, const struct stat *st) {
+        _cleanup_free_ char *hint = NULL;
+
+        if (asprintf(&hint, "whoever may write to it could add a fragment or mask one; run: chown root: %s && "
+                     "chmod go-w %s", dir, dir) < 0) {
+                hint = NULL;
+                return -ENOMEM;
+        }
+        string_make_printable(hint);
+        return add_problem(problems, dir, "a drop-in directory owned by root (or by the user running this) "
+                           "that group and others cannot write to", hint, "owner uid %u, mode %04o",
+                           (unsigned) st->st_uid, (unsigned) (st->st_mode & 07777));
+}
+
+/* Opens dir when it is trusted (dir-trust.h): the descriptor; -ENOENT when there is no such
+ * directory; -EINVAL after adding the problem; -ENOMEM. */
+static int open_dir(const char *dir, ProblemList *problems) {
+        struct stat st = {};
+        int fd;
+
+        fd = dir_trust_open(dir, &st);
+        if (fd >= 0 || fd == -ENOENT)
+                return fd;
+        if (fd == -ENOTDIR)
+                return -ENOENT;
+        if (fd == -EPERM)
+                /* Refused, never skipped: a fragment or a mask in it could be anybody's, and
+                 * leaving the directory out would drop what its owner meant to set. */
+                return dir_problem(problems, dir, &st);
+        return add_problem(problems, dir, "a readable drop-in directory", NULL, "the error \"%s\"",
+                           strerror(-fd));
+}
+
+/* The checks every entry gets, mask or fragment: owned by root or the caller, not writable by
+ * group or others. 0, or -EINVAL after adding the problem. */
+static int check_entry(const char *path, const struct stat *st, ProblemList *problems) {
+        _cleanup_free_ char *hint = NULL;
+
+        if (st->st_uid != 0 && st->st_uid != geteuid()) {
+                hint = run_hint("chown root:", path);
+                if (!hint)
+                        return -ENOMEM;
+                return add_problem(problems, path, "a drop-in owned by root or by the user running this", hint,
+                                   "owner uid %u", (unsigned) st->st_uid);
+        }
+        if (!dir_trust_entry_ok(st)) {
+                hint = run_hint("chmod go-w", path);
+                if (!hint)
+                        return -ENOMEM;
+                return add_problem(problems, path, "a drop-in that group and others cannot write to", hint,
+                                   "mode %04o", (unsigned) (st->st_mode & 07777));
+        }
+        return 0;
+}
+
+/* What an entry of a trusted drop-in directory is, looked at without following it: 1 for a mask
+ * (an empty regular file, a symlink whose target is the text "/dev/null", the /dev/null device
+ * itself), 0 for anything else (a fragment, checked when it is read), -EINVAL after adding the
+ * problem for a mask that fails check_entry(). */
+static int classify(int dfd, const char *dir, const char *name, ProblemList *problems) {
+        _cleanup_free_ char *path = path_join(dir, name);
+        char target[sizeof("/dev/null")];
+        struct stat st;
+        ssize_t n;
+
+        if (!path)
+                return -ENOMEM;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;       /* gone: reading it says so */
+        if (S_ISLNK(st.st_mode)) {
+                /* Only the link's own text counts: the link is not followed, so nothing another
+                 * user controls (a directory on the way to a target) decides what it is. */
+                n = readlinkat(dfd, name, target, sizeof(target));
+                if (n != (ssize_t) strlen("/dev/null") || memcmp(target, "/dev/null", (size_t) n) != 0)
+                        return 0;
+        } else if (S_ISCHR(st.st_mode)) {
+                if (st.st_rdev != makedev(1, 3))
+                        return 0;
+                /* /dev/null is 0666 by nature: writing to it changes nothing. */
+                if (st.st_uid == 0 || st.st_uid == geteuid())
+                        return 1;
+        } else if (!S_ISREG(st.st_mode) || st.st_size != 0)
+                return 0;
+        return check_entry(path, &st, problems) < 0 ? -EINVAL : 1;
+}
+
+/* Adds the fragments of dir whose names were not taken by a directory before it to found, and
+ * its masks, which hide the fragments of the same name below, to masks. */
+static int find_in_dir(const char *dir, char ***found, char ***masks, ProblemList *problems) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **here = NULL;
+        _cleanup_close_ int dfd = -1;
+        struct dirent *de;
+        bool failed = false;
+        int r;
+
+        dfd = open_dir(dir, problems);
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        d = fdopendir(dfd);
+        if (!d)
+                return add_problem(problems, dir, "a readable drop-in directory", NULL, "the error \"%s\"",
+                                   strerror(errno));
+        dfd = -1;       /* closedir() closes it */
 
         while ((errno = 0, de = readdir(d))) {
                 if (de->d_name[0] == '.' || !endswith(de->d_name, ".json"))
                         continue;
-                if (name_taken(*found, de->d_name) || name_taken(here, de->d_name))
+                if (name_taken(*found, de->d_name) || name_taken(*masks, de->d_name) ||
+                    name_taken(here, de->d_name))
                         continue;
+                r = classify(dirfd(d), dir, de->d_name, problems);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        failed = true;
+                        continue;
+                }
                 char *p = path_join(dir, de->d_name);
-                if (!p || strv_push(&here, p) < 0) {
+                if (!p || strv_push(r > 0 ? masks : &here, p) < 0) {
                         free(p);
                         return -ENOMEM;
                 }
         }
+        if (failed)
+                return -EINVAL;
         STRV_FOREACH(h, here)
                 if (strv_extend(found, *h) < 0)
                         return -ENOMEM;
         return 0;
 }
 
-/* An empty file or a link to /dev/null hides the fragments of that name below it. */
-static bool masked(const char *path) {
-        struct stat st;
-
-        if (stat(path, &st) < 0)
-                return false;
-        return S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size == 0);
-}
-
 int config_dropin_find(const char *main_path, const char *const *dirs, char ***ret,
                        ProblemList *problems) {
-        _cleanup_strv_free_ char **found = NULL, **seen = NULL, **kept = NULL;
+        _cleanup_strv_free_ char **found = NULL, **masks = NULL, **seen = NULL;
         _cleanup_free_ char *beside = config_dropin_dir_beside(main_path);
         bool failed = false;
         int r;
@@ -182,7 +310,7 @@ int config_dropin_find(const char *main_path, const char *const *dirs, char ***r
                         return -ENOMEM;
 
         STRV_FOREACH(d, seen) {
-                r = find_in_dir(*d, &found, problems);
+                r = find_in_dir(*d, &found, &masks, problems);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -191,17 +319,13 @@ int config_dropin_find(const char *main_path, const char *const *dirs, char ***r
         if (failed)
                 return -EINVAL;
 
-        if (found)
-                qsort(found, strv_length(found), sizeof(char *), compare_names);
-        STRV_FOREACH(f, found)
-                if (!masked(*f) && strv_extend(&kept, *f) < 0)
-                        return -ENOMEM;
-        if (!kept) {
-                kept = calloc(1, sizeof(char *));
-                if (!kept)
+        if (!found) {
+                found = calloc(1, sizeof(char *));
+                if (!found)
                         return -ENOMEM;
         }
-        *ret = TAKE_PTR(kept);
+        qsort(found, strv_length(found), sizeof(char *), compare_names);
+        *ret = TAKE_PTR(found);
         return 0;
 }
 
@@ -243,14 +367,91 @@ static int merge_object(json_t *target, json_t *patch, const char *path, const c
         return 0;
 }
 
+/* Opens the fragment path (DIR/NAME) for reading: DIR trusted, NAME a regular file (not
+ * followed when a symlink) that passes check_entry() and is private (mode 0600), at most
+ * CONFIG_MAX_SIZE. The descriptor, or -EINVAL after adding the problem. */
+static int open_fragment(const char *path, ProblemList *problems) {
+        _cleanup_free_ char *dir = strdup(path);
+        _cleanup_close_ int dfd = -1, fd = -1;
+        const char *name = strrchr(path, '/');
+        char target[PATH_MAX];
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        if (!name)
+                return -EINVAL;
+        name++;
+        dir[name - path - 1] = '\0';
+        dfd = open_dir(dir[0] ? dir : "/", problems);
+        if (dfd == -ENOENT)
+                return add_problem(problems, path, "an existing file", NULL, "no directory %s", dir);
+        if (dfd < 0)
+                return dfd;
+
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno == ELOOP) {
+                n = readlinkat(dfd, name, target, sizeof(target) - 1);
+                target[MAX(n, (ssize_t) 0)] = '\0';
+                return add_problem(problems, path, "a regular file (drop-ins are not followed through symlinks; "
+                                   "a symlink to /dev/null masks)",
+                                   "copy the file in place of the link: whoever may change the target, or a "
+                                   "directory on the way to it, could otherwise change the configuration",
+                                   "a symlink to %s", target);
+        }
+        if (fd < 0)
+                return add_problem(problems, path, "a readable file", NULL, "the error \"%s\"", strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return add_problem(problems, path, "a readable file", NULL, "the error \"%s\"", strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return add_problem(problems, path, "a regular file", NULL, "a file of type %s",
+                                   S_ISDIR(st.st_mode) ? "directory" : S_ISCHR(st.st_mode) ? "character device" :
+                                   S_ISBLK(st.st_mode) ? "block device" : S_ISFIFO(st.st_mode) ? "fifo" :
+                                   S_ISSOCK(st.st_mode) ? "socket" : "unknown");
+        r = check_entry(path, &st, problems);
+        if (r < 0)
+                return r;
+        if (st.st_mode & 077) {
+                _cleanup_free_ char *hint = run_hint("chmod 600", path);
+
+                if (!hint)
+                        return -ENOMEM;
+                return add_problem(problems, path, "a file that only its owner can read or write (mode 0600)",
+                                   hint, "mode %04o", (unsigned) (st.st_mode & 07777));
+        }
+        if (st.st_size > CONFIG_MAX_SIZE)
+                return add_problem(problems, path, "a file of at most 1 MiB", NULL, "a larger file");
+        /* O_NONBLOCK was for opening only (a FIFO put there must not hang the boot). */
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
 /* Reads one fragment; problems carry its path. Returns 0 with *ret, -EINVAL, -ENOMEM. */
 static int read_fragment(const char *path, json_t **ret, ProblemList *problems) {
         _cleanup_json_ json_t *v = NULL;
-        size_t before = problems->n;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t before = problems->n, size;
+        json_error_t err;
         int r;
 
-        r = config_file_load_json(path, &v, problems);
-        if (r >= 0 && !json_is_object(v))
+        fd = open_fragment(path, problems);
+        if (fd < 0)
+                return fd;
+        r = read_full_fd(fd, CONFIG_MAX_SIZE, &text, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EFBIG)
+                return add_problem(problems, path, "a file of at most 1 MiB", NULL, "a larger file");
+        if (r < 0)
+                return add_problem(problems, path, "a readable file", NULL, "the error \"%s\"", strerror(-r));
+        v = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
+        if (!v)
+                r = config_file_syntax_problem(problems, &err);
+        else if (!json_is_object(v))
                 r = json_add_problem(problems, ".", "an object (a drop-in holds the members it changes)", v, NULL);
         if (r == -ENOMEM)
                 return r;

@@ -17,17 +17,26 @@
  *             3. /run/first-boot-agent/cluster-config.d/
  *             4. /usr/lib/first-boot-agent/cluster-config.d/
  *           A file name found in several of them is taken from the highest only, so a file of
- *           the same name higher up replaces (and an empty one, or a symlink to /dev/null,
- *           masks) a fragment lower down.
+ *           the same name higher up replaces (and a mask hides) a fragment lower down.
+ *   masks   an empty regular file, a symlink whose text is exactly "/dev/null" (systemd's
+ *           convention; the link is read, never followed), or the /dev/null device node.
  *   order   the fragments are applied sorted by file name, bytewise ("10-a.json" before
  *           "50-b.json"), each over the result of the ones before it: the last one wins.
  *   merge   JSON merge patch (RFC 7396): an object merges member by member into the object
  *           it meets; any other value (string, number, boolean, array) replaces what was
  *           there; null removes the member.
+ *   trust   before anything in a directory counts, the directory itself must be owned by root
+ *           (or the caller) and writable by neither group nor others (dir-trust.h), checked
+ *           through the descriptor its entries are then opened from; an untrusted directory is
+ *           a problem, never skipped (skipping would drop a fragment its owner meant). Every
+ *           entry, mask or fragment, must be owned by root or the caller and not writable by
+ *           group or others; a fragment is opened with O_NOFOLLOW, so a symlink other than a
+ *           mask is a problem (copy the file instead: a link hands the configuration to
+ *           whoever controls its target).
  *   checks  each fragment must be private like the main file (no access for group or
- *           others, owned by root or the caller), at most CONFIG_MAX_SIZE, valid JSON and an
- *           object; the merged document is validated as one, and every problem names the file
- *           that last set the value it is about (ConfigOrigins).
+ *           others), a regular file of at most CONFIG_MAX_SIZE, valid JSON and an object; the
+ *           merged document is validated as one, and every problem names the file that last
+ *           set the value it is about (ConfigOrigins).
  *
  * Never logs. */
 
@@ -47,8 +56,9 @@ char *config_dropin_dir_beside(const char *main_path);
 
 /* The fragments for main_path, in the order they apply (full paths, masked ones left out):
  * the directory beside main_path, then dirs (NULL-terminated; config_dropin_dirs in the agent,
- * other lists in tests). A missing directory is no fragment; an unreadable one is a problem.
- * Returns 0 (problems added when a directory cannot be read: -EINVAL) or -ENOMEM. */
+ * other lists in tests). A missing directory is no fragment; an unreadable or untrusted one, or
+ * a mask that is not root's, is a problem (its path in Problem.file). Returns 0, -EINVAL after
+ * adding the problems, or -ENOMEM. */
 int config_dropin_find(const char *main_path, const char *const *dirs, char ***ret,
                        ProblemList *problems);
 

@@ -192,6 +192,9 @@ static int parse_root(json_t *root, const char *source, Config **ret, ProblemLis
                 return -ENOMEM;
 
         p = (ConfigParser) { .config = c, .problems = problems, .bootstrap = -1 };
+        r = json_check_key_controls(root, ".", problems);
+        if (r < 0)
+                return r;
         r = parse_top_level(&p, root);
         if (r < 0)
                 return r;

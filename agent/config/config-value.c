@@ -259,6 +259,18 @@ static int check_value(json_t *v, const char *path, const ValueType *t, ProblemL
         const char *hint = NULL;
         bool hide = false;
 
+        /* Whatever the type: a path, a name or a URL with a control character in it could move
+         * a terminal's cursor, start an escape sequence or end a line in a file it is written
+         * to. The value is shown escaped (json_describe()). */
+        if (string_has_control(json_string_value(v))) {
+                if (!t->check(json_string_value(v), &hint, &hide) && hide) {
+                        int r = problem_add(problems, path, t->expected, "a value that is not shown here",
+                                            JSON_CONTROL_HINT);
+                        return r < 0 ? r : -EINVAL;
+                }
+                int r = json_add_problem(problems, path, t->expected, v, JSON_CONTROL_HINT);
+                return r < 0 ? r : -EINVAL;
+        }
         if (t->check(json_string_value(v), &hint, &hide))
                 return 0;
         if (hide) {

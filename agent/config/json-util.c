@@ -327,9 +327,60 @@ int json_get_string(json_t *obj, const char *path, const char *key, const char *
         int r;
 
         r = get_member(obj, path, key, expected, required, JSON_STRING, &v, problems);
+        if (r > 0 && string_has_control(json_string_value(v))) {
+                _cleanup_free_ char *p = json_path_key(path, key);
+
+                if (!p)
+                        return -ENOMEM;
+                r = json_add_problem(problems, p, expected, v, JSON_CONTROL_HINT);
+                return r < 0 ? r : -EINVAL;
+        }
         if (r > 0)
                 *ret = json_string_value(v);
         return r;
+}
+
+int json_check_key_controls(json_t *v, const char *path, ProblemList *problems) {
+        const char *key;
+        json_t *member;
+        size_t i;
+        int n = 0, r;
+
+        if (json_is_array(v))
+                json_array_foreach(v, i, member) {
+                        _cleanup_free_ char *p = json_path_index(path, i);
+
+                        if (!p)
+                                return -ENOMEM;
+                        r = json_check_key_controls(member, p, problems);
+                        if (r < 0)
+                                return r;
+                        n += r;
+                }
+        if (!json_is_object(v))
+                return n;
+        json_object_foreach(v, key, member) {
+                _cleanup_free_ char *p = json_path_key(path, key), *q = NULL;
+
+                if (!p)
+                        return -ENOMEM;
+                if (string_has_control(key)) {
+                        q = json_quote(key, DESCRIBE_MAX_BYTES);
+                        if (!q)
+                                return -ENOMEM;
+                        r = problem_addf(problems, p, "a member name without control characters", JSON_CONTROL_HINT,
+                                         "the name %s", q);
+                        if (r < 0)
+                                return r;
+                        n++;
+                        continue;
+                }
+                r = json_check_key_controls(member, p, problems);
+                if (r < 0)
+                        return r;
+                n += r;
+        }
+        return n;
 }
 
 int json_get_boolean(json_t *obj, const char *path, const char *key, bool required, bool *ret,

@@ -36,6 +36,14 @@ int json_add_problem(ProblemList *problems, const char *path, const char *expect
  * as a hint, else the list of known names. Returns the number of unknown members or -ENOMEM. */
 int json_check_keys(json_t *obj, const char *path, const char *const *known, ProblemList *problems);
 
+/* The hint of a problem about a string holding a control character. */
+#define JSON_CONTROL_HINT "control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them"
+
+/* Adds a problem for every object member name, anywhere below v (at path), that holds a control
+ * character (string_has_control()): a name can end up in a file name, a log line or a terminal
+ * as well as a value. Returns the number found, or -ENOMEM. */
+int json_check_key_controls(json_t *v, const char *path, ProblemList *problems);
+
 /* Typed getters for the member key of the object obj found at path. Each returns 1 with *ret set
  * when the member is present with the right type; 0 when it is absent (a problem is added when
  * required, *ret untouched); -EINVAL when it has another type or is out of range (a problem is
@@ -44,6 +52,8 @@ int json_get_object(json_t *obj, const char *path, const char *key, bool require
                     json_t **ret, ProblemList *problems);
 int json_get_array(json_t *obj, const char *path, const char *key, const char *expected,
                    bool required, json_t **ret, ProblemList *problems);
+/* json_get_string() also refuses (-EINVAL, a problem with JSON_CONTROL_HINT) a string holding a
+ * control character. */
 int json_get_string(json_t *obj, const char *path, const char *key, const char *expected,
                     bool required, const char **ret, ProblemList *problems);
 int json_get_boolean(json_t *obj, const char *path, const char *key, bool required, bool *ret,

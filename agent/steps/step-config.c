@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dir-trust.h"
 #include "fileio.h"
 #include "log.h"
 #include "step.h"
@@ -53,7 +54,7 @@ static int check_dir_trusted_or_say(const char *setting, const char *dir) {
         uid_t uid = 0;
         int r;
 
-        r = check_dir_trusted(dir, &mode, &uid);
+        r = dir_trust_check(dir, &mode, &uid);
         if (r == -ENOENT)
                 return 0;       /* created 0700 when first written */
         if (r == -EPERM && (mode & (S_IWGRP | S_IWOTH)))

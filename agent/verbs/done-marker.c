@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cleanup.h"
+#include "dir-trust.h"
 #include "done-marker.h"
 #include "fileio.h"
 #include "marker.h"
@@ -14,17 +16,55 @@ static bool same_time(const struct timespec *a, const struct timespec *b) {
         return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+static int64_t timespec_ns(const struct timespec *t) {
+        return (int64_t) t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* How far apart two changes must be for their file times to differ. The kernel takes a file's
+ * times from the coarse real-time clock (current_time(): the time of the last tick, whatever
+ * the real time within it; since 6.13 a fine-grained time only when the old one was looked at,
+ * and never below the coarse one), then cuts them to the file system's granularity (1 ns on
+ * tmpfs, ext4 with 256-byte inodes, xfs, btrfs; 1 s on ext4 with 128-byte inodes and ext3; 2 s
+ * for a FAT mtime). The tick is what clock_getres(CLOCK_REALTIME_COARSE) reports; the file
+ * system's part is not shown anywhere, so times that both end in whole seconds are taken to come
+ * from one that keeps no more (a bound of 2 s), the rare pair of exact seconds on a finer one
+ * only costing one full check. */
+static int64_t granularity_ns(const struct timespec *a, const struct timespec *b) {
+        static int64_t tick;
+        struct timespec res;
+
+        if (a->tv_nsec == 0 && b->tv_nsec == 0)
+                return 2 * (int64_t) 1000000000;
+        if (tick == 0)
+                tick = clock_getres(CLOCK_REALTIME_COARSE, &res) == 0 && timespec_ns(&res) > 0
+                               ? timespec_ns(&res) : 10000000;   /* HZ=100, the coarsest */
+        return tick;
+}
+
+/* The stamp is trusted only when it was made more than the granularity after the directory
+ * last changed (git's rule for "racily clean" index entries): a marker removed in the same tick
+ * as the change the stamp recorded leaves the directory's time as it was, and would go unseen.
+ * Made later, any change after it gets a later time. When the stamp was made is its ctime:
+ * utimensat() sets it to the time of the call, and nobody can set it back. */
+bool done_marker_stamp_trusted(const struct stat *d, const struct stat *m) {
+        return same_time(&d->st_mtim, &m->st_mtim) &&
+               timespec_ns(&m->st_ctim) - timespec_ns(&d->st_mtim) > granularity_ns(&d->st_mtim, &m->st_ctim);
+}
+
 int done_marker_fresh(const char *dir) {
         _cleanup_free_ char *path = path_join(dir, MARKER_DONE);
         struct stat d, m;
 
         if (!path)
                 return -ENOMEM;
-        if (stat(path, &m) < 0)
+        if (lstat(path, &m) < 0)
                 return errno == ENOENT ? 0 : -errno;
         if (stat(dir, &d) < 0)
                 return -errno;
-        return same_time(&d.st_mtim, &m.st_mtim);
+        /* What the two calls gave anyway: who may have put the marker there. */
+        if (!dir_trust_stat_ok(&d) || !S_ISREG(m.st_mode) || !dir_trust_entry_ok(&m))
+                return -EPERM;
+        return done_marker_stamp_trusted(&d, &m);
 }
 
 int done_marker_stamp(const char *dir) {
@@ -47,6 +87,9 @@ int done_marker_verify(const char *dir, const Config *c, const char **ret_missin
         int r;
 
         *ret_missing = NULL;
+        r = dir_trust_check(dir, NULL, NULL);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
         r = marker_exists(dir, MARKER_DONE);
         if (r <= 0)
                 return r;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/stat.h>
+
 #include "config.h"
 
 /* Is the done marker (.first-boot-done) still true? It says every step's marker is there; a
@@ -11,21 +14,40 @@
  * renamed in the directory since then (a marker deleted, a state file rewritten) gives the
  * directory a new mtime, and only then are the step markers looked at again.
  *
- *   done_marker_fresh()   two stat() calls: the every-boot path;
+ * Two things can make the two times equal although the markers changed, and both send the
+ * caller to the full check instead:
+ *   - a change within the same tick of the file-time clock as the one the stamp recorded (the
+ *     directory's time does not move): the stamp counts only when it was made (its ctime) more
+ *     than the timestamp granularity after the directory's mtime, git's "racily clean" rule.
+ *     A stamp made right after the walk's last write is such a one: the next start checks the
+ *     markers once and stamps again, then it holds;
+ *   - someone else's marker: the directory must be trusted (dir-trust.h: owned by root or the
+ *     caller, not writable by group or others), the marker a regular file owned by them.
+ *
+ *   done_marker_fresh()   a stat() and an lstat(), which give the owners and modes too: the
+ *                         every-boot path;
  *   done_marker_verify()  the step markers against the step table, with the config;
  *   done_marker_stamp()   after a complete walk, or a verify that found every marker.
  *
  * Never logs. */
 
-/* 1 when the done marker exists and the directory has not changed since it was stamped; 0 when
- * it is missing or the directory changed (verify then); negative errno when dir cannot be
+/* 1 when the done marker exists and the directory has not changed since it was stamped (and the
+ * stamp is not racy); 0 when it is missing, the directory changed, or the stamp is too close to
+ * the change it recorded (verify then); -EPERM when the directory or the marker is not trusted
+ * (dir-trust.h: the caller refuses the directory); other negative errno when dir cannot be
  * checked. */
 int done_marker_fresh(const char *dir);
+
+/* The rule done_marker_fresh() applies to the two stat() results: the marker's mtime equals the
+ * directory's, and its ctime (when it was stamped) is later than that by more than the
+ * timestamp granularity. */
+bool done_marker_stamp_trusted(const struct stat *dir, const struct stat *marker);
 
 /* Checks every enabled step's marker (step_table, with c). When all are there, stamps the done
  * marker and returns 1. When one is missing, removes the stale done marker, returns 0 and the
  * missing marker's name (static, from the step table) in ret_missing. 0 with *ret_missing NULL:
- * there was no done marker. Negative errno on failure. */
+ * there was no done marker (or no directory). -EPERM for a directory others may write to (nothing
+ * in it is believed), other negative errno on failure. */
 int done_marker_verify(const char *dir, const Config *c, const char **ret_missing);
 
 /* Sets the done marker's mtime to the directory's. 0 or negative errno (-ENOENT: no marker). */

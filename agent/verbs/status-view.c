@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dir-trust.h"
 #include "exit-code.h"
 #include "fileio.h"
 #include "marker.h"
@@ -51,7 +52,7 @@ static void view_step(StatusView *v, const Step *step, StepView *sv) {
                 names = one;
         } else
                 names = step->markers;
-        for (const char *const *n = names; n && *n; n++) {
+        for (const char *const *n = names; !v->untrusted && n && *n; n++) {
                 usec_t t = 0;
                 int r = marker_read(v->dir, *n, &t);
 
@@ -104,6 +105,8 @@ static void view_step(StatusView *v, const Step *step, StepView *sv) {
 }
 
 int status_view_build(const GlobalOptions *g, Config *config, StatusView *v) {
+        mode_t mode = 0;
+        uid_t uid = 0;
         int r;
 
         status_view_done(v);
@@ -122,8 +125,18 @@ int status_view_build(const GlobalOptions *g, Config *config, StatusView *v) {
                         return r;
         }
 
-        v->done = marker_read(v->dir, MARKER_DONE, &v->done_time) >= 0 ||
-                  marker_exists(v->dir, MARKER_DONE) > 0;
+        /* A marker in a directory others may write to proves nothing (dir-trust.h): "run"
+         * refuses such a directory, and status does not call a step done on its word. */
+        r = dir_trust_check(v->dir, &mode, &uid);
+        if (r == -EPERM) {
+                v->untrusted = true;
+                fprintf(stderr, "The state directory '%s' (owner uid %u, mode %04o) may be written by others than "
+                        "root: its markers are not believed and \"run\" refuses it. Run: chown root: '%s' && "
+                        "chmod go-w '%s', then check the markers in it.\n",
+                        v->dir, (unsigned) uid, (unsigned) mode, v->dir, v->dir);
+        }
+        v->done = !v->untrusted && (marker_read(v->dir, MARKER_DONE, &v->done_time) >= 0 ||
+                                    marker_exists(v->dir, MARKER_DONE) > 0);
         v->running = state_run_in_progress(v->state);
         {
                 _cleanup_free_ char *spool = path_join(v->dir, REPORT_SPOOL_DIR);

@@ -27,7 +27,8 @@ typedef struct StatusView {
         Config *config;                 /* NULL when not readable */
         State *state;
         bool state_corrupt;
-        bool done;                      /* MARKER_DONE present */
+        bool untrusted;                 /* the directory fails dir_trust_check(): no marker counts */
+        bool done;                      /* MARKER_DONE present (in a trusted directory) */
         usec_t done_time;
         bool running;
         StepView steps[STATE_MAX_STEPS];

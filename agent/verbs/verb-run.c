@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "dir-trust.h"
 #include "done-marker.h"
 #include "exit-code.h"
 #include "fileio.h"
@@ -62,10 +64,35 @@ static int parse_mode(const char *s, Mode *ret) {
         return 0;
 }
 
-/* The every-boot path: 1 when the done marker is there and the directory is unchanged since it
- * was stamped (two stat() calls). */
+/* The every-boot path: 1 when the done marker is there, the directory is unchanged since it was
+ * stamped, and both are trusted (a stat() and an lstat()). Anything else takes the full path,
+ * which says what is wrong. */
 static bool done_marker_present(const char *dir) {
         return done_marker_fresh(dir) > 0;
+}
+
+/* Markers count only in a directory nobody else can write to: anyone who can create an entry
+ * there could mark a step done (or first boot, with .first-boot-done) without it having run.
+ * Refuses such a directory with what to run; a missing one is created 0700 later. */
+static int check_state_dir(const char *dir) {
+        mode_t mode = 0;
+        uid_t uid = 0;
+        int r;
+
+        r = dir_trust_check(dir, &mode, &uid);
+        if (r >= 0 || r == -ENOENT)
+                return 0;
+        if (r == -EPERM && (mode & (S_IWGRP | S_IWOTH)))
+                return log_error_errno(r, "Refusing the state directory '%s': group or others may write to it "
+                                       "(mode %04o), so a marker in it (or '%s') may be anybody's and proves no "
+                                       "step done. Run: chmod go-w '%s' (and check the markers in it).",
+                                       dir, (unsigned) mode, MARKER_DONE, dir);
+        if (r == -EPERM)
+                return log_error_errno(r, "Refusing the state directory '%s': it belongs to uid %u, not to root, "
+                                       "so a marker in it (or '%s') may be that user's and proves no step done. "
+                                       "Run: chown root: '%s' (and check the markers in it).",
+                                       dir, (unsigned) uid, MARKER_DONE, dir);
+        return log_error_errno(r, "Cannot use the state directory '%s': %m", dir);
 }
 
 /* With the config: the done marker checked against every enabled step's marker, when the
@@ -239,6 +266,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
          * markers, which takes the config. A done node whose config is gone (removed after first
          * boot) or broken keeps booting: the marker is trusted, with a warning. */
         if (mode == MODE_NONE && marker_exists(verbs_state_dir_early(g), MARKER_DONE) > 0 &&
+            dir_trust_check(verbs_state_dir_early(g), NULL, NULL) >= 0 &&
             verbs_config_load_quiet(g, &config) < 0) {
                 log_warning("'%s/%s' exists, but without a usable configuration the step markers cannot be "
                             "checked against it: trusting it. \"first-boot-agent validate\" shows what is wrong "
@@ -261,6 +289,8 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         /* One directory for everyone below, resolved here once: the steps get it in their
          * context, the flasher through the state. */
         dir = verbs_state_dir(g, config);
+        if (check_state_dir(dir) < 0)
+                return EXIT_CONFIG;
         if (mode == MODE_NONE && done_marker_holds(dir, config))
                 return exit_done(dir);
 

@@ -29,6 +29,34 @@ static void help(void) {
                "Exit status: 0 valid, 2 usage, 3 problems found, 1 internal error.\n");
 }
 
+/* Writes text to f with what a terminal would act on (string_has_control()) escaped as \xNN,
+ * line ends kept. The values are checked for control characters, but the file names are not
+ * (the command line, a drop-in directory's listing), nor are the texts made of them. */
+static void fputs_printable(const char *text, FILE *f) {
+        for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+                if (*p == '\n' || (*p >= ' ' && *p != 0x7F && !(*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)))
+                        fputc(*p, f);
+                else if (*p == 0xC2) {
+                        fprintf(f, "\\xc2\\x%02x", p[1]);
+                        p++;
+                } else
+                        fprintf(f, "\\x%02x", *p);
+}
+
+/* A JSON text as jansson wrote it (C0 controls already escaped) with DEL and the C1 controls
+ * escaped too (\u007f, \u0080…): outside its strings a JSON text is ASCII, so the bytes found
+ * are inside one. */
+static void fputs_json_printable(const char *text, FILE *f) {
+        for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+                if (*p == 0x7F)
+                        fputs("\\u007f", f);
+                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+                        fprintf(f, "\\u%04x", p[1]);
+                        p++;
+                } else
+                        fputc(*p, f);
+}
+
 static json_t *string_or_null(const char *s) {
         return s && s[0] ? json_string(s) : json_null();
 }
@@ -65,6 +93,7 @@ static int add_plan_json(json_t *root, const Config *c) {
 
 static int print_json(const char *path, const Config *c, const ProblemList *problems) {
         _cleanup_json_ json_t *root = NULL;
+        _cleanup_free_ char *text = NULL;
         json_t *list;
 
         list = json_array();
@@ -88,8 +117,10 @@ static int print_json(const char *path, const Config *c, const ProblemList *prob
                 if (!o || json_array_append_new(list, o) < 0)
                         return -ENOMEM;
         }
-        if (json_dumpf(root, stdout, JSON_INDENT(2)) < 0)
-                return -EIO;
+        text = json_dumps(root, JSON_INDENT(2));
+        if (!text)
+                return -ENOMEM;
+        fputs_json_printable(text, stdout);
         putchar('\n');
         return 0;
 }
@@ -100,7 +131,10 @@ static int print_problems(const char *path, const ProblemList *problems) {
 
                 if (!line)
                         return -ENOMEM;
-                fprintf(stderr, "%s: %s\n", problem_file(&problems->items[i], path), line);
+                fputs_printable(problem_file(&problems->items[i], path), stderr);
+                fputs(": ", stderr);
+                fputs_printable(line, stderr);
+                fputc('\n', stderr);
         }
         return 0;
 }
@@ -215,7 +249,7 @@ static int print_summary(const char *path, const Config *c) {
         print_plan(f, path, c);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        fputs(text, stdout);
+        fputs_printable(text, stdout);
         return 0;
 }
 
@@ -259,7 +293,9 @@ int verb_validate(int argc, char *argv[], const GlobalOptions *g) {
 
         r = config_load(path, &c, &problems);
         if (r == -ENOMEM || (r < 0 && problems.n == 0)) {
-                fprintf(stderr, "Failed to check '%s': %s\n", path, strerror(-r));
+                fputs("Failed to check '", stderr);
+                fputs_printable(path, stderr);
+                fprintf(stderr, "': %s\n", strerror(-r));
                 problem_list_done(&problems);
                 return EXIT_INTERNAL;
         }

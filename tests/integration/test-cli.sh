@@ -173,7 +173,9 @@ touch -m -d '1 hour ago' "$d/.first-boot-done"
 fba --config "$tmp/none.json" --state-dir "$d" run; is $? 0 "unstamped done marker, no config: exit 0"
 like "$err" "without a usable configuration the step markers cannot be checked against it: trusting it" \
         "… with a warning that it could not be checked"
-# Stamped as the agent stamps it: the directory's mtime.
+# Stamped as the agent stamps it: the directory's mtime, set on the marker long (more than the
+# file times' granularity) after the directory last changed.
+touch -m -d '1 minute ago' "$d"
 touch -m -r "$d" "$d/.first-boot-done"
 fba --config "$tmp/none.json" --state-dir "$d" run; is $? 0 "run on a done node: exit 0 without a config"
 lines=$(grep -c . "$err")
@@ -212,6 +214,40 @@ mkdir -m 0700 "$tmp/cfgdone"
 date -Iseconds >"$tmp/cfgdone/.first-boot-done"
 config "$tmp/cfgdone.json" "$tmp/cfgdone"
 FIRST_BOOT_AGENT_STATE_DIR= fba --config "$tmp/cfgdone.json" run; is $? 0 "done marker in the config's state_dir: exit 0"
+
+# A state directory others may write to: a done marker there may be anybody's. Made by nobody
+# (a real unprivileged user) in a 0777 directory, stamped as the agent would stamp it.
+d="$tmp/open"
+mkdir -m 0777 "$d"
+chmod 0777 "$d"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        chmod 755 "$tmp"
+        chown nobody "$d"
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+                sh -c "date -Iseconds >'$d/.first-boot-done' && touch -m -d '1 minute ago' '$d' && touch -m -r '$d' '$d/.first-boot-done'"
+        ok $? "nobody leaves a stamped .first-boot-done in a 0777 state directory it owns"
+else
+        date -Iseconds >"$d/.first-boot-done" && touch -m -d '1 minute ago' "$d" && touch -m -r "$d" "$d/.first-boot-done"
+        ok $? "a stamped .first-boot-done in a 0777 state directory (not root: made by this user)"
+fi
+config "$tmp/open.json" "$d"
+fba --config "$tmp/open.json" --state-dir "$d" run; is $? 3 "run refuses the state directory (exit 3), no exit 0"
+unlike "$err" "First boot already complete" "the foreign done marker is not believed"
+like "$err" "Refusing the state directory '$d': group or others may write to it \\(mode 0777\\).*Run: chmod go-w '$d'" \
+        "the error names the directory, its mode and the chmod to run"
+fba --config "$tmp/none.json" --state-dir "$d" run; is $? 3 "without a configuration: exit 3, not \"trusting it\""
+unlike "$err" "First boot already complete|trusting it" "nor believed without a configuration"
+fba --config "$tmp/open.json" --state-dir "$d" status; is $? 7 "status: not done on a foreign marker's word (exit 7)"
+like "$err" "The state directory '$d' \\(owner uid [0-9]+, mode 0777\\) may be written by others" "status says why"
+chmod 0755 "$d"
+fba --config "$tmp/open.json" --state-dir "$d" run; is $? 3 "0755 but owned by another user: still refused"
+if [ "$(id -u)" = 0 ]; then
+        like "$err" "Refusing the state directory '$d': it belongs to uid $(id -u nobody), not to root.*Run: chown root: '$d'" \
+                "the error names the owner and the chown to run"
+else
+        echo "ok $((n += 1)) - # SKIP a directory of another user needs root"
+fi
+chmod 700 "$tmp"
 
 # A node with every service off: only the config step runs, then it is done.
 d="$tmp/node"

@@ -195,6 +195,73 @@ chmod 600 "$tmp/dropin/node.d/90-open.json"
 run validate dropin/node.json
 is "$rc" 0 "drop-ins: an empty fragment is ignored (it masks one of its name lower down)"
 
+# --- control characters: refused, named, shown escaped; never a raw one on the terminal ---------
+# (what each is refused for: tests/data/configs/bad/control-characters.expected, above)
+# raw_controls FILE: the number of C0 (but newline), DEL and C1 (as UTF-8) characters in FILE.
+raw_controls() {
+        python3 -c 'import re,sys; t=open(sys.argv[1],"rb").read().decode("utf-8","replace"); print(len(re.findall("[\x00-\x09\x0b-\x1f\x7f\x80-\x9f]", t)))' "$1"
+}
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["tls"]["secrets_dir"]="/etc/nixos/secrets\x1b]0;owned\x07"; json.dump(c, open(sys.argv[2],"w"))' \
+        "$corpus/good/join.json" "$tmp/osc.json"
+chmod 600 "$tmp/osc.json"
+run validate osc.json
+is "$rc" 3 "an OSC escape in tls.secrets_dir: refused (exit 3)"
+is "$err" 'osc.json: .tls.secrets_dir: expected an absolute path, found the string "/etc/nixos/secrets\u001b]0;owned\u0007"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them' \
+        "the field is named and the value shown escaped"
+is "$(raw_controls "$tmp/.err")$(raw_controls "$tmp/.out")" "00" "no raw control character in the output"
+run validate --json osc.json
+is "$rc" 3 "--json: exit 3"
+is "$(raw_controls "$tmp/.out")$(raw_controls "$tmp/.err")" "00" "--json: no raw control character"
+is "$(echo "$out" | python3 -c 'import json,sys; p=json.load(sys.stdin)["problems"][0]; print(p["path"], "\x1b" in p["found"])')" \
+        ".tls.secrets_dir False" "--json: the path, the value escaped in found"
+# File names are not checked, only shown: one with an escape and a C1 CSI in it.
+bad_name=$(printf 'n\033[2Jame\302\233.json')
+install -m 0600 "$corpus/good/join.json" "$tmp/$bad_name"
+run validate "$bad_name"
+is "$rc" 0 "a file whose name holds control characters: valid"
+contains "$out" 'n\x1b[2Jame\xc2\x9b.json: valid: node cp04' "its name is shown escaped"
+is "$(raw_controls "$tmp/.out")" 0 "no raw control character in the summary"
+chmod 644 "$tmp/$bad_name"
+run validate --json "$bad_name"
+is "$(raw_controls "$tmp/.out")" 0 "--json, a refused file: no raw control character"
+is "$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"] == sys.argv[1])' "$bad_name")" True \
+        "--json: the name escaped as JSON, read back as it was"
+
+# --- drop-in directories others may write to ---------------------------------------------------------
+# A real unprivileged user (nobody) owns a 0777 drop-in directory and masks a fragment in it.
+mkdir -p "$tmp/shared/node.d"
+install -m 0600 "$corpus/good/join.json" "$tmp/shared/node.json"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        chmod 755 "$tmp"
+        chown nobody "$tmp/shared/node.d"
+        chmod 0777 "$tmp/shared/node.d"
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups sh -c ": >'$tmp/shared/node.d/50-nixos.json'"
+        ok $? "nobody writes a mask into the 0777 drop-in directory"
+        run validate shared/node.json
+        is "$rc" 3 "a drop-in directory others may write to: refused (exit 3)"
+        is "$err" "shared/node.d: expected a drop-in directory owned by root (or by the user running this) that group and others cannot write to, found owner uid $(id -u nobody), mode 0777; whoever may write to it could add a fragment or mask one; run: chown root: shared/node.d && chmod go-w shared/node.d" \
+                "the directory, its owner and mode, and what to run"
+        chown root "$tmp/shared/node.d"
+        chmod 0755 "$tmp/shared/node.d"
+        run validate shared/node.json
+        is "$rc" 3 "the directory fixed, nobody's mask still refused"
+        contains "$err" "shared/node.d/50-nixos.json: expected a drop-in owned by root or by the user running this, found owner uid $(id -u nobody); run: chown root: shared/node.d/50-nixos.json" \
+                "the mask's owner named"
+        chmod 700 "$tmp"
+else
+        for i in 1 2 3 4 5; do echo "ok $((n += 1)) - # SKIP a directory and a mask of another user need root and setpriv"; done
+fi
+rm -f "$tmp/shared/node.d/50-nixos.json"
+ln -s /dev/null "$tmp/shared/node.d/50-nixos.json"
+( umask 077; echo '{"services": {"iam": {"enabled": false}}}' >"$tmp/shared/node.d/40-no-iam.json" )
+run validate shared/node.json
+is "$rc" 0 "a symlink to /dev/null: a mask"
+ln -s "$tmp/dropin/node.d/60-admin.json" "$tmp/shared/node.d/60-admin.json"
+run validate shared/node.json
+is "$rc" 3 "a symlink to a fragment elsewhere: refused"
+contains "$err" "shared/node.d/60-admin.json: expected a regular file (drop-ins are not followed through symlinks; a symlink to /dev/null masks), found a symlink to $tmp/dropin/node.d/60-admin.json" \
+        "the link and its target named"
+
 # --- usage -------------------------------------------------------------------------------------------
 run validate a.json b.json
 is "$rc" 2 "two files: usage error"

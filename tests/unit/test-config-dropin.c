@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -26,6 +27,8 @@
         "\"leader_url\": \"https://10.0.1.10:2379\", "                          \
         "\"raft_addr\": \"10.0.1.13:2380\", \"tls\": {\"enabled\": true}, "     \
         "\"services\": {\"iam\": {\"enabled\": true, \"api_port\": 8080}}}"
+
+#define NOBODY 65534
 
 static char *tmp;
 
@@ -193,6 +196,30 @@ static char *lines_with_files(const ProblemList *l) {
         return all;
 }
 
+/* The problems of merging list (space-separated names relative to tmp) over an empty object. */
+static char *merged_problems(const char *list) {
+        _cleanup_(config_origins_freep) ConfigOrigins *o = NULL;
+        _cleanup_json_ json_t *root = json_object();
+        _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_free_ char *copy = list ? strdup(list) : NULL;
+        ProblemList l = {};
+        char *lines;
+
+        if (!copy)
+                return NULL;
+        for (char *w = copy, *end; w && *w; w = end ? end + 1 : NULL) {
+                end = strchr(w, ' ');
+                if (end)
+                        *end = '\0';
+                if (strv_push(&paths, at(w)) < 0)
+                        abort();
+        }
+        (void) config_dropin_merge(root, paths, &o, &l);
+        lines = lines_with_files(&l);
+        problem_list_done(&l);
+        return lines;
+}
+
 static void test_attribution(void) {
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *lines = NULL;
@@ -251,6 +278,132 @@ static void test_fragment_problems(void) {
         problem_list_done(&l);
 }
 
+
+/* Runs sh -c script as nobody (a real unprivileged uid), 0 on success. */
+static int as_nobody(const char *script) {
+        _cleanup_free_ char *cmd = NULL;
+
+        if (asprintf(&cmd, "setpriv --reuid=%d --regid=%d --clear-groups sh -c '%s'", NOBODY, NOBODY, script) < 0)
+                abort();
+        fflush(stdout);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_untrusted_dir(void) {
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *list = NULL, *lines = NULL, *etc = at("etc.d"), *script = NULL, *expect = NULL;
+        ProblemList l = {};
+
+        clean();
+        put("cluster-config.json", MAIN, 0600);
+        put("lib.d/50-rack.json", "{\"rack\": \"r9\"}", 0600);
+        ok(chmod(etc, 0777) == 0, "etc.d made 0777");
+        if (geteuid() == 0) {
+                ok(chmod(tmp, 0755) == 0 && chown(etc, NOBODY, NOBODY) == 0, "… and given to nobody (uid %d)", NOBODY);
+                if (asprintf(&script, ": > %s/50-rack.json", etc) < 0)
+                        abort();
+                ok(as_nobody(script) == 0, "nobody puts an empty file (a mask) for root's 50-rack.json in it");
+        } else {
+                skip("a directory of another user (chown needs root)");
+                skip("a mask written by another user (setpriv needs root)");
+                put("etc.d/50-rack.json", "", 0600);
+        }
+        list = found(&l);
+        is_str(list, "(failed)", "a drop-in directory others may write to: refused, not skipped");
+        is_int(l.n, 1, "one problem, about the directory");
+        lines = lines_with_files(&l);
+        if (asprintf(&expect, "etc.d: expected a drop-in directory owned by root (or by the user running this) that "
+                     "group and others cannot write to, found owner uid %u, mode 0777; whoever may write to it "
+                     "could add a fragment or mask one; run: chown root: %s && chmod go-w %s",
+                     geteuid() == 0 ? NOBODY : (unsigned) geteuid(), etc, etc) < 0)
+                abort();
+        is_str(lines, expect, "the problem names the directory, its owner and mode, and what to run");
+        problem_list_done(&l);
+
+        is_int(load(&c, &l), -EINVAL, "the configuration is refused");
+        ok(!c, "no configuration without root's 50-rack.json: the mask did not silently remove it");
+        problem_list_done(&l);
+
+        ok(chown(etc, geteuid(), getegid()) == 0 && chmod(etc, 0755) == 0, "etc.d back to root, 0755");
+        if (geteuid() == 0) {
+                free(lines);
+                lines = NULL;
+                list = mfree(list);
+                list = found(&l);
+                is_str(list, "(failed)", "nobody's mask in root's directory: refused");
+                lines = lines_with_files(&l);
+                ok(lines && strstr(lines, "etc.d/50-rack.json: expected a drop-in owned by root or by the user running "
+                                          "this, found owner uid 65534; run: chown root: "),
+                   "the problem names the mask and its owner");
+                problem_list_done(&l);
+        } else
+                skip("a mask of another user (needs root)");
+}
+
+static void test_entries(void) {
+        _cleanup_free_ char *list = NULL, *lines = NULL, *etc = at("etc.d"), *link = at("etc.d/50-rack.json"),
+                            *outside = at("outside.json"), *fifo = at("cluster-config.d/40-fifo.json");
+        ProblemList l = {};
+
+        clean();
+        put("lib.d/50-rack.json", "{\"rack\": \"r9\"}", 0600);
+        put("lib.d/60-dc.json", "{\"datacenter\": \"dc9\"}", 0600);
+        ok(symlink("/dev/null", link) == 0, "etc.d/50-rack.json: a symlink to /dev/null");
+        list = found(&l);
+        is_str(list, "lib.d/60-dc.json", "a symlink to /dev/null masks (the link is read, not followed)");
+        is_int(l.n, 0, "no problem");
+        list = mfree(list);
+
+        ok(unlink(link) == 0, "the mask removed");
+        if (geteuid() == 0) {
+                ok(mknod(link, S_IFCHR | 0666, makedev(1, 3)) == 0, "etc.d/50-rack.json: the /dev/null device node (0666)");
+                list = found(&l);
+                is_str(list, "lib.d/60-dc.json", "the /dev/null node masks");
+                is_int(l.n, 0, "no problem (its mode means nothing)");
+                list = mfree(list);
+                ok(unlink(link) == 0, "the node removed");
+        } else
+                skip("a device node (mknod needs root)");
+        put("etc.d/50-rack.json", "", 0666);
+        list = found(&l);
+        is_str(list, "(failed)", "an empty file others may write to is no mask");
+        lines = lines_with_files(&l);
+        ok(lines && strstr(lines, "etc.d/50-rack.json: expected a drop-in that group and others cannot write to, "
+                                  "found mode 0666; run: chmod go-w "),
+           "the problem names the file, its mode and the chmod to run");
+        problem_list_done(&l);
+        list = mfree(list);
+        lines = mfree(lines);
+
+        ok(unlink(link) == 0, "removed");
+        put("outside.json", "{\"rack\": \"r1\"}", 0600);
+        ok(symlink(outside, link) == 0, "etc.d/50-rack.json: a symlink to a private root-owned file elsewhere");
+        list = found(&l);
+        is_str(list, "etc.d/50-rack.json lib.d/60-dc.json", "found as a fragment (it hides lib.d's)");
+        lines = merged_problems(list);
+        ok(lines && strstr(lines, "etc.d/50-rack.json: expected a regular file (drop-ins are not followed through "
+                                  "symlinks; a symlink to /dev/null masks), found a symlink to "),
+           "but not followed: refused when read, naming the link and its target");
+        list = mfree(list);
+        lines = mfree(lines);
+
+        ok(unlink(link) == 0 && mkfifo(fifo, 0600) == 0, "a FIFO named like a fragment");
+        list = found(&l);
+        lines = merged_problems(list);
+        ok(lines && strstr(lines, "cluster-config.d/40-fifo.json: expected a regular file, found a file of type fifo"),
+           "refused without waiting for a writer");
+        list = mfree(list);
+        lines = mfree(lines);
+        (void) unlink(fifo);
+
+        put("etc.d/70-open.json", "{\"rack\": \"r2\"}", 0620);
+        list = found(&l);
+        lines = merged_problems(list);
+        ok(lines && strstr(lines, "etc.d/70-open.json: expected a drop-in that group and others cannot write to, found mode 0620"),
+           "a fragment the group may write to: refused");
+        (void) etc;
+}
+
 int main(void) {
         char template[] = "/tmp/test-config-dropin-XXXXXX";
 
@@ -264,6 +417,8 @@ int main(void) {
         test_merge();
         test_attribution();
         test_fragment_problems();
+        test_untrusted_dir();
+        test_entries();
 
         _cleanup_free_ char *cmd = NULL;
         if (asprintf(&cmd, "rm -rf '%s'", tmp) >= 0)

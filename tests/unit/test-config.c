@@ -376,7 +376,7 @@ static void test_types_and_values(void) {
                        ".node_id: expected a name of 1 to 63 characters from A-Z, a-z, 0-9, '.', '_' and '-', found the string \"node/4\"\n"
                        ".node_role: expected one of \"control-plane\", \"worker\", \"all-in-one\", found the string \"master\"\n"
                        ".bootstrap: expected true or false, found the number 0\n"
-                       ".cluster_name: expected a non-empty single-line string, found the string \"line\\nbreak\"",
+                       ".cluster_name: expected a non-empty single-line string, found the string \"line\\nbreak\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them",
                        "charset, enum without a near name, control characters");
         check_problems("{\"node_id\": \"a123456789a123456789a123456789a123456789a123456789a123456789abcd\", "
                        "\"node_role\": \"worker\", \"bootstrap\": true, \"cluster_name\": \"c\", "
@@ -522,6 +522,21 @@ static void test_sections(void) {
                        "no roles");
 }
 
+/* Control characters: C0, DEL and C1 in values of every kind and in member names, each named
+ * with its path and shown escaped. */
+static void test_control_characters(void) {
+        check_problems("{" JOIN_BASE ", \"tls\": {\"enabled\": true, \"secrets_dir\": \"/etc/s\\u001b]0;x\\u0007\"}, "
+                       "\"rack\": \"r\\u009b1m\", \"datacenter\": \"d\\u007f\", "
+                       "\"network\": {\"lan\\u0085\": \"10.0.0.0/8\"}, "
+                       "\"iam\": {\"roles\": [\"admin\\u0001\"]}}",
+                       ".network[\"lan\\u0085\"]: expected a member name without control characters, found the name \"lan\\u0085\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them\n"
+                       ".datacenter: expected a non-empty single-line string, found the string \"d\\u007f\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them\n"
+                       ".rack: expected a non-empty single-line string, found the string \"r\\u009b1m\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them\n"
+                       ".tls.secrets_dir: expected an absolute path, found the string \"/etc/s\\u001b]0;x\\u0007\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them\n"
+                       ".iam.roles[0]: expected a non-empty single-line string, found the string \"admin\\u0001\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them",
+                       "control characters");
+}
+
 static void test_long_values(void) {
         char text[2048], long_value[600];
 
@@ -532,7 +547,7 @@ static void test_long_values(void) {
         check_problems(text,
                        ".[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"]: expected a known key, found the unknown key \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, metrics, state_dir, flash, provisioning\n"
                        ".datacenter: expected a non-empty single-line string, found the number 1.5\n"
-                       ".rack: expected a non-empty single-line string, found the string \"\\u001b[31m\"",
+                       ".rack: expected a non-empty single-line string, found the string \"\\u001b[31m\"; control characters (C0, DEL, C1; shown escaped) are not allowed here: remove them",
                        "long key cut, escape sequence escaped");
 }
 
@@ -797,6 +812,7 @@ int main(void) {
         test_ranges();
         test_ports_and_order();
         test_sections();
+        test_control_characters();
         test_long_values();
         test_all_in_one_pass();
         test_load();
