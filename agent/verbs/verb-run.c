@@ -151,6 +151,14 @@ static int exit_done(const char *dir) {
         return EXIT_OK;
 }
 
+/* A done node leaves, after delivering the reports that still wait (the fast path, and the full
+ * check of a done marker stamped too close to its last change, both end here). */
+static int leave_done(const GlobalOptions *g, const char *dir) {
+        if (reports_waiting(dir))
+                deliver_waiting_reports(g, dir);
+        return exit_done(dir);
+}
+
 static int run_firstboot(const Config *c, const char *dir, State *s) {
         _cleanup_(step_context_freep) StepContext *ctx = NULL;
         int r;
@@ -256,11 +264,8 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
 
         /* (b) The path every later boot takes: two stat() calls, no config, no curl — unless
          * reports still wait to be delivered. */
-        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g))) {
-                if (reports_waiting(verbs_state_dir_early(g)))
-                        deliver_waiting_reports(g, verbs_state_dir_early(g));
-                return exit_done(verbs_state_dir_early(g));
-        }
+        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g)))
+                return leave_done(g, verbs_state_dir_early(g));
 
         /* A done marker not stamped (or the directory changed since) is checked against the step
          * markers, which takes the config. A done node whose config is gone (removed after first
@@ -292,7 +297,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         if (check_state_dir(dir) < 0)
                 return EXIT_CONFIG;
         if (mode == MODE_NONE && done_marker_holds(dir, config))
-                return exit_done(dir);
+                return leave_done(g, dir);
 
         /* Two runs never interleave: the second one leaves at once. */
         r = mkdir_p(dir, 0700);
