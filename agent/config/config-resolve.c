@@ -337,6 +337,7 @@ int config_resolve(Config *c) {
                              c->services[SERVICE_IAM].api_port, "", &c->iam.url);
                 if (r < 0)
                         return r;
+                c->iam.url_is_own = true;
                 if (c->tls.enabled && connect && !(c->iam.connect = strdup(connect)))
                         return -ENOMEM;
         }

@@ -106,6 +106,8 @@ typedef struct TimeoutConfig {
 typedef struct IamConfig {
         char *url;                      /* IAM API base; default derived from the iam service */
         char *connect;                  /* connect here instead of the URL's host, or NULL */
+        bool url_is_own;                /* url is derived: this node's own IAM, named by node_fqdn,
+                                         * node_ip or raft_addr (which an answer may set) */
         char *admin_user;               /* looked up when there is no secrets file; "admin" */
         bool allow_http;                /* an http:// url beyond loopback was accepted knowingly */
         char *secrets_file;             /* JSON {"username","password"[,"bootstrap_token"]}, 0600 */

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "ifaddr.h"
 
+/* ifname NULL: on any interface. */
 static int ipv4_present(const char *ifname, const struct in_addr *want) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ struct ifreq *reqs = NULL;
@@ -45,7 +46,7 @@ static int ipv4_present(const char *ifname, const struct in_addr *want) {
                 memcpy(name, reqs[i].ifr_name, IFNAMSIZ);
                 /* Labelled addresses are "eth0:1". */
                 name[strcspn(name, ":")] = 0;
-                if (sin->sin_family == AF_INET && streq(name, ifname) &&
+                if (sin->sin_family == AF_INET && (!ifname || streq(name, ifname)) &&
                     sin->sin_addr.s_addr == want->s_addr)
                         return 1;
         }
@@ -69,7 +70,7 @@ static int ipv6_present(const char *ifname, const struct in6_addr *want) {
                 char addr[33], name[IFNAMSIZ + 1];
 
                 if (sscanf(line, "%32s %*x %*x %*x %*x %16s", addr, name) == 2 && streq(addr, hex) &&
-                    streq(name, ifname))
+                    (!ifname || streq(name, ifname)))
                         return 1;
         }
         return 0;
@@ -83,6 +84,18 @@ int ifaddr_present(const char *ifname, const char *address) {
                 return ipv4_present(ifname, &a4);
         if (inet_pton(AF_INET6, address, &a6) == 1)
                 return ipv6_present(ifname, &a6);
+        return -EINVAL;
+}
+
+int ifaddr_is_local(const char *address) {
+        struct in_addr a4;
+        struct in6_addr a6;
+
+        /* The loopback range is this machine's whole, though only 127.0.0.1 is on lo. */
+        if (inet_pton(AF_INET, address, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127 ? 1 : ipv4_present(NULL, &a4);
+        if (inet_pton(AF_INET6, address, &a6) == 1)
+                return IN6_IS_ADDR_LOOPBACK(&a6) ? 1 : ipv6_present(NULL, &a6);
         return -EINVAL;
 }
 

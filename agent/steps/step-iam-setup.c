@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +12,10 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "config-value.h"
 #include "fileio.h"
 #include "iam-secrets.h"
+#include "ifaddr.h"
 #include "json-util.h"
 #include "log.h"
 #include "secret.h"
@@ -31,10 +35,12 @@ typedef struct IamSetup {
         IamSecrets secrets;
         Backoff backoff;
         unsigned max_attempts;          /* per request */
+        char *connect;                  /* the checked address of this node's own IAM, or NULL */
 } IamSetup;
 
 static void iam_setup_done(IamSetup *s) {
         iam_secrets_done(&s->secrets);
+        s->connect = mfree(s->connect);
 }
 
 /* Drops a response that may carry a secret (an issued token). */
@@ -99,7 +105,7 @@ static int iam_request(IamSetup *s, const char *what, const HttpRequest *req, Ht
                 *resp = (HttpResponse) {};
                 r = http_perform(s->http, &(HttpRequest) { .method = req->method, .url = req->url,
                                                              .body = req->body, .bearer_token = req->bearer_token,
-                                                             .connect_to = ctx->config->iam.connect,
+                                                             .connect_to = s->connect ?: ctx->config->iam.connect,
                                                              .timeout_ms = req->timeout_ms }, resp);
                 if (r >= 0 && resp->status < 500)
                         return 0;
@@ -365,6 +371,79 @@ static int iam_admin_await(IamSetup *s, const char *user, const char *user_url) 
                                user, c->iam.secrets_file);
 }
 
+/* host (a literal, or a name and each address it resolves to): the first address that is not this
+ * machine's into ret_foreign, the first that is into ret_own. Negative errno when it does not
+ * resolve. */
+static int host_addresses(const char *host, char **ret_own, char **ret_foreign) {
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        int r;
+
+        r = ifaddr_is_local(host);
+        if (r >= 0) {
+                *(r > 0 ? ret_own : ret_foreign) = strdup(host);
+                return *ret_own || *ret_foreign ? 0 : -ENOMEM;
+        }
+        r = getaddrinfo(host, NULL, &hints, &ai);
+        if (r != 0)
+                return r == EAI_MEMORY ? -ENOMEM : r == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+        for (const struct addrinfo *i = ai; i && !*ret_foreign; i = i->ai_next) {
+                char text[INET6_ADDRSTRLEN];
+                const void *a = i->ai_family == AF_INET6 ? (const void *) &((struct sockaddr_in6 *) i->ai_addr)->sin6_addr
+                                                         : (const void *) &((struct sockaddr_in *) i->ai_addr)->sin_addr;
+
+                if (!inet_ntop(i->ai_family, a, text, sizeof text))
+                        continue;
+                r = ifaddr_is_local(text);
+                if (r < 0 || (r > 0 && *ret_own))
+                        continue;
+                if (!(*(r > 0 ? ret_own : ret_foreign) = strdup(text))) {
+                        freeaddrinfo(ai);
+                        return -ENOMEM;
+                }
+        }
+        freeaddrinfo(ai);
+        return *ret_own || *ret_foreign ? 0 : -EHOSTUNREACH;
+}
+
+/* This node's own IAM (iam.url derived from node_fqdn and node_ip, which a provisioning answer
+ * sets): the admin's credentials go to it only at an address of this machine. The certificate
+ * proves the name, not that the name is this node's. 0 with s->connect set to the address
+ * checked (so a second lookup cannot move it); -EBADE, refused, for another machine's. */
+static int iam_check_own(IamSetup *s) {
+        StepContext *ctx = s->ctx;
+        const Config *c = ctx->config;
+        _cleanup_free_ char *host = NULL, *own = NULL, *foreign = NULL;
+        int r;
+
+        if (!c->iam.url_is_own || !c->tls.enabled)
+                return 0;       /* the image's own iam.url, or http://localhost */
+        if (c->iam.connect)
+                host = strdup(c->iam.connect);
+        else if (config_url_host(c->iam.url, &host, NULL) < 0)
+                host = NULL;
+        if (!host)
+                return log_oom();
+        r = host_addresses(host, &own, &foreign);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                step_set_error(ctx, "%s (this node's own IAM) does not resolve: %s", host, strerror(-r));
+                return log_error_errno(r, "Cannot check that %s, this node's own IAM (%s), is this machine: it does "
+                                       "not resolve: %m. The next start tries again.", host, c->iam.url);
+        }
+        if (foreign) {
+                step_set_error(ctx, "refusing to send the IAM credentials to %s: %s is not an address of this machine",
+                               c->iam.url, foreign);
+                return log_error_errno(EBADE, "Refusing to send the IAM admin's credentials to %s (at %s): that URL "
+                                       "is this node's own IAM, derived from node_fqdn and node_ip, but %s is not an "
+                                       "address of this machine. Correct node_ip and node_fqdn in the node's "
+                                       "configuration on the provisioning server, or set services.iam.url in the "
+                                       "image's template.", c->iam.url, host, foreign);
+        }
+        s->connect = TAKE_PTR(own);
+        return 0;
+}
+
 static int iam_setup(IamSetup *s) {
         StepContext *ctx = s->ctx;
         const Config *c = ctx->config;
@@ -375,6 +454,9 @@ static int iam_setup(IamSetup *s) {
 
         if (!c->iam.url)
                 return log_error_errno(EINVAL, "No IAM URL: set services.iam.url in '%s'.", strna(c->path));
+        r = iam_check_own(s);
+        if (r < 0)
+                return r;
         if (c->iam.allow_http && startswith(c->iam.url, "http://"))
                 log_event(LOG_WARNING, MID_TLS_INSECURE, LOG_FIELDS("URL", c->iam.url),
                           "IAM credentials go to %s in clear (iam.allow_http is true): anyone on the way can "

@@ -17,5 +17,15 @@ int main(void) {
         is_int(ifaddr_present("lo", "not-an-address"), -EINVAL, "not an address: -EINVAL");
         is_int(ifaddr_wait("lo", "127.0.0.1", 5 * USEC_PER_SEC), 1, "waiting for a present address returns at once");
         is_int(ifaddr_wait("lo", "192.0.2.77", 200 * USEC_PER_MSEC), -ETIMEDOUT, "an absent one: -ETIMEDOUT");
+
+        /* Whether an address is this machine's at all: the IAM admin's credentials go to this node's
+         * own IAM only there. The loopback range is, whole; a documentation address is not. */
+        is_int(ifaddr_is_local("127.0.0.1"), 1, "127.0.0.1 is this machine's");
+        is_int(ifaddr_is_local("127.77.0.9"), 1, "so is any 127.0.0.0/8 address (the loopback routes them all)");
+        is_int(ifaddr_is_local("::1"), 1, "and ::1");
+        is_int(ifaddr_is_local("192.0.2.77"), 0, "192.0.2.77 is another machine's");
+        is_int(ifaddr_is_local("255.255.255.255"), 0, "the broadcast address is not this machine's");
+        is_int(ifaddr_is_local("2001:db8::77"), 0, "2001:db8::77 is another machine's");
+        is_int(ifaddr_is_local("node04.example"), -EINVAL, "a name: -EINVAL (not an address)");
         return tap_done();
 }

@@ -57,6 +57,14 @@ group "$node" "{\"mac\": \"$mac\"}" "$(answer node04)"
 config_edit "$node" 'c["provisioning"]["ca_cert_path"] = "'"$tmp/certs/other-ca.crt"'"'
 refused "a server the image's CA does not trust" "the certificate of https://[^ ]* is not trusted by the CA $tmp/certs/other-ca.crt"
 
+# tls.insecure_skip_verify is for the cluster's servers: the provisioning server is checked all
+# the same (an answer over HTTPS is trusted because its certificate is).
+new_machine
+group "$node" "{\"mac\": \"$mac\"}" "$(answer node04)"
+config_edit "$node" 'c["provisioning"]["ca_cert_path"] = "'"$tmp/certs/other-ca.crt"'"; c["tls"]["insecure_skip_verify"] = True'
+refused "an untrusted server, with tls.insecure_skip_verify in the template" \
+        "the certificate of https://[^ ]* is not trusted by the CA $tmp/certs/other-ca.crt"
+
 new_machine
 group "$node" "{\"mac\": \"$mac\"}" "$(answer node04)"
 printf '{"version": 1, "node_id": "node09", "mode": "firstboot", "steps": {}}\n' >"$(state_dir "$node")/state.json"
