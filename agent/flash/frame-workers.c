@@ -227,6 +227,13 @@ int frame_workers_join(FrameWorkers *f) {
         if (f->in) {
                 (void) queue_pass(&f->w[f->segment % f->n].in, 1, TAKE_PTR(f->in));     /* back to free */
         }
+        /* Once the collector is through, every segment was decoded (or something failed): the
+         * workers still waiting for a next segment are let go. */
+        if (f->collector_started) {
+                (void) pthread_join(f->collector, NULL);
+                f->collector_started = false;
+        }
+        frame_workers_close(f);
         for (unsigned i = 0; i < f->n; i++) {
                 FrameWorker *w = &f->w[i];
 
@@ -244,10 +251,6 @@ int frame_workers_join(FrameWorkers *f) {
                 p->zero_run_bytes += w->stats.zero_bytes;
                 p->frames += w->stats.frames;
                 p->decode_cores += w->segments > 0;
-        }
-        if (f->collector_started) {
-                (void) pthread_join(f->collector, NULL);
-                f->collector_started = false;
         }
         return f->error;
 }
