@@ -19,7 +19,9 @@
  *                                                    └──▶ decode (zstd/xz/gzip/raw, sniffed)
  *                                                           ──▶ blocks ──▶ write
  *   decode: straight into the block the writer submits, each 128 KiB scanned for zero grains
- *           while it is still in the CPU cache (the grains' bits travel with the block)
+ *           while it is still in the CPU cache (the grains' bits travel with the block); zstd
+ *           block by block, RLE blocks of zeroes as bits only (pipeline-zstd.c), the frames of a
+ *           multi-frame image on every core (frame-workers.h), xz blocks on liblzma's threads
  *   write:  held-back partition tables, zero runs batched into few zero-range calls, O_DIRECT
  *           writes straight from the block, fsync
  *
