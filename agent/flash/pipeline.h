@@ -93,7 +93,8 @@ typedef struct Pipeline {
         uint64_t zero_usec;             /* …: runs of zeroes (zstd RLE blocks), not expanded */
         uint64_t zero_run_bytes;        /* bytes of the image that came as such runs */
         unsigned frames;                /* zstd frames decoded */
-        unsigned decode_cores;          /* threads that decoded frames (or xz blocks) */
+        unsigned decode_cores;          /* threads that decoded zstd frames; xz: the threads given
+                                         * to liblzma */
         uint64_t workers_cpu_usec;      /* of the decode stage's CPU: the frame workers' */
         usec_t started;
 

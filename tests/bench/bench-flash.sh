@@ -252,7 +252,7 @@ def parse(path):
         for stage, fields in re.findall(r"(receive|hash|decode|write) (cpu=\d+ busy=\d+ in=\d+ out=\d+)", msg):
             run[stage] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
         run["scan"] = int(re.search(r"zero-scan busy=(\d+)", msg).group(1))
-        z = re.search(r"zero-runs busy=(\d+) bytes=(\d+); frames=(\d+) cores=(\d+) workers-cpu=(\d+)", msg)
+        z = re.search(r"zero-runs busy=(\d+) bytes=(\d+); frames=(\d+) threads=(\d+) workers-cpu=(\d+)", msg)
         run["zruns"], run["zbytes"], run["frames"], run["cores"], run["wcpu"] = map(int, z.groups())
         w = re.search(r"write: data=(\d+) zero=(\d+) \((\d+) batches\) sync=(\d+) \((\d+)\) wipe=(\d+); wall=(\d+)", msg)
         run["w"] = dict(zip(("data", "zero", "batches", "sync", "syncs", "wipe", "wall"), map(int, w.groups())))

@@ -111,6 +111,17 @@ int main(void) {
                                 fclose(f);
                         k = walk(out, m, 0, got, &lost);
                         ok(k >= 2 && !lost && got[k - 1] == m, "pzstd's output: %u frames, the last ending at the file's end", k);
+                        /* zstd -T0 compresses on every core but writes one frame. */
+                        snprintf(cmd, sizeof cmd, "pzstd -q -d %s/in.zst -o %s/in && zstd -q -T2 -3 %s/in -o %s/t0.zst",
+                                 dir, dir, dir, dir);
+                        ok(system(cmd) == 0, "zstd -T2 made a file");
+                        snprintf(path, sizeof path, "%s/t0.zst", dir);
+                        f = fopen(path, "r");
+                        m = f ? fread(out, 1, cap, f) : 0;
+                        if (f)
+                                fclose(f);
+                        k = walk(out, m, 0, got, &lost);
+                        ok(k == 1 && !lost && got[0] == m, "zstd -T2's output: one frame (%u)", k);
                         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
                         if (system(cmd) != 0)
                                 fprintf(stderr, "# could not remove %s\n", dir);

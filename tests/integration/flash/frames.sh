@@ -37,8 +37,8 @@ imaged_start
 dev=$(new_loop 80)
 backing=$tmp/target0.img
 
-frames_of() { # the frames= and cores= of the debug record
-        grep -o 'frames=[0-9]* cores=[0-9]*' "$tmp/out" | tail -n1
+frames_of() { # the frames= and threads= of the debug record
+        grep -o 'frames=[0-9]* threads=[0-9]*' "$tmp/out" | tail -n1
 }
 
 for f in p.zst cat.zst seek.zst mt.xz; do
@@ -55,9 +55,9 @@ nframes=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"\
 flash_config "$tmp/cfg.json" "$(image_entry system p.zst "$backing")"
 FIRST_BOOT_AGENT_LOG_LEVEL=debug fba flash --no-progress
 if [ "$(nproc)" -gt 1 ]; then
-        like "$tmp/out" "frames=$nframes cores=[2-9]" "pzstd: $nframes frames decoded by more than one thread"
+        like "$tmp/out" "frames=$nframes threads=[2-9]" "pzstd: $nframes frames decoded by more than one thread"
 else
-        like "$tmp/out" "frames=$nframes cores=1" "pzstd: $nframes frames decoded (one core here)"
+        like "$tmp/out" "frames=$nframes threads=1" "pzstd: $nframes frames decoded (one core here)"
 fi
 # Pinned to one core: the same frames, one thread.
 FIRST_BOOT_AGENT_LOG_LEVEL=debug FIRST_BOOT_AGENT_LOG_TARGET=json taskset -c 0 "$FBA_BIN" --config "$tmp/cfg.json" \
@@ -65,7 +65,7 @@ FIRST_BOOT_AGENT_LOG_LEVEL=debug FIRST_BOOT_AGENT_LOG_TARGET=json taskset -c 0 "
 is "$?" 0 "pzstd on one core: flash exits 0"
 same_as_image "$dev" "$img"
 ok $? "pzstd on one core: byte for byte"
-like "$tmp/out" "frames=$nframes cores=1" "pzstd on one core: $nframes frames, one thread"
+like "$tmp/out" "frames=$nframes threads=1" "pzstd on one core: $nframes frames, one thread"
 flash_config "$tmp/cfg.json" "$(image_entry system cat.zst "$backing")"
 FIRST_BOOT_AGENT_LOG_LEVEL=debug fba flash --no-progress
 like "$tmp/out" 'frames=23 ' "concatenated: 23 frames decoded"
