@@ -66,6 +66,23 @@ uint64_t decompress_size_hint(CompressionFormat f, const void *data, size_t size
 }
 
 int decompress_new(CompressionFormat f, Decompressor **ret) {
+        return decompress_new_threads(f, 1, ret);
+}
+
+static lzma_ret xz_init(lzma_stream *s, unsigned threads) {
+        lzma_mt mt = {
+                .flags = LZMA_CONCATENATED,
+                .threads = threads,
+                .memlimit_threading = DECOMPRESS_XZ_THREADS_MEMLIMIT,
+                .memlimit_stop = XZ_MEMLIMIT,
+        };
+
+        if (threads <= 1)
+                return lzma_stream_decoder(s, XZ_MEMLIMIT, LZMA_CONCATENATED);
+        return lzma_stream_decoder_mt(s, &mt);
+}
+
+int decompress_new_threads(CompressionFormat f, unsigned threads, Decompressor **ret) {
         Decompressor *d;
 
         d = calloc(1, sizeof *d);
@@ -91,7 +108,7 @@ int decompress_new(CompressionFormat f, Decompressor **ret) {
                 break;
         case COMPRESSION_XZ:
                 d->xz = (lzma_stream) LZMA_STREAM_INIT;
-                if (lzma_stream_decoder(&d->xz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
+                if (xz_init(&d->xz, threads) != LZMA_OK) {
                         free(d);
                         return -ENOMEM;
                 }

@@ -34,6 +34,11 @@ uint64_t decompress_size_hint(CompressionFormat f, const void *data, size_t size
 typedef struct Decompressor Decompressor;
 
 int decompress_new(CompressionFormat f, Decompressor **ret);
+/* The same, with xz streams of several blocks (xz -T0) decoded on up to threads threads
+ * (liblzma's multithreaded decoder, which falls back to one thread for blocks too large for
+ * DECOMPRESS_XZ_THREADS_MEMLIMIT). Other formats ignore threads. */
+int decompress_new_threads(CompressionFormat f, unsigned threads, Decompressor **ret);
+#define DECOMPRESS_XZ_THREADS_MEMLIMIT (24ULL * 1024 * 1024)
 Decompressor *decompress_free(Decompressor *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Decompressor *, decompress_free);
 

@@ -114,9 +114,11 @@ static void log_stages(const Pipeline *p, const Writer *w, usec_t elapsed) {
                         break;
                 n += (size_t) k;
         }
-        log_debug("Pipeline stages (ms): %s; zero-scan busy=%" PRIu64 "; write: data=%" PRIu64 " zero=%" PRIu64
+        log_debug("Pipeline stages (ms): %s; zero-scan busy=%" PRIu64 "; zero-runs busy=%" PRIu64 " bytes=%" PRIu64
+                  "; frames=%u threads=%u workers-cpu=%" PRIu64 "; write: data=%" PRIu64 " zero=%" PRIu64
                   " (%u batches) sync=%" PRIu64 " (%u) wipe=%" PRIu64 "; wall=%" PRIu64 ".",
-                  line, p->scan_usec / 1000, w->write_usec / 1000, w->behind.zero_usec / 1000, w->behind.zero_calls,
+                  line, p->scan_usec / 1000, p->zero_usec / 1000, p->zero_run_bytes, p->frames, p->decode_cores,
+                  p->workers_cpu_usec / 1000, w->write_usec / 1000, w->behind.zero_usec / 1000, w->behind.zero_calls,
                   w->behind.sync_usec / 1000, w->behind.syncs, w->wipe_usec / 1000, elapsed / 1000);
 }
 

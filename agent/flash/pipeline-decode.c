@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame-workers.h"
 #include "macro.h"
 #include "pipeline.h"
 #include "zeroout.h"
@@ -233,14 +234,13 @@ static int decode_chunk(Decode *d, const QueueBuffer *in) {
         }
 }
 
-/* After the decoder refused the data: lets the rest of the file go by to the hash. */
-static void drain(Decode *d, QueueBuffer *in) {
+void pipeline_drain_chunks(Pipeline *p, unsigned stage, QueueBuffer *in) {
         for (;;) {
                 bool last = in->last;
 
-                if (queue_pass(&d->p->chunks, d->in_stage, in) < 0 || last)
+                if (queue_pass(&p->chunks, stage, in) < 0 || last)
                         return;
-                in = queue_take(&d->p->chunks, d->in_stage);
+                in = queue_take(&p->chunks, stage);
                 if (!in)
                         return;
         }
@@ -259,7 +259,11 @@ static int decode_all(Decode *d) {
         if (p->format == COMPRESSION_RAW)
                 p->size_hint = MAX(p->size_hint, atomic_load(&p->total));
         p->writer->size_hint = p->size_hint;
-        r = decompress_new(p->format, &d->dec);
+        if (p->format == COMPRESSION_ZSTD)
+                return pipeline_decode_zstd(p, d->in_stage, in);
+        if (p->format == COMPRESSION_XZ)
+                p->decode_cores = frame_workers_cores();
+        r = decompress_new_threads(p->format, p->decode_cores, &d->dec);
         if (r < 0) {
                 (void) queue_pass(&p->chunks, d->in_stage, in);
                 return pipeline_fail(p, "decompress", r, "setting up %s decompression failed: %s",
@@ -277,7 +281,7 @@ static int decode_all(Decode *d) {
                 r = decode_chunk(d, in);
                 if (r < 0) {
                         if (p->data_error)
-                                drain(d, in);
+                                pipeline_drain_chunks(p, d->in_stage, in);
                         else
                                 (void) queue_pass(&p->chunks, d->in_stage, in);
                         return r;

@@ -87,10 +87,11 @@ void pipeline_thread_ended(Pipeline *p, PipelineStageId id) {
         PipelineStageStats *st = &p->stage[id];
         struct timespec ts;
 
-        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) >= 0)
-                st->cpu_usec = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-        st->wall_usec = now_monotonic() - p->started;
         pthread_mutex_lock(&p->lock);
+        /* Added: the frame workers add theirs to the decode stage's. */
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) >= 0)
+                st->cpu_usec += (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+        st->wall_usec = now_monotonic() - p->started;
         p->running--;
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);

@@ -19,7 +19,9 @@
  *                                                    └──▶ decode (zstd/xz/gzip/raw, sniffed)
  *                                                           ──▶ blocks ──▶ write
  *   decode: straight into the block the writer submits, each 128 KiB scanned for zero grains
- *           while it is still in the CPU cache (the grains' bits travel with the block)
+ *           while it is still in the CPU cache (the grains' bits travel with the block); zstd
+ *           block by block, RLE blocks of zeroes as bits only (pipeline-zstd.c), the frames of a
+ *           multi-frame image on every core (frame-workers.h), xz blocks on liblzma's threads
  *   write:  held-back partition tables, zero runs batched into few zero-range calls, O_DIRECT
  *           writes straight from the block, fsync
  *
@@ -88,6 +90,12 @@ typedef struct Pipeline {
         bool data_error;                /* the decoder refused the data (corrupt, cut short, size) */
         PipelineStageStats stage[_PIPELINE_STAGE_MAX];
         uint64_t scan_usec;             /* of the decode stage's time: finding zero grains */
+        uint64_t zero_usec;             /* …: runs of zeroes (zstd RLE blocks), not expanded */
+        uint64_t zero_run_bytes;        /* bytes of the image that came as such runs */
+        unsigned frames;                /* zstd frames decoded */
+        unsigned decode_cores;          /* threads that decoded zstd frames; xz: the threads given
+                                         * to liblzma */
+        uint64_t workers_cpu_usec;      /* of the decode stage's CPU: the frame workers' */
         usec_t started;
 
         /* Internal. */
@@ -128,3 +136,8 @@ int pipeline_fail_data(Pipeline *p, int error, const char *format, ...) _printf_
 /* Records the thread's times and wakes the caller. */
 void pipeline_thread_ended(Pipeline *p, PipelineStageId id);
 void *pipeline_decode_thread(void *userdata);
+/* After the decoder refused the data: passes the chunks on to the end of the file (to the hash). */
+void pipeline_drain_chunks(Pipeline *p, unsigned stage, QueueBuffer *in);
+/* The decode stage for zstd (pipeline-zstd.c): first is the first chunk. Returns 0 or the
+ * pipeline's error. */
+int pipeline_decode_zstd(Pipeline *p, unsigned in_stage, QueueBuffer *first);

@@ -92,6 +92,7 @@ QueueBuffer *queue_take(Queue *q, unsigned stage) {
                         b->size = 0;
                         b->offset = 0;
                         b->last = false;
+                        b->stream_end = false;
                 }
         }
         pthread_mutex_unlock(&q->lock);

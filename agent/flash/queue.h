@@ -23,7 +23,9 @@ typedef struct QueueBuffer {
         size_t capacity;
         size_t size;                    /* bytes used */
         uint64_t offset;                /* where data belongs in the stream */
-        bool last;                      /* the final buffer of the stream (may be empty) */
+        bool last;                      /* the final buffer of the stream (may be empty); in a
+                                         * frame worker's queues: of the segment */
+        bool stream_end;                /* frame workers: the segment ends the stream */
         uint64_t *zero_map;             /* with QUEUE_GRAIN maps: bit i set = grain i is all
                                          * zeroes (and its bytes in data are not valid) */
 } QueueBuffer;

@@ -86,6 +86,51 @@ int main(void) {
         n = roundtrip(comp, comp_size - 30, out, SIZE + 4096, 777, 1 << 20, &r);
         ok(r < 0, "truncated xz fails (%d)", r);
 
+        /* xz with several blocks (what xz -T0 writes), decoded on two threads. */
+        {
+                lzma_stream s = LZMA_STREAM_INIT;
+                lzma_mt mt = { .threads = 2, .block_size = 256 * 1024, .preset = 1, .check = LZMA_CHECK_CRC64 };
+                Decompressor *d = NULL;
+                size_t ip = 0, op = 0, iu, ou;
+
+                ok(lzma_stream_encoder_mt(&s, &mt) == LZMA_OK, "xz multithreaded encoder");
+                s.next_in = src;
+                s.avail_in = SIZE;
+                s.next_out = comp;
+                s.avail_out = 2 * SIZE;
+                while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK)
+                        ;
+                ok(r == LZMA_STREAM_END, "xz with blocks of 256 KiB");
+                comp_size = s.total_out;
+                lzma_end(&s);
+                ok(decompress_new_threads(COMPRESSION_XZ, 2, &d) == 0, "xz decoder on two threads");
+                r = 0;
+                for (unsigned guard = 0; guard < 100000 && r == 0; guard++) {
+                        size_t step = comp_size - ip < 5000 ? comp_size - ip : 5000;
+
+                        r = decompress_run(d, comp + ip, step, &iu, out + op, SIZE + 4096 - op, &ou, ip + step == comp_size);
+                        ip += iu;
+                        op += ou;
+                }
+                ok(r == 1 && op == SIZE && memcmp(out, src, SIZE) == 0, "xz blocks on two threads: byte for byte");
+                decompress_free(d);
+                ok(decompress_new_threads(COMPRESSION_XZ, 2, &d) == 0, "again");
+                ip = op = 0;
+                r = 0;
+                for (unsigned guard = 0; guard < 100000 && r == 0; guard++) {
+                        size_t step = comp_size - 100 - ip < 5000 ? comp_size - 100 - ip : 5000;
+
+                        r = decompress_run(d, comp + ip, step, &iu, out + op, SIZE + 4096 - op, &ou,
+                                           ip + step == comp_size - 100);
+                        ip += iu;
+                        op += ou;
+                        if (r == 0 && iu == 0 && ou == 0 && ip == comp_size - 100)
+                                break;
+                }
+                ok(r < 0, "xz blocks cut short fail (%d)", r);
+                decompress_free(d);
+        }
+
         /* gzip, two members */
         {
                 z_stream z = {};

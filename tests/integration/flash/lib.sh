@@ -45,7 +45,8 @@ flash_cleanup() {
         [ -n "${tmp:-}" ] && rm -rf "$tmp"
 }
 
-# flash_init N DESCRIPTION: checks what the tests need, makes $tmp, picks 127.20.N.0/24.
+# flash_init N DESCRIPTION: checks what the tests need, makes $tmp, picks 127.20.N.0/24 (or the
+# /24 whose first three parts N gives, as in 127.76.1).
 flash_init() {
         local p
         [ "$(id -u)" -eq 0 ] || skip_all "needs root (loop devices)"
@@ -54,7 +55,10 @@ flash_init() {
                 command -v "$p" >/dev/null || skip_all "$p not installed"
         done
         [ -x "$FBA_BIN" ] || bail "no agent binary at $FBA_BIN"
-        block=127.20.$1
+        case $1 in
+        *.*) block=$1 ;;                # a whole prefix: 127.76.1
+        *) block=127.20.$1 ;;
+        esac
         ip_server=$block.1
         ip_report=$block.2
         tmp=$(mktemp -d /var/tmp/fba-flash-XXXXXX)
