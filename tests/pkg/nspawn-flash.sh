@@ -44,6 +44,12 @@ report_start
 dev=$(new_loop 48)
 backing=$tmp/target0.img
 diag "target: $dev on $backing"
+# The kernel names a loop device's backing file as seen from the reader's root; a file outside
+# the container is named from the root of the container's mount namespace. On a host that is
+# this test's "/"; when the test itself runs in a chroot, the container sees the chroot's
+# directory in front ("/srv/chroot/tmp/…/target0.img" for "/tmp/…/target0.img"), no target
+# matched and the agent exited 6 (what systemd calls NOTCONFIGURED). The pattern takes both.
+backing_pattern="*$backing"
 
 root="$tmp/root"
 cp -a "$layer" "$root" || bail "could not copy the tree"
@@ -57,7 +63,7 @@ ok $? "after dpkg -i: first-boot-agent-flash.service is enabled"
 
 install -d -m 0700 "$root/etc/nixos/secrets"
 cfg="$root/etc/nixos/secrets/cluster-config.json"
-flash_config "$cfg" "$(image_entry system disk.img.zst "$backing")" "" \
+flash_config "$cfg" "$(image_entry system disk.img.zst "$backing_pattern")" "" \
         "\"report\": {\"url\": \"http://$ip_report:8000/report\", \"timeout_s\": 5}"
 sed -i 's/"on_success": "none"/"on_success": "poweroff"/' "$cfg"
 grep -q '"on_success": "poweroff"' "$cfg" || bail "could not set on_success"
