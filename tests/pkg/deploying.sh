@@ -44,6 +44,9 @@ for m in re.finditer(r"^<!-- run: ([a-z0-9-]+) -->\n```sh\n(.*?)^```$", text, re
     names.append(m.group(1))
     open(os.path.join(out, m.group(1) + ".sh"), "w").write(m.group(2))
 open(os.path.join(out, "order"), "w").write("\n".join(names) + "\n")
+for m in re.finditer(r"^<!-- validate: ([a-z0-9-]+) -->\n```json\n(.*?)^```$", text, re.M | re.S):
+    with open(os.open(os.path.join(out, m.group(1) + ".json"), os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(m.group(2))
 m = re.search(r"^## 1\. Settings\n.*?```sh\n(.*?)^```$", text, re.M | re.S)
 open(os.path.join(out, "settings"), "w").write(m.group(1) if m else "")
 EOF
@@ -82,6 +85,13 @@ run_block() {
         [ $rc -eq 0 ] || sed 's/^/#   /' "$tmp/block-$1.log"
         return $rc
 }
+
+# --- 5. the installer's configuration ------------------------------------------------------------
+"$FBA_BIN" validate "$tmp/blocks/installer.json" >"$tmp/validate-installer.out" 2>&1
+rc=$?
+is "$rc" 0 "the installer's configuration in the document is valid"
+[ "$rc" -eq 0 ] || sed 's/^/#   /' "$tmp/validate-installer.out"
+like "$tmp/validate-installer.out" "flash: 1 image" "and it flashes one image"
 
 # --- 2. certificates ---------------------------------------------------------------------------
 run_block certificates || bail "no certificates"
