@@ -7,8 +7,8 @@
 #      leader) with chainfire, flaredb and IAM over HTTPS with certificates made here, a report
 #      sink (what a collector of the agent's reports sees), and an HTTP image server;
 #   3. builds a small gold image (GPT, ext4 with files), zstd-compresses it, and flashes it to a
-#      loop device as the installer would (progress line, SHA-256 verified, partition table
-#      written last), then compares the device with the image byte for byte;
+#      loop device as the installer would (SHA-256 verified, partition table written last, the
+#      speed of the whole flash), then compares the device with the image byte for byte;
 #   4. walks the first-boot steps as node04, a node joining the existing cluster, and prints
 #      `first-boot-agent status` and the leader's member list;
 #   5. runs the agent again: every step is done, so it exits at once;
