@@ -32,6 +32,12 @@ else
         say() { printf '\n== %s\n' "$*"; }
 fi
 
+if ! losetup -f >/dev/null 2>&1; then
+        echo "tests/demo.sh: no loop device can be attached here (losetup -f finds none): the demo flashes" >&2
+        echo "one. Load the module (modprobe loop); in a chroot or container, bind the host's /dev." >&2
+        exit 1
+fi
+
 say "Installing what the demo needs"
 tests/setup-deps.sh demo
 
