@@ -34,7 +34,7 @@ suite=(
         procps time util-linux iproute2 xz-utils gzip tar cpio kmod dmsetup
         etcd-server etcd-client nginx
         # systemd, packaging and boot-level tests
-        systemd systemd-container dbus debootstrap dpkg-dev debhelper lintian rpm nix-bin git
+        systemd systemd-container dbus debootstrap build-essential dpkg-dev debhelper lintian rpm nix-bin git
         bash-completion
         # the VM tests (QEMU guests)
         qemu-system-x86 qemu-utils linux-image-amd64 busybox-static ipxe-qemu
