@@ -2,20 +2,21 @@
 # SPDX-License-Identifier: MIT
 # The demo: one command, nothing to start by hand (Debian 12, as root).
 #
-#   1. installs what it needs and builds the agent;
+#   1. installs what it needs (tests/setup-deps.sh demo) and builds the agent (build-demo/);
 #   2. starts the test servers on loopback (127.50.0.0/24): a three-node cluster (node01 is the
 #      leader) with chainfire, flaredb and IAM over HTTPS with certificates made here, a report
-#      sink, and an HTTP image server;
+#      sink (what a collector of the agent's reports sees), and an HTTP image server;
 #   3. builds a small gold image (GPT, ext4 with files), zstd-compresses it, and flashes it to a
-#      loop device as the installer would (progress line, SHA-256 verified, partition table
-#      written last), then compares the device with the image byte for byte;
+#      loop device as the installer would (SHA-256 verified, partition table written last, the
+#      speed of the whole flash), then compares the device with the image byte for byte;
 #   4. walks the first-boot steps as node04, a node joining the existing cluster, and prints
 #      `first-boot-agent status` and the leader's member list;
-#   5. runs the agent again: every step is done, so it exits at once.
+#   5. runs the agent again: every step is done, so it exits at once;
+#   6. names the binary and, with FBA_DEMO_KEEP=1, keeps its directory and prints commands to
+#      try on it (status, the records, reset STEP; servers.sh there starts the servers again).
 #
 # Outside journald the agent's records are JSON lines on standard error; the demo asks for the
 # console form ("time level message") instead. FBA_DEMO_LOG=json shows the JSON lines.
-# FBA_DEMO_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -31,18 +32,25 @@ else
         say() { printf '\n== %s\n' "$*"; }
 fi
 
-say "Installing build and demo dependencies"
-tests/setup-deps.sh
-
-say "Building"
-if [ -d build-demo/meson-private ]; then
-        meson setup --reconfigure build-demo >/dev/null
-else
-        meson setup build-demo >/dev/null
+if ! losetup -f >/dev/null 2>&1; then
+        echo "tests/demo.sh: no loop device can be attached here (losetup -f finds none): the demo flashes" >&2
+        echo "one. Load the module (modprobe loop); in a chroot or container, bind the host's /dev." >&2
+        exit 1
 fi
-meson compile -C build-demo >/dev/null
-fba() { "$src/build-demo/agent/first-boot-agent" --log-target "${FBA_DEMO_LOG:-console}" "$@"; }
-fba --version
+
+say "Installing what the demo needs"
+tests/setup-deps.sh demo
+
+say "Building the agent (without the test programs)"
+if [ -d build-demo/meson-private ]; then
+        meson setup --reconfigure build-demo -Dtests=false -Ddebug=false >/dev/null
+else
+        meson setup build-demo -Dtests=false -Ddebug=false >/dev/null
+fi
+meson compile -C build-demo >"build-demo/compile.log" 2>&1 || { tail -n 30 build-demo/compile.log >&2; exit 1; }
+bin=$src/build-demo/agent/first-boot-agent
+fba() { "$bin" --log-target "${FBA_DEMO_LOG:-console}" "$@"; }
+echo "  $bin: $(fba --version)"
 
 B=127.50.0
 tmp=$(mktemp -d /var/tmp/first-boot-agent-demo-XXXXXX)
@@ -56,7 +64,7 @@ cleanup() {
         for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
         [ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
         if [ "${FBA_DEMO_KEEP:-0}" = 1 ]; then
-                echo "Kept $tmp"
+                echo "Kept $tmp (remove it with: rm -r $tmp)"
         else
                 rm -rf "$tmp"
         fi
@@ -84,15 +92,23 @@ for i in 1 2 3; do
         args+=(--member "chainfire:node0$i:$B.$i:2380" --member "flaredb:node0$i:$B.$i:2480")
 done
 iam_token=$(openssl rand -hex 16)
-python3 tests/server/clusterd.py "${args[@]}" \
-        --listen "iam:node04:$B.4:8080" --listen "report:provisioning:$B.100:8000" \
-        --plain report:provisioning --tls-dir "$tmp/certs" --iam-bootstrap-token "$iam_token" \
-        --control "$B.100:9000" --ready-file "$tmp/clusterd.ready" 2>"$tmp/clusterd.log" &
+# The servers' command, kept as a script: FBA_DEMO_KEEP=1 leaves it for starting them again.
+{
+        echo '#!/bin/bash'
+        echo "# The demo's test servers (in memory: a fresh cluster at every start). Ctrl-C stops them."
+        printf 'exec python3 %q' "$src/tests/server/clusterd.py"
+        printf ' %q' "${args[@]}" --listen "iam:node04:$B.4:8080" --listen "report:sink:$B.100:8000" \
+                --plain report:sink --tls-dir "$tmp/certs" --iam-bootstrap-token "$iam_token" \
+                --control "$B.100:9000"
+        printf ' "$@"\n'
+} >"$tmp/servers.sh"
+chmod 700 "$tmp/servers.sh"
+"$tmp/servers.sh" --ready-file "$tmp/clusterd.ready" 2>"$tmp/clusterd.log" &
 pids+=($!)
 wait_ready "$tmp/clusterd.ready" "$tmp/clusterd.log"
 echo "  cluster: node01 (leader) $B.1, node02 $B.2, node03 $B.3 — chainfire :2379, flaredb :2479, HTTPS"
 echo "  node04's local services: chainfire, flaredb and IAM on $B.4"
-echo "  report sink: http://$B.100:8000/report"
+echo "  report sink (collects the agent's reports): http://$B.100:8000/report"
 
 say "Installer: flashing a gold image to a loop device"
 img=$tmp/srv/gold.img
@@ -127,7 +143,15 @@ echo "  target: $loop (80 MiB loop device standing in for the node's NVMe)"
 }
 EOF
 )
-fba --config "$tmp/installer.json" --state-dir "$tmp/installer-state" flash --no-power-action
+# The flash's own records; the progress records (a speed over the last seconds) are left out:
+# the final record gives the speed of the whole flash.
+mid_progress=$(sed -n 's/^#define MID_FLASH_PROGRESS "\([0-9a-f]*\)".*/\1/p' agent/record/message-id.h)
+set +e
+fba --config "$tmp/installer.json" --state-dir "$tmp/installer-state" flash --no-power-action --no-progress 2>&1 |
+        grep -Ev "Flashing '[^']*' to [^ ]*: .* written \([0-9?]+%\), [0-9]+ MB/s\.|\"$mid_progress\""
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || { echo "  the flash failed (exit $rc)" >&2; exit 1; }
 if cmp -s -n "$(stat -c %s "$img")" "$loop" "$img"; then
         echo "  $loop holds the gold image byte for byte; sfdisk sees: $(sfdisk -d "$loop" 2>/dev/null | grep -c '^/dev') partition(s)"
 else
@@ -175,7 +199,7 @@ say "first-boot-agent member list (asks the leader)"
 fba "${node[@]}" member list --service chainfire
 fba "${node[@]}" member list --service flaredb
 
-say "What the provisioning server received"
+say "What the report sink received"
 curl -s "http://$B.100:9000/control/state" | python3 -c '
 import json, sys
 rows = []
@@ -197,5 +221,25 @@ rc=0
 fba "${node[@]}" run || rc=$?
 end=$(date +%s%N)
 echo "  exit $rc, $(( (end - start) / 1000000 )) ms including process start"
-echo
-echo "Done. Markers and state: $(ls -A "$tmp/node04/state" | tr '\n' ' ')"
+
+say "Done"
+echo "  the agent: $bin"
+echo "  node04's markers and state: $(cd "$tmp/node04/state" && printf '%s ' .[!.]* *)"
+cfg=$tmp/node04/cluster-config.json
+if [ "${FBA_DEMO_KEEP:-0}" = 1 ]; then
+        cat <<EOF
+
+Three things to try next (the servers are stopped now; $tmp/servers.sh starts them again,
+in another terminal, as a fresh cluster):
+  $bin --config $cfg status
+        where node04 is: every step, when it ran, how long it took
+  $bin --config $cfg --log-target json run
+        the records as JSON lines with journald's fields (MESSAGE_ID, STEP, …); under systemd
+        they go to the journal (journalctl -u first-boot-agent -o json-pretty)
+  $bin --config $cfg reset chainfire-join
+        forget chainfire-join and the steps after it; with servers.sh running, "run" joins again
+EOF
+else
+        echo "  FBA_DEMO_KEEP=1 ./tests/demo.sh keeps what the demo made (the configuration, the state,"
+        echo "  the certificates, a script that starts the servers) and prints three commands to try on it."
+fi

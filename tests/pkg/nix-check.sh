@@ -51,6 +51,33 @@ rc=$?
 ok $? "the harness evaluates nix/module.nix and nix/package.nix (exit $rc), nix says nothing else"
 [ $rc -eq 0 ] || sed 's/^/# /' "$work/harness.err"
 
+# flake.nix's outputs against a stand-in nixpkgs: the package is nix/package.nix called with
+# each system's packages, the module is nix/module.nix itself.
+(cd "$src" && nix-instantiate --eval --strict --json -E '
+let
+  flake = import ./flake.nix;
+  standIn = system: { callPackage = path: args: { inherit system; path = toString path; }; };
+  nixpkgs = {
+    lib.genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
+    legacyPackages = { x86_64-linux = standIn "x86_64-linux"; aarch64-linux = standIn "aarch64-linux"; };
+  };
+  out = flake.outputs { self = out; inherit nixpkgs; };
+in {
+  package = out.packages.x86_64-linux.default;
+  same = out.packages.aarch64-linux.first-boot-agent == out.packages.aarch64-linux.default;
+  module = builtins.isFunction out.nixosModules.default && builtins.functionArgs out.nixosModules.default == builtins.functionArgs (import ./nix/module.nix);
+  input = flake.inputs.nixpkgs.url;
+}') >"$work/flake.json" 2>"$work/flake.err"
+rc=$?
+[ $rc -eq 0 ] && quiet "$work/flake.err" && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["package"] == {"system": "x86_64-linux", "path": sys.argv[2] + "/nix/package.nix"}, d
+assert d["same"] and d["module"], d
+assert d["input"].startswith("github:NixOS/nixpkgs/"), d' "$work/flake.json" "$(cd "$src" && pwd -P)" 2>"$work/flake-check.err"
+ok $? "flake.nix: packages.SYSTEM.default is nix/package.nix, nixosModules.default is nix/module.nix (stand-in nixpkgs)"
+[ -s "$work/flake-check.err" ] && sed 's/^/# /' "$work/flake.err" "$work/flake-check.err"
+
 # One line per check: "1<TAB>name<TAB>detail"; exit 3 when the answer is not what it must be.
 python3 - "$work/harness.json" >"$work/checks.tsv" 2>"$work/checks.err" <<'PY'
 import json, sys

@@ -55,9 +55,20 @@ rm -f "$root/var/tmp/first-boot-agent.deb"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/first-boot-agent-flash.service" ]
 ok $? "after dpkg -i: first-boot-agent-flash.service is enabled"
 
+# The kernel names a loop device's backing file as seen from the reader's root; a file outside
+# the container is named from the root of the container's mount namespace. On a host that is
+# this test's "/"; when the test runs in a chroot, the container sees the chroot's directory in
+# front ("/srv/chroot/tmp/…/target0.img" for "/tmp/…/target0.img"): with the test's own name
+# no target matched and the agent exited 6 (what systemd calls NOTCONFIGURED). The name the
+# agent will see is asked from inside the container.
+seen=$(systemd-nspawn -q -D "$root" --register=no --keep-unit --pipe --bind="$dev" \
+        cat "/sys/block/${dev#/dev/}/loop/backing_file" </dev/null 2>"$tmp/seen.log")
+[ -n "$seen" ] || { sed 's/^/# /' "$tmp/seen.log"; bail "cannot read $dev's backing file inside the container"; }
+[ "$seen" = "$backing" ] || diag "inside the container $dev's backing file is $seen"
+
 install -d -m 0700 "$root/etc/nixos/secrets"
 cfg="$root/etc/nixos/secrets/cluster-config.json"
-flash_config "$cfg" "$(image_entry system disk.img.zst "$backing")" "" \
+flash_config "$cfg" "$(image_entry system disk.img.zst "$seen")" "" \
         "\"report\": {\"url\": \"http://$ip_report:8000/report\", \"timeout_s\": 5}"
 sed -i 's/"on_success": "none"/"on_success": "poweroff"/' "$cfg"
 grep -q '"on_success": "poweroff"' "$cfg" || bail "could not set on_success"

@@ -6,8 +6,8 @@ does); each group has the configuration its nodes get. Real state, a request log
 demand. Python 3 standard library (and the openssl command, to sign answers).
 See tests/server/README.md.
 
-    provisiond.py --listen HOST:PORT [--tls-dir DIR] [--groups FILE] [--sign-key PEM]
-                  --control HOST:PORT [--ready-file FILE] [-v]
+    provisiond.py --listen HOST:PORT [--listen-any] [--tls-dir DIR] [--groups FILE]
+                  [--state-file FILE] [--sign-key PEM] --control HOST:PORT [--ready-file FILE] [-v]
 """
 
 import argparse
@@ -112,6 +112,25 @@ class State:
         self.requests = []
         self.rules = []                 # faults: {"path", "status", "body", "size", "count"}
         self.sign_key = None
+        self.state_file = None          # the groups, kept on disk across restarts
+
+    def save(self):
+        """Writes the groups to the state file (0600, atomically); the caller holds the lock."""
+        if not self.state_file:
+            return
+        data = [{"name": g["name"], "selector": g["selector"], "raw": g["body"].decode()}
+                for g in self.groups.values()]
+        d = os.path.dirname(os.path.abspath(self.state_file))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".provisiond-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.state_file)
+        except OSError:
+            os.unlink(tmp)
+            raise
 
     def now(self):
         return round(time.monotonic() - self.t0, 6)
@@ -312,12 +331,14 @@ class ControlHandler(Handler):
         with STATE.lock:
             for g in groups:
                 STATE.groups[g["name"]] = g
+            STATE.save()
         return {"groups": sorted(STATE.groups)}
 
     def c_delete(self, body):
         with STATE.lock:
             if STATE.groups.pop(body.get("name"), None) is None:
                 raise HttpError(404, "no group '%s'" % body.get("name"))
+            STATE.save()
         return {"groups": sorted(STATE.groups)}
 
     def c_fail(self, body):
@@ -390,8 +411,12 @@ def main(argv):
     global VERBOSE
     p = argparse.ArgumentParser(prog="provisiond.py", description=__doc__.split("\n")[0])
     p.add_argument("--listen", required=True, metavar="HOST:PORT")
+    p.add_argument("--listen-any", action="store_true",
+                   help="--listen may name any address, not only loopback (the control API stays on loopback)")
     p.add_argument("--tls-dir", metavar="DIR", help="HTTPS with DIR/server.crt and DIR/server.key")
     p.add_argument("--groups", metavar="FILE", help="JSON: a list of groups to start with")
+    p.add_argument("--state-file", metavar="FILE",
+                   help="keep the groups in FILE: read at start when it exists, rewritten on every change")
     p.add_argument("--sign-key", metavar="PEM", help="sign answers (Ed25519 or RSA private key)")
     p.add_argument("--control", required=True, metavar="HOST:PORT")
     p.add_argument("--ready-file", metavar="FILE")
@@ -399,13 +424,17 @@ def main(argv):
     args = p.parse_args(argv)
     VERBOSE = args.verbose
     try:
-        listen = host_port(args.listen, "--listen")
+        listen = host_port(args.listen, "--listen", loopback=not args.listen_any)
         control = host_port(args.control, "--control")
-        if args.groups:
-            with open(args.groups) as f:
-                for g in json.load(f):
-                    g = check_group(g)
-                    STATE.groups[g["name"]] = g
+        for path in (args.groups, args.state_file):
+            if path and (path == args.groups or os.path.exists(path)):
+                with open(path) as f:
+                    for g in json.load(f):
+                        g = check_group(g)
+                        STATE.groups[g["name"]] = g
+        STATE.state_file = args.state_file
+        with STATE.lock:
+            STATE.save()
     except (UsageError, OSError, ValueError) as e:
         say(str(e))
         return 2

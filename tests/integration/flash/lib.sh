@@ -50,10 +50,11 @@ flash_cleanup() {
 flash_init() {
         local p
         [ "$(id -u)" -eq 0 ] || skip_all "needs root (loop devices)"
-        [ -e /dev/loop-control ] || skip_all "no loop device support"
+        [ -e /dev/loop-control ] || skip_all "no loop device support (/dev/loop-control is missing: modprobe loop)"
         for p in python3 sfdisk mkfs.ext4 zstd xz gzip losetup partx blkid openssl curl; do
                 command -v "$p" >/dev/null || skip_all "$p not installed"
         done
+        losetup -f >/dev/null 2>&1 || skip_all "no loop device can be attached here (losetup -f finds none)"
         [ -x "$FBA_BIN" ] || bail "no agent binary at $FBA_BIN"
         case $1 in
         *.*) block=$1 ;;                # a whole prefix: 127.76.1

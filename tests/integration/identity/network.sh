@@ -12,6 +12,7 @@ fi
 . "$(dirname "$0")/lib.sh"
 id_init 127.44.6 "identity: static address through systemd-networkd"
 [ -n "${FBA_NETNS_OWN:-}" ] || skip_all "needs its own network namespace (root, unshare)"
+command -v ip >/dev/null || skip_all "ip not installed (iproute2; tests/setup-deps.sh suite installs it)"
 ip link set lo up || bail "cannot bring lo up"
 # A veth pair per NIC: the dummy driver is not in every kernel.
 for i in 0 1; do
