@@ -134,20 +134,13 @@ static int add_problem(ProblemList *problems, const char *path, const char *expe
                        const char *found_format, ...) _printf_(5, 6);
 static int add_problem(ProblemList *problems, const char *path, const char *expected, const char *hint,
                        const char *found_format, ...) {
-        _cleanup_free_ char *found = NULL;
         va_list ap;
         int r;
 
+        /* A file name is the one text here nobody checked: problem_addv() keeps it printable. */
         va_start(ap, found_format);
-        r = vasprintf(&found, found_format, ap);
+        r = problem_addv(problems, "", expected, hint, found_format, ap);
         va_end(ap);
-        if (r < 0) {
-                found = NULL;
-                return -ENOMEM;
-        }
-        /* A file name is the one text here nobody checked: never a raw control character. */
-        string_make_printable(found);
-        r = problem_add(problems, "", expected, found, hint);
         if (r < 0)
                 return r;
         return problem_set_file(&problems->items[problems->n - 1], path) < 0 ? -ENOMEM : -EINVAL;

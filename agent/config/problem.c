@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "problem.h"
+#include "string-util.h"
 
 static void problem_done(Problem *p) {
         free(p->path);
@@ -52,20 +53,27 @@ int problem_add(ProblemList *l, const char *path, const char *expected, const ch
         return 0;
 }
 
+int problem_addv(ProblemList *l, const char *path, const char *expected, const char *hint,
+                 const char *found_format, va_list ap) {
+        _cleanup_free_ char *found = NULL;
+
+        if (vasprintf(&found, found_format, ap) < 0) {
+                found = NULL;
+                return -ENOMEM;
+        }
+        string_make_printable(found);
+        return problem_add(l, path, expected, found, hint);
+}
+
 int problem_addf(ProblemList *l, const char *path, const char *expected, const char *hint,
                  const char *found_format, ...) {
-        _cleanup_free_ char *found = NULL;
         va_list ap;
         int r;
 
         va_start(ap, found_format);
-        r = vasprintf(&found, found_format, ap);
+        r = problem_addv(l, path, expected, hint, found_format, ap);
         va_end(ap);
-        if (r < 0) {
-                found = NULL;
-                return -ENOMEM;
-        }
-        return problem_add(l, path, expected, found, hint);
+        return r;
 }
 
 int problem_set_file(Problem *p, const char *file) {

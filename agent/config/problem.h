@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdarg.h>
+
 #include <stddef.h>
 
 #include "macro.h"
@@ -25,8 +27,12 @@ typedef struct ProblemList {
 
 int problem_add(ProblemList *l, const char *path, const char *expected, const char *found,
                 const char *hint);
+/* As problem_add(), with what was found formatted; a control character in it becomes '?' (the
+ * text may quote a file name or a server's bytes, and reaches a terminal). */
 int problem_addf(ProblemList *l, const char *path, const char *expected, const char *hint,
                  const char *found_format, ...) _printf_(5, 6);
+int problem_addv(ProblemList *l, const char *path, const char *expected, const char *hint,
+                 const char *found_format, va_list ap) _printf_(5, 0);
 void problem_list_done(ProblemList *l);
 /* Sets (replaces) p->file. 0 or -ENOMEM. */
 int problem_set_file(Problem *p, const char *file);
