@@ -14,12 +14,9 @@
 
 /* Buffer sizes: chunks of the file as received, blocks of the image as written. A block is one
  * write() (or zero-out) at most; a few of each keep every thread busy while the others work.
- * The frame workers of a multi-frame image decode straight from the chunks and hold them while
- * they do (frame-workers.h): 16 let a worker hold a frame of compressible data (8 MiB of image,
- * about 3 MiB of zstd -3) while the next worker gets its own.
- * Memory: 16 × 512 KiB + 4 × 2 MiB = 16 MiB, plus the decoder's window. */
+ * Memory: 8 × 512 KiB + 4 × 2 MiB = 12 MiB, plus the decoder's window. */
 #define CHUNK_SIZE (512 * 1024)
-#define N_CHUNKS 16
+#define N_CHUNKS 8
 #define BLOCK_SIZE (2 * 1024 * 1024)
 #define N_BLOCKS 4
 
