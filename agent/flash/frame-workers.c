@@ -10,8 +10,6 @@
 #include "macro.h"
 #include "pipeline.h"
 
-#define IN_SIZE (512 * 1024)
-#define N_IN 4
 #define OUT_SIZE (2 * 1024 * 1024)      /* the pipeline's block size: blocks trade memory */
 #define N_OUT 3
 
@@ -25,9 +23,72 @@ unsigned frame_workers_cores(void) {
         return (unsigned) MAX(1, MIN(n, FRAME_WORKERS_MAX));
 }
 
+void frame_workers_release(Queue *chunks, unsigned stage, QueueBuffer *chunk) {
+        if (atomic_fetch_sub(&chunk->refs, 1) == 1)
+                (void) queue_pass(chunks, stage, chunk);
+}
+
+static void spans_close(FrameWorker *w) {
+        pthread_mutex_lock(&w->lock);
+        w->closed = true;
+        pthread_cond_broadcast(&w->changed);
+        pthread_mutex_unlock(&w->lock);
+}
+
+/* Waits for room; -ECANCELED once closed (the span's reference is then the caller's to drop). */
+static int spans_push(FrameWorker *w, const FrameSpan *s) {
+        int r = 0;
+
+        pthread_mutex_lock(&w->lock);
+        while (!w->closed && w->n_spans == FRAME_SPANS)
+                pthread_cond_wait(&w->changed, &w->lock);
+        if (w->closed)
+                r = -ECANCELED;
+        else {
+                w->spans[(w->head + w->n_spans) % FRAME_SPANS] = *s;
+                if (w->n_spans++ == 0)
+                        pthread_cond_broadcast(&w->changed);
+        }
+        pthread_mutex_unlock(&w->lock);
+        return r;
+}
+
+/* The next span, waiting for one; false once closed. */
+static bool spans_take(FrameWorker *w, FrameSpan *ret) {
+        bool ok = false;
+
+        pthread_mutex_lock(&w->lock);
+        while (!w->closed && w->n_spans == 0)
+                pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->closed) {
+                *ret = w->spans[w->head];
+                w->head = (w->head + 1) % FRAME_SPANS;
+                if (w->n_spans-- == FRAME_SPANS)
+                        pthread_cond_broadcast(&w->changed);
+                ok = true;
+        }
+        pthread_mutex_unlock(&w->lock);
+        return ok;
+}
+
+/* After closing: the chunks of the spans nobody will decode go back. */
+static void spans_drop(FrameWorker *w) {
+        FrameWorkers *f = w->pool;
+
+        pthread_mutex_lock(&w->lock);
+        for (; w->n_spans > 0; w->n_spans--) {
+                FrameSpan *s = &w->spans[w->head];
+
+                if (s->chunk)
+                        frame_workers_release(f->chunks, f->chunk_stage, s->chunk);
+                w->head = (w->head + 1) % FRAME_SPANS;
+        }
+        pthread_mutex_unlock(&w->lock);
+}
+
 void frame_workers_close(FrameWorkers *f) {
         for (unsigned i = 0; i < f->n; i++) {
-                queue_close(&f->w[i].in);
+                spans_close(&f->w[i]);
                 queue_close(&f->w[i].out);
         }
 }
@@ -49,9 +110,9 @@ static uint64_t thread_cpu_usec(void) {
 }
 
 /* A decoder's complaint, with where in the file it was. */
-static void worker_failed(FrameWorker *w, const QueueBuffer *in, uint64_t fed_before, int r) {
+static void worker_failed(FrameWorker *w, uint64_t offset, uint64_t fed_before, int r) {
         Pipeline *p = w->pool->p;
-        uint64_t at = in->offset + zstd_decoder_error_offset(w->dec) - fed_before;
+        uint64_t at = offset + zstd_decoder_error_offset(w->dec) - fed_before;
 
         if (r == -ECANCELED)
                 ;
@@ -67,36 +128,40 @@ static void worker_failed(FrameWorker *w, const QueueBuffer *in, uint64_t fed_be
 
 static void *worker_thread(void *userdata) {
         FrameWorker *w = userdata;
+        FrameWorkers *f = w->pool;
         unsigned frames_before = 0;
-        QueueBuffer *in;
+        FrameSpan in;
         int r;
 
-        while ((in = queue_take(&w->in, 1))) {
-                bool last = in->last, end = in->stream_end;
+        while (spans_take(w, &in)) {
                 uint64_t fed_before = w->fed;
 
-                r = zstd_decoder_feed(w->dec, in->data, in->size);
-                w->fed += in->size;
-                if (r >= 0 && last)
+                r = 0;
+                if (in.chunk) {
+                        r = zstd_decoder_feed(w->dec, in.chunk->data + in.start, in.size);
+                        w->fed += in.size;
+                        frame_workers_release(f->chunks, f->chunk_stage, in.chunk);
+                }
+                if (r >= 0 && in.last)
                         r = zstd_decoder_finish(w->dec);
                 if (r < 0) {
-                        worker_failed(w, in, fed_before, r);
+                        worker_failed(w, in.offset, fed_before, r);
                         break;
                 }
-                (void) queue_pass(&w->in, 1, in);
-                if (!last)
+                if (!in.last)
                         continue;
                 if (zstd_decoder_stats(w->dec)->frames > frames_before)
                         w->segments++;
                 frames_before = zstd_decoder_stats(w->dec)->frames;
-                r = block_sink_pass(&w->sink, true, end);
+                r = block_sink_pass(&w->sink, true, in.stream_end);
                 if (r < 0) {
-                        frame_workers_close(w->pool);
+                        frame_workers_close(f);
                         break;
                 }
-                if (end)
+                if (in.stream_end)
                         break;
         }
+        spans_drop(w);
         w->stats = *zstd_decoder_stats(w->dec);
         w->cpu_usec = thread_cpu_usec();
         return NULL;
@@ -136,19 +201,24 @@ static void *collector_thread(void *userdata) {
         return NULL;
 }
 
-int frame_workers_start(FrameWorkers *f, Pipeline *p, BlockSink *sink, unsigned n) {
+int frame_workers_start(FrameWorkers *f, Pipeline *p, BlockSink *sink, unsigned n, unsigned chunk_stage) {
         static const ZstdOutput output = { .data = out_data, .zero = out_zero };
         int r;
 
-        *f = (FrameWorkers) { .p = p, .sink = sink, .n = MIN(n, (unsigned) FRAME_WORKERS_MAX) };
+        *f = (FrameWorkers) { .p = p, .chunks = &p->chunks, .chunk_stage = chunk_stage, .sink = sink,
+                              .n = MIN(n, (unsigned) FRAME_WORKERS_MAX) };
+        for (unsigned i = 0; i < f->n; i++) {
+                FrameWorker *w = &f->w[i];
+
+                *w = (FrameWorker) { .pool = f, .index = i };
+                pthread_mutex_init(&w->lock, NULL);
+                pthread_cond_init(&w->changed, NULL);
+        }
         for (unsigned i = 0; i < f->n; i++) {
                 FrameWorker *w = &f->w[i];
                 ZstdOutput o = output;
 
-                *w = (FrameWorker) { .pool = f, .index = i };
-                r = queue_init(&w->in, N_IN, IN_SIZE, 2, false);
-                if (r >= 0)
-                        r = queue_init(&w->out, N_OUT, OUT_SIZE, 2, true);
+                r = queue_init(&w->out, N_OUT, OUT_SIZE, 2, true);
                 if (r < 0)
                         return r;
                 block_sink_init(&w->sink, &w->out, 0);
@@ -170,53 +240,27 @@ int frame_workers_start(FrameWorkers *f, Pipeline *p, BlockSink *sink, unsigned 
         return 0;
 }
 
-static int next_in(FrameWorkers *f) {
-        FrameWorker *w = &f->w[f->segment % f->n];
-
-        f->in = queue_take(&w->in, 0);
-        return f->in ? 0 : -ECANCELED;
-}
-
-int frame_workers_feed(FrameWorkers *f, const uint8_t *data, size_t size, uint64_t offset) {
+static int push(FrameWorkers *f, const FrameSpan *s) {
         int r;
 
-        while (size > 0) {
-                size_t k;
-
-                if (f->in && f->in->size == f->in->capacity) {
-                        r = queue_pass(&f->w[f->segment % f->n].in, 0, TAKE_PTR(f->in));
-                        if (r < 0)
-                                return r;
-                }
-                if (!f->in) {
-                        r = next_in(f);
-                        if (r < 0)
-                                return r;
-                        f->in->offset = offset;
-                }
-                k = MIN(size, f->in->capacity - f->in->size);
-                memcpy(f->in->data + f->in->size, data, k);
-                f->in->size += k;
-                data += k;
-                size -= k;
-                offset += k;
-        }
-        return 0;
+        if (s->chunk)
+                atomic_fetch_add(&s->chunk->refs, 1);
+        r = spans_push(&f->w[f->segment % f->n], s);
+        if (r < 0 && s->chunk)
+                frame_workers_release(f->chunks, f->chunk_stage, s->chunk);
+        return r;
 }
 
-int frame_workers_end_segment(FrameWorkers *f, bool stream_end) {
-        QueueBuffer *b;
+int frame_workers_feed(FrameWorkers *f, QueueBuffer *chunk, size_t start, size_t size) {
+        if (size == 0)
+                return 0;
+        return push(f, &(FrameSpan) { .chunk = chunk, .start = start, .size = size, .offset = chunk->offset + start });
+}
+
+int frame_workers_end_segment(FrameWorkers *f, uint64_t offset, bool stream_end) {
         int r;
 
-        if (!f->in) {
-                r = next_in(f);
-                if (r < 0)
-                        return r;
-        }
-        b = TAKE_PTR(f->in);
-        b->last = true;
-        b->stream_end = stream_end;
-        r = queue_pass(&f->w[f->segment % f->n].in, 0, b);
+        r = push(f, &(FrameSpan) { .offset = offset, .last = true, .stream_end = stream_end });
         f->segment++;
         return r;
 }
@@ -224,9 +268,6 @@ int frame_workers_end_segment(FrameWorkers *f, bool stream_end) {
 int frame_workers_join(FrameWorkers *f) {
         Pipeline *p = f->p;
 
-        if (f->in) {
-                (void) queue_pass(&f->w[f->segment % f->n].in, 1, TAKE_PTR(f->in));     /* back to free */
-        }
         /* Once the collector is through, every segment was decoded (or something failed): the
          * workers still waiting for a next segment are let go. */
         if (f->collector_started) {
@@ -260,7 +301,8 @@ void frame_workers_done(FrameWorkers *f) {
                 FrameWorker *w = &f->w[i];
 
                 w->dec = zstd_decoder_free(w->dec);
-                queue_done(&w->in);
                 queue_done(&w->out);
+                pthread_cond_destroy(&w->changed);
+                pthread_mutex_destroy(&w->lock);
         }
 }

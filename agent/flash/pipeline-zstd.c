@@ -73,15 +73,16 @@ static int go_parallel(ZstdStage *z) {
         /* The first frame's decoder is done with: its window is memory the workers can use. */
         take_stats(z->p, z->dec);
         z->dec = zstd_decoder_free(z->dec);
-        r = frame_workers_start(&z->workers, z->p, &z->sink, z->cores);
+        r = frame_workers_start(&z->workers, z->p, &z->sink, z->cores, z->in_stage);
         z->parallel = true;
         if (r < 0)
                 return pipeline_fail(z->p, "decompress", r, "starting the frame decoders failed: %s", strerror(-r));
         return 0;
 }
 
-/* One chunk of the file. Returns 1 at the end of the stream. */
-static int feed(ZstdStage *z, const QueueBuffer *in) {
+/* One chunk of the file (the workers hold references to it, see frame-workers.h). Returns 1 at
+ * the end of the stream. */
+static int feed(ZstdStage *z, QueueBuffer *in) {
         size_t pos = 0;
         int r;
 
@@ -90,7 +91,7 @@ static int feed(ZstdStage *z, const QueueBuffer *in) {
                 size_t k = zstd_walker_walk(&z->walker, in->data + pos, in->size - pos, &frame_end);
 
                 if (z->parallel)
-                        r = frame_workers_feed(&z->workers, in->data + pos, k, in->offset + pos);
+                        r = frame_workers_feed(&z->workers, in, pos, k);
                 else {
                         r = zstd_decoder_feed(z->dec, in->data + pos, k);
                         if (r < 0)
@@ -102,7 +103,7 @@ static int feed(ZstdStage *z, const QueueBuffer *in) {
                 if (!frame_end)
                         continue;
                 if (z->parallel)
-                        r = frame_workers_end_segment(&z->workers, false);
+                        r = frame_workers_end_segment(&z->workers, in->offset + pos, false);
                 else if (z->cores > 1 && (pos < in->size || !in->last))
                         r = go_parallel(z);
                 if (r < 0)
@@ -111,7 +112,7 @@ static int feed(ZstdStage *z, const QueueBuffer *in) {
         if (!in->last)
                 return 0;
         if (z->parallel)
-                return frame_workers_end_segment(&z->workers, true) < 0 ? -ECANCELED : 1;
+                return frame_workers_end_segment(&z->workers, in->offset + in->size, true) < 0 ? -ECANCELED : 1;
         r = zstd_decoder_finish(z->dec);
         return r < 0 ? serial_failed(z, r) : 1;
 }
@@ -135,17 +136,20 @@ static int run(ZstdStage *z, QueueBuffer *in) {
         int r;
 
         for (;;) {
+                bool last = in->last;
+
+                atomic_store(&in->refs, 1);     /* this thread's */
                 r = feed(z, in);
                 if (r < 0) {
                         if (z->parallel)
                                 frame_workers_close(&z->workers);
-                        if (p->data_error)
+                        frame_workers_release(&p->chunks, z->in_stage, in);
+                        /* The rest of the file still goes by, to the hash. */
+                        if (p->data_error && !last && (in = queue_take(&p->chunks, z->in_stage)))
                                 pipeline_drain_chunks(p, z->in_stage, in);
-                        else
-                                (void) queue_pass(&p->chunks, z->in_stage, in);
                         return r;
                 }
-                (void) queue_pass(&p->chunks, z->in_stage, in);
+                frame_workers_release(&p->chunks, z->in_stage, in);
                 if (r > 0)
                         return 0;
                 in = queue_take(&p->chunks, z->in_stage);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,8 @@ typedef struct QueueBuffer {
         bool last;                      /* the final buffer of the stream (may be empty); in a
                                          * frame worker's queues: of the segment */
         bool stream_end;                /* frame workers: the segment ends the stream */
+        atomic_uint refs;               /* frame workers: holders of pieces of this chunk (the
+                                         * decode thread's own included); the last one passes it on */
         uint64_t *zero_map;             /* with QUEUE_GRAIN maps: bit i set = grain i is all
                                          * zeroes (and its bytes in data are not valid) */
 } QueueBuffer;

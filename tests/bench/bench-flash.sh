@@ -3,13 +3,15 @@
 # The flasher against its floor and against the usual ways of writing an image, in one run on
 # this machine:
 #
-#   a 2 GiB GPT image (one ext4 partition, ~30 % random data, the rest zeroes), zstd-compressed
-#   as one frame (zstd -T0 -3) and as many (pzstd -3, frames decoded in parallel),
+#   a 2 GiB GPT image (one ext4 partition, ~30 % random data, the rest zeroes; or with
+#   BENCH_IMAGE=usr, ~42 % of this machine's /usr: binaries, libraries' helpers, docs and man
+#   pages, which compress as a real root file system does), zstd-compressed as one frame
+#   (zstd -T0 -3) and as many (pzstd -3, frames decoded in parallel),
 #   served over loopback HTTP by tests/server/imaged.py, written to a loop device by
 #     agent          first-boot-agent flash, the single-frame file (its per-stage times from its
 #                    debug record)
 #     agent-mf       the same, the multi-frame file
-#     agent-mf@1     the same, pinned to one core (taskset): what the cores buy
+#     agent@1, agent-mf@1  the same two, pinned to one core (taskset): what the cores buy
 #     curl|zstd|dd   curl URL | zstd -d | dd of=DEV bs=4M oflag=direct conv=fsync
 #     bmaptool       bmaptool copy --bmap IMAGE.bmap URL DEV
 #   and each stage the agent cannot avoid, alone:
@@ -35,6 +37,7 @@
 #
 #   tests/bench/bench-flash.sh [BUILD_DIR]          (default: build)
 #   BENCH_DIR=/var/tmp/fba-bench BENCH_REPEAT=5 BENCH_SIZE_MIB=2048 BENCH_KEEP=1
+#   BENCH_IMAGE=random (default) or usr (BENCH_DIR then defaults to /var/tmp/fba-bench-usr)
 #   BENCH_TARGET=disk (backing files in BENCH_DIR) or ram (in /dev/shm: the disk taken out)
 #   BENCH_IP=127.20.9.1 (the image server's address, port 8080)
 set -euo pipefail
@@ -42,7 +45,12 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 agent=${FBA_BIN:-$build/agent/first-boot-agent}
-dir=${BENCH_DIR:-/var/tmp/fba-bench}
+image_kind=${BENCH_IMAGE:-random}
+case $image_kind in
+random) dir=${BENCH_DIR:-/var/tmp/fba-bench} ;;
+usr) dir=${BENCH_DIR:-/var/tmp/fba-bench-usr} ;;
+*) echo "bench-flash: BENCH_IMAGE must be random or usr, not '$image_kind'" >&2; exit 1 ;;
+esac
 repeat=${BENCH_REPEAT:-5}
 size_mib=${BENCH_SIZE_MIB:-2048}
 target_kind=${BENCH_TARGET:-disk}
@@ -79,20 +87,29 @@ trap cleanup EXIT
 
 # ---- the image -------------------------------------------------------------------------------
 if [ ! -s bench.img.zst ] || [ ! -s bench.img ] || [ "$(cat bench.size 2>/dev/null)" != "$size_mib" ]; then
-        echo "Building a ${size_mib} MiB image (~30 % random data)…" >&2
+        echo "Building a ${size_mib} MiB image ($image_kind data)…" >&2
         rm -rf files bench.img bench.img.zst bench.img.bmap part.img
         mkdir -p files
-        # Random files of 1 to 32 MiB until 30 % of the disk is data.
-        want=$((size_mib * 3 / 10))
-        have=0
-        i=0
-        while [ "$have" -lt "$want" ]; do
-                n=$((1 + (i * 7919) % 32))
-                [ $((have + n)) -gt "$want" ] && n=$((want - have))
-                head -c "${n}M" /dev/urandom >"files/f$i"
-                have=$((have + n))
-                i=$((i + 1))
-        done
+        if [ "$image_kind" = usr ]; then
+                # A root file system's kind of content: hard links to this machine's files (no copy;
+                # BENCH_DIR must be on the file system of /usr).
+                for d in /usr/bin /usr/sbin /usr/libexec /usr/share/doc /usr/share/man; do
+                        mkdir -p "files$(dirname "$d")"
+                        cp -al "$d" "files$d" || die "cannot hard-link $d into $dir (not on one file system?)"
+                done
+        else
+                # Random files of 1 to 32 MiB until 30 % of the disk is data.
+                want=$((size_mib * 3 / 10))
+                have=0
+                i=0
+                while [ "$have" -lt "$want" ]; do
+                        n=$((1 + (i * 7919) % 32))
+                        [ $((have + n)) -gt "$want" ] && n=$((want - have))
+                        head -c "${n}M" /dev/urandom >"files/f$i"
+                        have=$((have + n))
+                        i=$((i + 1))
+                done
+        fi
         part_mib=$((size_mib - 2))
         mkfs.ext4 -q -F -L root -d files part.img "${part_mib}M" >/dev/null
         truncate -s "${size_mib}M" bench.img
@@ -184,7 +201,7 @@ echo "Image: $((image_size >> 20)) MiB, data $((data_bytes >> 20)) MiB ($((data_
      "in $target_dir; $cores cores; $repeat rounds, every contender in turn." >&2
 # Each run has a new loop device: the commands look it up when they start.
 dev='$(losetup -j "'"$target_dir"'/target.img" -O NAME -n | head -n1)'
-names=(agent agent-mf agent-mf@1 "curl|zstd|dd" bmaptool receive hash decode write hash-mf decode-mf)
+names=(agent agent-mf agent@1 agent-mf@1 "curl|zstd|dd" bmaptool receive hash decode write hash-mf decode-mf)
 : >stages.log
 : >stages-mf.log
 agent_flash=(env FIRST_BOOT_AGENT_LOG_LEVEL=debug FIRST_BOOT_AGENT_LOG_TARGET=json "$agent" --state-dir "$dir/state")
@@ -195,6 +212,8 @@ for ((round = 1; round <= repeat; round++)); do
         grep -h '"message":"Pipeline stages' run.log >>stages.log || die "the agent logged no stage times"
         run_once agent-mf verify "${agent_flash[@]}" --config bench-mf.json flash --no-progress --no-power-action
         grep -h '"message":"Pipeline stages' run.log >>stages-mf.log || die "the agent logged no stage times"
+        run_once agent@1 verify taskset -c 0 "${agent_flash[@]}" --config bench.json flash --no-progress \
+                --no-power-action
         run_once agent-mf@1 verify taskset -c 0 "${agent_flash[@]}" --config bench-mf.json flash --no-progress \
                 --no-power-action
         run_once "curl|zstd|dd" verify sh -c "curl -sSf '$url' | zstd -dc | dd of=\"$dev\" bs=4M iflag=fullblock oflag=direct conv=fsync status=none"
@@ -224,7 +243,7 @@ for n in "${names[@]}"; do
 done
 
 printf '\n%-14s %8s %8s %7s %7s %9s %9s\n' "" "median s" "best s" "user s" "sys s" "peak RSS" "verified"
-for n in agent agent-mf agent-mf@1 "curl|zstd|dd" bmaptool; do
+for n in agent agent-mf agent@1 agent-mf@1 "curl|zstd|dd" bmaptool; do
         printf '%-14s %8s %8s %7s %7s %5s MiB %9s\n' "$n" "${t_med[$n]}" "${t_min[$n]}" "${u_med[$n]}" "${s_med[$n]}" \
                 "$((rss[$n] / 1024))" "${verified[$n]}"
 done
@@ -306,7 +325,7 @@ print("\nmulti-frame file: %d bytes, %.2f%% larger than the single frame (%d byt
 def line(goal, value, unit, met):
     print("%-46s %8s%-4s %s" % (goal, value, unit, "" if met is None else ("met" if met else "NOT met")))
 
-a, amf, a1 = m["agent"]["t"], m["agent-mf"]["t"], m["agent-mf@1"]["t"]
+a, amf, a1, s1 = m["agent"]["t"], m["agent-mf"]["t"], m["agent-mf@1"]["t"], m["agent@1"]["t"]
 dd, bmap = m["curl|zstd|dd"]["t"], m["bmaptool"]["t"]
 print("\n%-46s %8s" % ("goal", "measured"))
 line("agent-mf / its floor <= 1.25", "%.2f" % (amf / floor2), "x", amf / floor2 <= 1.25)
@@ -316,8 +335,10 @@ line("bmaptool / agent-mf", "%.2f" % (bmap / amf), "x", None)
 line("curl|zstd|dd / agent >= 3", "%.2f" % (dd / a), "x", dd / a >= 3)
 line("curl|zstd|dd / agent-mf", "%.2f" % (dd / amf), "x", None)
 line("agent-mf pinned to 1 core / on %d" % cores, "%.2f" % (a1 / amf), "x", None)
+line("agent pinned to 1 core / on %d" % cores, "%.2f" % (s1 / a), "x", None)
+line("agent-mf / agent (multi- against single-frame)", "%.2f" % (amf / a), "x", None)
 line("agent-mf peak RSS <= 48 MiB", str(m["agent-mf"]["rss"]), " MiB", m["agent-mf"]["rss"] <= 48)
 line("agent peak RSS <= 32 MiB", str(m["agent"]["rss"]), " MiB", m["agent"]["rss"] <= 32)
-v = sorted({x for n in ("agent", "agent-mf", "agent-mf@1", "curl|zstd|dd", "bmaptool") for x in m[n]["v"].split(",")})
+v = sorted({x for n in ("agent", "agent-mf", "agent@1", "agent-mf@1", "curl|zstd|dd", "bmaptool") for x in m[n]["v"].split(",")})
 line("every write verified byte for byte", " ".join(v), "", v == ["yes"])
 EOF
