@@ -234,18 +234,6 @@ static int decode_chunk(Decode *d, const QueueBuffer *in) {
         }
 }
 
-void pipeline_drain_chunks(Pipeline *p, unsigned stage, QueueBuffer *in) {
-        for (;;) {
-                bool last = in->last;
-
-                if (queue_pass(&p->chunks, stage, in) < 0 || last)
-                        return;
-                in = queue_take(&p->chunks, stage);
-                if (!in)
-                        return;
-        }
-}
-
 static int decode_all(Decode *d) {
         Pipeline *p = d->p;
         QueueBuffer *in;

@@ -97,6 +97,18 @@ void pipeline_thread_ended(Pipeline *p, PipelineStageId id) {
         pthread_mutex_unlock(&p->lock);
 }
 
+void pipeline_drain_chunks(Pipeline *p, unsigned stage, QueueBuffer *in) {
+        for (;;) {
+                bool last = in->last;
+
+                if (queue_pass(&p->chunks, stage, in) < 0 || last)
+                        return;
+                in = queue_take(&p->chunks, stage);
+                if (!in)
+                        return;
+        }
+}
+
 /* ---- receive thread ---- */
 
 static int push_chunk(Pipeline *p, bool last) {
