@@ -17,6 +17,9 @@ class Leadership:
     def __init__(self):
         self.node = None                # None: every listener takes writes
         self.mode = "redirect"          # redirect (307 Location), 421 naming it, 503 without a hint
+        self.after_adds = 0             # > 0: hand over to handover[0] after this many adds
+        self.adds = 0                   # adds the present leader has taken
+        self.handover = []              # the leaders to come: [(node, mode)]
 
 
 class Bucket:
@@ -83,6 +86,16 @@ def check_leader(handler, lst, path):
     return True
 
 
+def count_add(service):
+    """An add the leader took (under STATE.lock): a leadership change that waits for adds, as an
+    election during a herd, happens now."""
+    lead = LEADERS[service]
+    lead.adds += 1
+    if lead.after_adds > 0 and lead.handover and lead.adds >= lead.after_adds:
+        lead.node, lead.mode = lead.handover.pop(0)
+        lead.adds = 0
+
+
 def member_status(service, member):
     return "leader" if LEADERS[service].node == member["id"] else member.get("status", "active")
 
@@ -98,10 +111,25 @@ def set_leader(body, listener_of):
     mode = body.get("mode", "redirect")
     if mode not in LEADER_MODES:
         raise HttpError(400, "'mode' must be one of %s" % ", ".join(LEADER_MODES))
+    # "then": the leaders to come, each taking over once the one before took "after_adds" adds.
+    after = body.get("after_adds", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise HttpError(400, "'after_adds' must be a whole number >= 0")
+    then = body.get("then", [])
+    if not isinstance(then, list) or (then and after == 0):
+        raise HttpError(400, "'then' must be a list of {node, mode}, with 'after_adds' > 0")
+    handover = []
+    for t in then:
+        if not isinstance(t, dict) or t.get("mode", "redirect") not in LEADER_MODES:
+            raise HttpError(400, "each of 'then' must be {\"node\": NAME, \"mode\": %s}" % "|".join(LEADER_MODES))
+        listener_of({"service": service, "node": t.get("node")})
+        handover.append((t["node"], t.get("mode", "redirect")))
     with STATE.lock:
-        LEADERS[service].node = node
-        LEADERS[service].mode = mode
-    return {"service": service, "leader": node, "mode": mode}
+        lead = LEADERS[service]
+        lead.node, lead.mode = node, mode
+        lead.after_adds, lead.adds, lead.handover = after, 0, handover
+    return {"service": service, "leader": node, "mode": mode, "after_adds": after,
+            "then": [{"node": n, "mode": m} for n, m in handover]}
 
 
 def set_throttle(body, listener_of):

@@ -144,6 +144,7 @@ class ServiceHandler(Handler):
                         raise HttpError(409, "raft_addr %s already belongs to member '%s'" % (raddr, m["id"]))
                 m = {"id": mid, "raft_addr": raddr, "status": "active"}
                 members.append(m)
+                fleet.count_add(lst.service)
                 self.send_json(201, {"member": dict(m), "members": [dict(x) for x in members]})
             return
         if path.startswith("/admin/member/"):
