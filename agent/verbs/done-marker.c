@@ -67,6 +67,28 @@ int done_marker_fresh(const char *dir) {
         return done_marker_stamp_trusted(&d, &m);
 }
 
+/* Waits until a stamp made now counts: the coarse clock (which a ctime never falls behind) past
+ * the directory's mtime by more than the granularity — a tick or two, so that the next start
+ * takes the fast path at once. Not on a file system keeping whole seconds (the mtime ends in
+ * .000000000): its 2 s are left to the next start's full check. Bounded, for a directory time
+ * in the future. */
+static void wait_out_granularity(const struct timespec *mtime) {
+        int64_t until, now;
+        struct timespec t;
+
+        if (mtime->tv_nsec == 0)
+                return;
+        until = timespec_ns(mtime) + granularity_ns(mtime, mtime);
+        for (int i = 0; i < 4; i++) {
+                if (clock_gettime(CLOCK_REALTIME_COARSE, &t) < 0)
+                        return;
+                now = timespec_ns(&t);
+                if (now > until || until - now > 100000000)     /* done, or > 0.1 s: a clock off */
+                        return;
+                (void) nanosleep(&(struct timespec) { .tv_nsec = (long) (until - now) + 1000000 }, NULL);
+        }
+}
+
 int done_marker_stamp(const char *dir) {
         _cleanup_close_ int fd = -1;
         struct stat d;
@@ -76,6 +98,7 @@ int done_marker_stamp(const char *dir) {
                 return -errno;
         if (fstat(fd, &d) < 0)
                 return -errno;
+        wait_out_granularity(&d.st_mtim);
         /* Changing a file's times leaves the directory's mtime alone. */
         if (utimensat(fd, MARKER_DONE, (const struct timespec[2]) { { .tv_nsec = UTIME_OMIT }, d.st_mtim },
                       AT_SYMLINK_NOFOLLOW) < 0)

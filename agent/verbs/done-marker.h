@@ -19,8 +19,9 @@
  *   - a change within the same tick of the file-time clock as the one the stamp recorded (the
  *     directory's time does not move): the stamp counts only when it was made (its ctime) more
  *     than the timestamp granularity after the directory's mtime, git's "racily clean" rule.
- *     A stamp made right after the walk's last write is such a one: the next start checks the
- *     markers once and stamps again, then it holds;
+ *     done_marker_stamp() waits that out (a tick or two) so that its stamp holds from the next
+ *     start on; on a file system keeping whole seconds it does not wait 2 s, and the next start
+ *     checks the markers once and stamps again;
  *   - someone else's marker: the directory must be trusted (dir-trust.h: owned by root or the
  *     caller, not writable by group or others), the marker a regular file owned by them.
  *
@@ -50,5 +51,7 @@ bool done_marker_stamp_trusted(const struct stat *dir, const struct stat *marker
  * in it is believed), other negative errno on failure. */
 int done_marker_verify(const char *dir, const Config *c, const char **ret_missing);
 
-/* Sets the done marker's mtime to the directory's. 0 or negative errno (-ENOENT: no marker). */
+/* Sets the done marker's mtime to the directory's, after waiting out the granularity (a tick or
+ * two; not on a whole-second file system) so that the stamp counts. 0 or negative errno
+ * (-ENOENT: no marker). */
 int done_marker_stamp(const char *dir);
