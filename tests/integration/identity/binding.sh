@@ -61,11 +61,20 @@ refused "an expired answer" '\.not_after: expected a time after now \([0-9T:+-]*
 # The same expired answer on a machine whose clock is before the agent's build time (a dead RTC
 # battery): that clock is wrong, so it does not reject; the agent says so. A worker with nothing
 # to reach over TLS (certificates are not valid yet at that time).
+# libfaketime can deadlock inside an AddressSanitizer build (its clock lock is taken again from
+# the sanitizer's allocator: libfaketime issues 365/391), so that build leaves this case to the
+# release build, which runs it.
 libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+faketime_skip=
 if [ -z "$libfaketime" ]; then
+        faketime_skip="libfaketime not installed (tests/setup-deps.sh installs faketime)"
+elif grep -q __asan_init "$FBA_BIN"; then
+        faketime_skip="libfaketime deadlocks in AddressSanitizer builds; the release build runs this case"
+fi
+if [ -n "$faketime_skip" ]; then
         for i in 1 2 3 4; do
                 tap_n=$((tap_n + 1))
-                echo "ok $tap_n # SKIP libfaketime not installed (tests/setup-deps.sh installs faketime)"
+                echo "ok $tap_n # SKIP $faketime_skip"
         done
 else
         pctl /control/groups "{\"name\": \"$node\", \"selector\": {\"mac\": \"$mac\"}, \"not_after\": \"2001-01-01T00:00:00Z\", \"config\": $(answer_with node04 'd["node_role"] = "worker"; d["services"] = {s: {"enabled": False} for s in ("chainfire", "flaredb", "iam")}')}" >/dev/null
