@@ -107,39 +107,54 @@ int parse_port(const char *s, uint16_t *ret) {
         return 0;
 }
 
-int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port) {
-        const char *colon, *host_start = s, *host_end;
-        uint16_t port;
+int parse_host_optional_port(const char *s, bool port_required, char **ret_host, uint16_t *ret_port) {
+        const char *colon = NULL, *host_start = s, *host_end;
+        uint16_t port = 0;
         char *host;
         int r;
 
         if (s[0] == '[') {
-                host_end = strchr(s, ']');
-                if (!host_end || host_end[1] != ':')
-                        return -EINVAL;
                 host_start = s + 1;
-                colon = host_end + 1;
-        } else {
-                colon = strrchr(s, ':');
-                if (!colon || memchr(s, ':', (size_t) (colon - s)))
+                host_end = strchr(s, ']');
+                if (!host_end)
                         return -EINVAL;
-                host_end = colon;
+                if (host_end[1] == ':')
+                        colon = host_end + 1;
+                else if (host_end[1] != '\0')
+                        return -EINVAL;
+        } else {
+                /* An IPv6 address needs its brackets: "fd00::1:2380" is ambiguous. */
+                colon = strchr(s, ':');
+                if (colon && strchr(colon + 1, ':'))
+                        return -EINVAL;
+                host_end = colon ? colon : s + strlen(s);
         }
         if (host_end == host_start)
                 return -EINVAL;
-        r = parse_port(colon + 1, &port);
-        if (r < 0)
-                return r;
+        if (colon) {
+                r = parse_port(colon + 1, &port);
+                if (r < 0)
+                        return r;
+        } else if (port_required)
+                return -EINVAL;
         host = strndup(host_start, (size_t) (host_end - host_start));
         if (!host)
                 return -ENOMEM;
-        if (!is_ip_address(host) && !is_hostname(host)) {
+        if (s[0] == '[' ? !strchr(host, ':') || !is_ip_address(host) : !is_ip_address(host) && !is_hostname(host)) {
                 free(host);
                 return -EINVAL;
         }
-        *ret_host = host;
-        *ret_port = port;
+        if (ret_host)
+                *ret_host = host;
+        else
+                free(host);
+        if (ret_port)
+                *ret_port = port;
         return 0;
+}
+
+int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port) {
+        return parse_host_optional_port(s, true, ret_host, ret_port);
 }
 
 bool is_ip_address(const char *s) {

@@ -20,8 +20,11 @@ int parse_uint64(const char *s, uint64_t *ret);
 int parse_uint64_hex(const char *s, uint64_t *ret);
 int parse_port(const char *s, uint16_t *ret);
 
-/* Splits "host:port" or "[v6]:port". ret_host is a new string. */
+/* Splits "host:port" or "[v6]:port" (an IPv6 address only in brackets, a host name or an
+ * address). ret_host is a new string; either may be NULL. */
 int parse_host_port(const char *s, char **ret_host, uint16_t *ret_port);
+/* The same where the port may be missing ("host", "[v6]"): *ret_port is 0 then. */
+int parse_host_optional_port(const char *s, bool port_required, char **ret_host, uint16_t *ret_port);
 /* True for an IPv4 or IPv6 literal. */
 bool is_ip_address(const char *s);
 /* True for "localhost", 127.0.0.0/8 and ::1: this machine. */

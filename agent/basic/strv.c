@@ -71,3 +71,26 @@ char **strv_copy(char *const *l) {
         }
         return c;
 }
+
+char *strv_join(char *const *l, const char *separator) {
+        size_t n = 1, k = strlen(separator), used = 0;
+        char *s;
+
+        STRV_FOREACH(i, l)
+                n += strlen(*i) + k;
+        s = malloc(n);
+        if (!s)
+                return NULL;
+        STRV_FOREACH(i, l) {
+                size_t m = strlen(*i);
+
+                if (used > 0) {
+                        memcpy(s + used, separator, k);
+                        used += k;
+                }
+                memcpy(s + used, *i, m);
+                used += m;
+        }
+        s[used] = '\0';
+        return s;
+}

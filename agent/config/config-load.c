@@ -15,6 +15,7 @@
 #include "config-sections.h"
 #include "config-value.h"
 #include "json-util.h"
+#include "service-kind.h"
 #include "proc-cmdline.h"
 #include "string-util.h"
 #include "strv.h"
@@ -98,8 +99,8 @@ static int check_across(ConfigParser *p, json_t *root) {
         int r;
 
         /* A joining node needs to know whom to ask, unless each cluster service says so itself. */
-        for (ServiceId i = SERVICE_CHAINFIRE; i <= SERVICE_FLAREDB; i++)
-                if (c->services[i].enabled && !c->services[i].leader_url)
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (s->enabled && service_kind(s->kind)->raft && !s->leader_url)
                         leaders_given = false;
         if (p->bootstrap == 0 && !json_object_get(root, "leader_url") && !leaders_given) {
                 r = config_add_missing(problems, ".", "leader_url", config_value_url.expected,
@@ -153,10 +154,11 @@ static int check_across(ConfigParser *p, json_t *root) {
  * or when the file says so. */
 static int check_iam_url(ConfigParser *p) {
         const Config *c = p->config;
-        _cleanup_free_ char *host = NULL;
+        const ServiceConfig *iam = config_service_of_kind(c, SERVICE_KIND_IAM);
+        _cleanup_free_ char *host = NULL, *path = NULL;
         int r;
 
-        if (!c->services[SERVICE_IAM].enabled || !c->iam.url || !startswith(c->iam.url, "http://") ||
+        if (!iam || !iam->enabled || !c->iam.url || !startswith(c->iam.url, "http://") ||
             c->iam.allow_http)
                 return 0;
         r = config_url_host(c->iam.url, &host, NULL);
@@ -164,7 +166,11 @@ static int check_iam_url(ConfigParser *p) {
                 return r == -ENOMEM ? r : 0;
         if (is_loopback_host(host))
                 return 0;
-        return problem_addf(p->problems, ".services.iam.url",
+        if (asprintf(&path, ".services.%s.url", iam->name) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        return problem_addf(p->problems, path,
                             "an https:// URL, or http:// to this machine (the IAM admin's password and tokens "
                             "are sent there)",
                             "write https://, or set iam.allow_http to true to send them in clear anyway",

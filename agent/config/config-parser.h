@@ -15,6 +15,4 @@ typedef struct ConfigParser {
         bool template;                          /* node fields optional (config-provisioning.h) */
         int bootstrap;                          /* 1, 0, or -1 when missing or not a boolean */
         uint16_t raft_addr_port;                /* port of raft_addr, 0 when it is not valid */
-        bool explicit_api_port[_SERVICE_MAX];
-        bool explicit_raft_port[_SERVICE_MAX];
 } ConfigParser;

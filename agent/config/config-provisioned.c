@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config-answer-policy.h"
@@ -14,6 +15,22 @@
 
 char *config_provisioned_path(const char *state_dir) {
         return path_join(state_dir, CONFIG_PROVISIONED_FILE);
+}
+
+int config_provisioned_load_stored(const char *state_dir, Config **ret, char **ret_path, ProblemList *problems) {
+        _cleanup_free_ char *path = config_provisioned_path(state_dir);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = config_load(path, ret, problems);
+        if (r < 0)
+                return r;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+        return 1;
 }
 
 /* RFC 7386 over target, an object; patch is an object too. */

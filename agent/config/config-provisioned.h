@@ -20,6 +20,10 @@
 
 /* STATE_DIR/cluster-config.json, a new string (NULL on OOM). */
 char *config_provisioned_path(const char *state_dir);
+/* The configuration stored in state_dir, which takes the template's place: 1 with it (and its
+ * path, when ret_path is not NULL), 0 when none is stored, negative errno when it cannot be read
+ * or is not valid (every problem in problems, as config_load() gives them). */
+int config_provisioned_load_stored(const char *state_dir, Config **ret, char **ret_path, ProblemList *problems);
 
 typedef struct ProvisionedAnswer {
         Config *config;                 /* the node's configuration */

@@ -11,6 +11,7 @@
 #include "config-resolve.h"
 #include "config-value.h"
 #include "fileio.h"
+#include "service-kind.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -96,16 +97,14 @@ static int self_hosts(const Config *c, char ***ret) {
 
 /* The other peers' admin API bases, in the order of the list, without the leader (asked first
  * anyway) and without this node. */
-static int resolve_peers(const Config *c, ServiceId id, char *const *self, ServiceConfig *s) {
+static int resolve_peers(const Config *c, char *const *self, ServiceConfig *s) {
         _cleanup_strv_free_ char **urls = calloc(1, sizeof(char *));
         _cleanup_free_ char *leader_host = NULL;
-        char *const *peers = c->initial_peers;
+        char *const *peers = config_service_peers(c, s);
         int r;
 
         if (!urls)
                 return -ENOMEM;
-        if (id == SERVICE_FLAREDB && c->flaredb_peers)
-                peers = c->flaredb_peers;
         if (s->leader_url) {
                 r = config_url_host(s->leader_url, &leader_host, NULL);
                 if (r == -ENOMEM)
@@ -139,8 +138,7 @@ static int resolve_peers(const Config *c, ServiceId id, char *const *self, Servi
         return 0;
 }
 
-static int resolve_cluster_service(Config *c, ServiceId id, char *const *self) {
-        ServiceConfig *s = &c->services[id];
+static int resolve_raft_service(Config *c, ServiceConfig *s, char *const *self) {
         int r;
 
         if (s->leader_url)
@@ -172,7 +170,7 @@ static int resolve_cluster_service(Config *c, ServiceId id, char *const *self) {
                 }
         }
 
-        return resolve_peers(c, id, self, s);
+        return resolve_peers(c, self, s);
 }
 
 /* This node's name for its own certificate, and the address to reach its own services at: the
@@ -216,9 +214,9 @@ static bool file_exists(const char *dir, const char *name, const char *suffix, c
 static const char *deciding_leader(const Config *c) {
         if (c->leader_url)
                 return c->leader_url;
-        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
-                if (c->services[i].leader_url)
-                        return c->services[i].leader_url;
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (s->leader_url)
+                        return s->leader_url;
         return NULL;
 }
 
@@ -274,18 +272,6 @@ static int resolve_tls(Config *c) {
         return 0;
 }
 
-static int resolve_etcd(Config *c, ServiceConfig *s) {
-        EtcdLocalConfig *e = &s->etcd;
-
-        if (s->driver != MEMBER_DRIVER_ETCD)
-                return 0;
-        if ((!e->env_file && !(e->env_file = strdup("/etc/default/etcd"))) ||
-            (!e->unit && !(e->unit = strdup("etcd.service"))) ||
-            (!e->name && c->node_id && !(e->name = strdup(c->node_id))))
-                return -ENOMEM;
-        return 0;
-}
-
 int config_resolve(Config *c) {
         _cleanup_strv_free_ char **self = NULL;
         _cleanup_free_ char *name = NULL, *connect = NULL;
@@ -307,8 +293,8 @@ int config_resolve(Config *c) {
         if (r < 0)
                 return r;
 
-        for (ServiceId i = 0; i < _SERVICE_MAX; i++) {
-                ServiceConfig *s = &c->services[i];
+        CONFIG_FOREACH_SERVICE(s, c) {
+                const ServiceKindInfo *kind = service_kind(s->kind);
 
                 /* Over TLS the local service is checked under the node's own name (its certificate
                  * names the node, not "localhost"), at the node's own address. */
@@ -320,21 +306,18 @@ int config_resolve(Config *c) {
                         if (c->tls.enabled && connect && !(s->health_connect = strdup(connect)))
                                 return -ENOMEM;
                 }
-                if (i == SERVICE_IAM)
-                        continue;
-                r = resolve_cluster_service(c, i, self);
-                if (r < 0)
-                        return r;
-                r = resolve_etcd(c, s);
+                r = kind->raft ? resolve_raft_service(c, s, self) : 0;
+                if (r >= 0 && kind->resolve)
+                        r = kind->resolve(c, s);
                 if (r < 0)
                         return r;
         }
 
         if (c->iam.url)
                 strip_trailing_slashes(c->iam.url);
-        else {
+        else if (config_service_of_kind(c, SERVICE_KIND_IAM)) {
                 r = make_url(scheme_of(c), c->tls.enabled ? name : "localhost",
-                             c->services[SERVICE_IAM].api_port, "", &c->iam.url);
+                             config_service_of_kind(c, SERVICE_KIND_IAM)->api_port, "", &c->iam.url);
                 if (r < 0)
                         return r;
                 c->iam.url_is_own = true;

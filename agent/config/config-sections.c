@@ -7,186 +7,11 @@
 
 #include "cleanup.h"
 #include "config-sections.h"
+#include "config-services.h"
 #include "config-static-network.h"
 #include "config-value.h"
 #include "json-util.h"
 #include "strv.h"
-
-static const uint16_t default_api_port[_SERVICE_MAX] = { 2379, 2479, 8080 };
-static const uint16_t default_raft_port[_SERVICE_MAX] = { 2380, 2480, 0 };
-
-/* "etcd": how the etcd driver reaches the local etcd it configures and restarts. */
-static int parse_etcd(ConfigParser *p, json_t *service, const char *service_path, ServiceConfig *s) {
-        static const char *const keys[] = { "env_file", "unit", "start_command", "name", NULL };
-        _cleanup_free_ char *path = NULL;
-        json_t *obj;
-        int r;
-
-        r = json_get_object(service, service_path, "etcd", false, &obj, p->problems);
-        if (r <= 0)
-                return r == -ENOMEM ? r : 0;
-        path = json_path_key(service_path, "etcd");
-        if (!path)
-                return -ENOMEM;
-        if (s->driver != MEMBER_DRIVER_ETCD)
-                KEEP_GOING(problem_add(p->problems, path, "only with \"driver\": \"etcd\"",
-                                       "an etcd section for the admin driver", NULL));
-        KEEP_GOING(json_check_keys(obj, path, keys, p->problems));
-        KEEP_GOING(config_get_value(obj, path, "env_file", &config_value_path, false, &s->etcd.env_file,
-                                    p->problems));
-        KEEP_GOING(config_get_value(obj, path, "unit", &config_value_unit, false, &s->etcd.unit,
-                                    p->problems));
-        KEEP_GOING(config_get_value(obj, path, "name", &config_value_node_id, false, &s->etcd.name,
-                                    p->problems));
-        r = config_get_value_list(obj, path, "start_command", &config_value_name, &s->etcd.start_command,
-                                  p->problems);
-        KEEP_GOING(r);
-        if (r > 0 && (!s->etcd.start_command[0] || s->etcd.start_command[0][0] != '/')) {
-                r = json_add_problem(p->problems, path, "a command line whose first element is an absolute path",
-                                     json_object_get(obj, "start_command"), "[\"/usr/local/sbin/start-etcd\"]");
-                KEEP_GOING(r);
-        }
-        return 0;
-}
-
-static int parse_service(ConfigParser *p, json_t *services, ServiceId id) {
-        static const char *const cluster_keys[] = {
-                "enabled", "api_port", "raft_port", "health_url", "leader_url", "raft_addr",
-                "driver", "etcd", "replace_stale_member", NULL
-        };
-        static const char *const iam_keys[] = { "enabled", "api_port", "health_url", "url", NULL };
-        ServiceConfig *s = &p->config->services[id];
-        const char *name = service_to_string(id);
-        _cleanup_free_ char *path = NULL;
-        int64_t v;
-        json_t *obj;
-        int driver, r;
-
-        /* node_role (parsed before the sections) decides unless the file says otherwise. */
-        s->enabled = node_role_runs_service(p->config->node_role, id);
-        s->enabled_source = p->config->node_role_source == CONFIG_SOURCE_FILE ? CONFIG_SOURCE_ROLE
-                                                                               : CONFIG_SOURCE_DEFAULT;
-        s->api_port = default_api_port[id];
-        s->raft_port = default_raft_port[id];
-        /* raft_addr is the chainfire raft address: its port is chainfire's raft port. */
-        if (id == SERVICE_CHAINFIRE && p->raft_addr_port > 0)
-                s->raft_port = p->raft_addr_port;
-        s->driver = MEMBER_DRIVER_ADMIN;
-
-        if (!services)
-                return 0;
-        r = json_get_object(services, ".services", name, false, &obj, p->problems);
-        if (r <= 0)
-                return r == -ENOMEM ? r : 0;
-        path = json_path_key(".services", name);
-        if (!path)
-                return -ENOMEM;
-
-        KEEP_GOING(json_check_keys(obj, path, id == SERVICE_IAM ? iam_keys : cluster_keys, p->problems));
-        r = json_get_boolean(obj, path, "enabled", false, &s->enabled, p->problems);
-        KEEP_GOING(r);
-        if (r > 0)
-                s->enabled_source = CONFIG_SOURCE_FILE;
-
-        v = s->api_port;
-        KEEP_GOING(config_get_integer(obj, path, "api_port", 1, 65535, NULL, &v, &p->explicit_api_port[id],
-                               p->problems));
-        s->api_port = (uint16_t) v;
-        KEEP_GOING(config_get_value(obj, path, "health_url", &config_value_url, false,
-                                    &s->health_url, p->problems));
-
-        if (id == SERVICE_IAM)
-                return config_get_value(obj, path, "url", &config_value_url, false,
-                                        &p->config->iam.url, p->problems);
-
-        v = s->raft_port;
-        KEEP_GOING(config_get_integer(obj, path, "raft_port", 1, 65535, NULL, &v, &p->explicit_raft_port[id],
-                               p->problems));
-        s->raft_port = (uint16_t) v;
-        KEEP_GOING(config_get_value(obj, path, "leader_url", &config_value_url, false,
-                                    &s->leader_url, p->problems));
-        KEEP_GOING(config_get_value(obj, path, "raft_addr", &config_value_host_port, false,
-                                    &s->raft_addr, p->problems));
-        r = config_get_enum(obj, path, "driver", member_driver_kind_table, _MEMBER_DRIVER_MAX, false, &driver,
-                            p->problems);
-        KEEP_GOING(r);
-        if (r > 0)
-                s->driver = (MemberDriverKind) driver;
-        KEEP_GOING(json_get_boolean(obj, path, "replace_stale_member", false, &s->replace_stale_member,
-                                    p->problems));
-        return parse_etcd(p, obj, path, s);
-}
-
-/* Two enabled services on one port would answer each other's health checks. */
-static int check_ports(ConfigParser *p) {
-        struct {
-                ServiceId id;
-                const char *key;
-                uint16_t port;
-                bool is_explicit;
-        } ports[2 * _SERVICE_MAX];
-        size_t n = 0;
-
-        for (ServiceId i = 0; i < _SERVICE_MAX; i++) {
-                ServiceConfig *s = &p->config->services[i];
-
-                if (!s->enabled)
-                        continue;
-                ports[n++] = (typeof(ports[0])) { i, "api_port", s->api_port, p->explicit_api_port[i] };
-                if (s->raft_port > 0)
-                        ports[n++] = (typeof(ports[0])) { i, "raft_port", s->raft_port,
-                                                          p->explicit_raft_port[i] };
-        }
-
-        for (size_t a = 0; a < n; a++)
-                for (size_t b = a + 1; b < n; b++) {
-                        _cleanup_free_ char *path = NULL, *hint = NULL;
-                        size_t blame = b, spared = a;
-                        int r;
-
-                        if (ports[a].port != ports[b].port)
-                                continue;
-                        /* Blame the one written in the file, if only one was. */
-                        if (ports[a].is_explicit && !ports[b].is_explicit) {
-                                blame = a;
-                                spared = b;
-                        }
-                        if (asprintf(&path, ".services.%s.%s", service_to_string(ports[blame].id),
-                                     ports[blame].key) < 0) {
-                                path = NULL;
-                                return -ENOMEM;
-                        }
-                        if (asprintf(&hint, "%u is also .services.%s.%s%s", ports[spared].port,
-                                     service_to_string(ports[spared].id), ports[spared].key,
-                                     ports[spared].is_explicit ? "" : " (its default)") < 0) {
-                                hint = NULL;
-                                return -ENOMEM;
-                        }
-                        r = problem_addf(p->problems, path, "a port no other enabled service uses",
-                                         hint, "%s %u", ports[blame].is_explicit ? "the number" : "the default",
-                                         ports[blame].port);
-                        if (r < 0)
-                                return r;
-                }
-        return 0;
-}
-
-static int parse_services(ConfigParser *p, json_t *root) {
-        static const char *const keys[] = { "chainfire", "flaredb", "iam", NULL };
-        json_t *services = NULL;
-        int r;
-
-        r = json_get_object(root, ".", "services", false, &services, p->problems);
-        KEEP_GOING(r);
-        if (r <= 0)
-                services = NULL;
-        else
-                KEEP_GOING(json_check_keys(services, ".services", keys, p->problems));
-
-        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
-                KEEP_GOING(parse_service(p, services, i));
-        return check_ports(p);
-}
 
 static int parse_tls(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
@@ -467,7 +292,7 @@ static int parse_metrics(ConfigParser *p, json_t *root) {
 }
 
 int config_parse_sections(ConfigParser *p, json_t *root) {
-        KEEP_GOING(parse_services(p, root));
+        KEEP_GOING(config_parse_services(p, root));
         KEEP_GOING(parse_tls(p, root));
         KEEP_GOING(parse_network(p, root));
         KEEP_GOING(parse_timeouts(p, root));

@@ -36,9 +36,8 @@ static int split_authority(const char *url, const char **ret_start, size_t *ret_
 }
 
 int config_url_host(const char *url, char **ret_host, uint16_t *ret_port) {
-        _cleanup_free_ char *authority = NULL, *host = NULL;
-        const char *start, *colon = NULL, *host_start, *host_end;
-        uint16_t port = 0;
+        _cleanup_free_ char *authority = NULL;
+        const char *start;
         size_t len;
         int r;
 
@@ -50,40 +49,7 @@ int config_url_host(const char *url, char **ret_host, uint16_t *ret_port) {
                 return -ENOMEM;
         if (strchr(authority, '@'))
                 return -EINVAL;
-
-        if (authority[0] == '[') {
-                host_start = authority + 1;
-                host_end = strchr(authority, ']');
-                if (!host_end)
-                        return -EINVAL;
-                if (host_end[1] == ':')
-                        colon = host_end + 1;
-                else if (host_end[1] != '\0')
-                        return -EINVAL;
-        } else {
-                host_start = authority;
-                colon = strchr(authority, ':');
-                if (colon && strchr(colon + 1, ':'))
-                        return -EINVAL;
-                host_end = colon ? colon : authority + len;
-        }
-        if (colon) {
-                r = parse_port(colon + 1, &port);
-                if (r < 0)
-                        return r;
-        }
-        host = strndup(host_start, (size_t) (host_end - host_start));
-        if (!host)
-                return -ENOMEM;
-        if (authority[0] == '[' ? !strchr(host, ':') || !is_ip_address(host)
-                                : !is_ip_address(host) && !is_hostname(host))
-                return -EINVAL;
-
-        if (ret_host)
-                *ret_host = TAKE_PTR(host);
-        if (ret_port)
-                *ret_port = port;
-        return 0;
+        return parse_host_optional_port(authority, false, ret_host, ret_port);
 }
 
 static bool check_url(const char *s, const char **ret_hint, bool *ret_hide) {

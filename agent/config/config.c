@@ -17,34 +17,8 @@ const char *const node_role_table[_NODE_ROLE_MAX] = {
         [NODE_ROLE_ALL_IN_ONE] = "all-in-one",
 };
 
-static const char *const service_table[_SERVICE_MAX] = {
-        [SERVICE_CHAINFIRE] = "chainfire",
-        [SERVICE_FLAREDB] = "flaredb",
-        [SERVICE_IAM] = "iam",
-};
-
-const char *const member_driver_kind_table[_MEMBER_DRIVER_MAX] = {
-        [MEMBER_DRIVER_ADMIN] = "admin",
-        [MEMBER_DRIVER_ETCD] = "etcd",
-};
-
 const char *node_role_to_string(NodeRole r) {
         return r >= 0 && r < _NODE_ROLE_MAX ? node_role_table[r] : NULL;
-}
-
-const char *service_to_string(ServiceId s) {
-        return s >= 0 && s < _SERVICE_MAX ? service_table[s] : NULL;
-}
-
-int service_from_string(const char *s) {
-        for (size_t i = 0; s && i < _SERVICE_MAX; i++)
-                if (streq(service_table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
-
-bool node_role_runs_service(NodeRole r, ServiceId s) {
-        return r != NODE_ROLE_WORKER && s >= 0 && s < _SERVICE_MAX;
 }
 
 const char *config_source_to_string(ConfigSource s) {
@@ -61,15 +35,43 @@ const char *config_source_to_string(ConfigSource s) {
         return s >= 0 && (size_t) s < ELEMENTSOF(table) ? table[s] : NULL;
 }
 
-const char *member_driver_kind_to_string(MemberDriverKind k) {
-        return k >= 0 && k < _MEMBER_DRIVER_MAX ? member_driver_kind_table[k] : NULL;
+ServiceConfig *config_service(const Config *c, const char *name) {
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (name && streq(s->name, name))
+                        return s;
+        return NULL;
 }
 
-int member_driver_kind_from_string(const char *s) {
-        for (size_t i = 0; s && i < _MEMBER_DRIVER_MAX; i++)
-                if (streq(member_driver_kind_table[i], s))
-                        return (int) i;
-        return -EINVAL;
+ServiceConfig *config_service_of_kind(const Config *c, ServiceKind kind) {
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (s->kind == kind)
+                        return s;
+        return NULL;
+}
+
+char *const *config_service_peers(const Config *c, const ServiceConfig *s) {
+        if (s->peers)
+                return s->peers;
+        /* The seed's own field for flaredb's peers, when they differ from chainfire's. */
+        if (streq(s->name, "flaredb") && c->flaredb_peers)
+                return c->flaredb_peers;
+        return c->initial_peers;
+}
+
+void service_config_done(ServiceConfig *s) {
+        free(s->name);
+        strv_free(s->after);
+        free(s->health_url);
+        free(s->health_connect);
+        free(s->etcd.env_file);
+        free(s->etcd.unit);
+        strv_free(s->etcd.start_command);
+        free(s->etcd.name);
+        free(s->leader_url);
+        strv_free(s->peers);
+        strv_free(s->peer_urls);
+        free(s->raft_addr);
+        *s = (ServiceConfig) {};
 }
 
 Config *config_free(Config *c) {
@@ -88,19 +90,9 @@ Config *config_free(Config *c) {
         free(c->node_fqdn);
         free(c->datacenter);
         free(c->rack);
-        for (size_t i = 0; i < _SERVICE_MAX; i++) {
-                ServiceConfig *s = &c->services[i];
-
-                free(s->health_url);
-                free(s->health_connect);
-                free(s->etcd.env_file);
-                free(s->etcd.unit);
-                strv_free(s->etcd.start_command);
-                free(s->etcd.name);
-                free(s->leader_url);
-                strv_free(s->peer_urls);
-                free(s->raft_addr);
-        }
+        CONFIG_FOREACH_SERVICE(s, c)
+                service_config_done(s);
+        free(c->services);
         free(c->tls.secrets_dir);
         free(c->tls.ca_cert_path);
         free(c->tls.node_cert_path);

@@ -26,18 +26,15 @@ typedef enum NodeRole {
         _NODE_ROLE_MAX,
 } NodeRole;
 
-typedef enum ServiceId {
-        SERVICE_CHAINFIRE,
-        SERVICE_FLAREDB,
-        SERVICE_IAM,
-        _SERVICE_MAX,
-} ServiceId;
-
-typedef enum MemberDriverKind {
-        MEMBER_DRIVER_ADMIN,            /* the cluster services' /admin/member/… API */
-        MEMBER_DRIVER_ETCD,             /* etcd v3 JSON gateway /v3/cluster/member/… */
-        _MEMBER_DRIVER_MAX,
-} MemberDriverKind;
+/* The kinds of cluster a node joins: the value of services.NAME.driver. What each kind means
+ * (its settings, its steps, its markers) is one row of service_kinds[] (service-kind.h); how it
+ * joins is the steps' (join-procedure.h). */
+typedef enum ServiceKind {
+        SERVICE_KIND_ADMIN,             /* the seed's cluster services' /admin/member/… API */
+        SERVICE_KIND_ETCD,              /* etcd's v3 JSON gateway /v3/cluster/member/… */
+        SERVICE_KIND_IAM,               /* the IAM service: its admin user and token, no raft */
+        _SERVICE_KIND_MAX,
+} ServiceKind;
 
 /* Why a value is what it is: for "validate", which says where each default came from. */
 typedef enum ConfigSource {
@@ -58,22 +55,30 @@ typedef struct EtcdLocalConfig {
         char *name;                     /* the member name (ETCD_NAME); default node_id */
 } EtcdLocalConfig;
 
-/* One local cluster service. Every URL and address here is resolved at load time from the
- * top-level fields and the per-service overrides, so the steps never compute one. */
+/* One local cluster service, an entry of the "services" map. Every URL and address here is
+ * resolved at load time from the top-level fields and the per-service overrides, so the steps
+ * never compute one. */
 typedef struct ServiceConfig {
+        char *name;                     /* the key in "services": "chainfire", "k3s", … */
+        ServiceKind kind;               /* its "driver" */
+        char **after;                   /* the services it comes after (names); never NULL */
+        ConfigSource after_source;      /* FILE, or DEFAULT (the previous entry, the seed's order) */
         bool enabled;
         ConfigSource enabled_source;    /* FILE, ROLE or DEFAULT */
         uint16_t api_port;              /* chainfire 2379, flaredb 2479, iam 8080 */
-        uint16_t raft_port;             /* chainfire 2380, flaredb 2480, iam 0 */
+        uint16_t raft_port;             /* chainfire 2380, flaredb 2480, 0: none */
+        bool explicit_api_port;         /* written in the file (which one a port clash blames) */
+        bool explicit_raft_port;
         char *health_url;               /* local health endpoint */
         char *health_connect;           /* connect here instead of the URL's host (the URL's name
                                          * is still what the certificate must match); NULL: the
                                          * URL's host */
         char *leader_url;               /* admin API base of the leader (no trailing '/') */
+        char **peers;                   /* its own peer list (HOST:PORT), or NULL: initial_peers
+                                         * (flaredb: flaredb_peers when given) */
         char **peer_urls;               /* admin API bases of the other peers, fallback order */
         char *raft_addr;                /* this node's raft address for this service */
-        MemberDriverKind driver;
-        EtcdLocalConfig etcd;           /* driver etcd only */
+        EtcdLocalConfig etcd;           /* kind etcd only */
         bool replace_stale_member;      /* a member with this node's address (or name) but another
                                          * name (or address) is removed before the join; false:
                                          * the join is refused, naming it */
@@ -158,7 +163,8 @@ typedef struct Config {
         char *node_fqdn;
         char *datacenter;
         char *rack;
-        ServiceConfig services[_SERVICE_MAX];
+        ServiceConfig *services;        /* in the order they join ("after", then the map's) */
+        size_t n_services;
         TlsConfig tls;
         NetworkEntry *network;
         size_t n_network;
@@ -176,19 +182,23 @@ typedef struct Config {
 } Config;
 
 Config *config_free(Config *c);
+void service_config_done(ServiceConfig *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
 
 /* The names the configuration uses for its enums, indexed by value. */
 extern const char *const node_role_table[_NODE_ROLE_MAX];
-extern const char *const member_driver_kind_table[_MEMBER_DRIVER_MAX];
 
 const char *node_role_to_string(NodeRole r);
-const char *service_to_string(ServiceId s);     /* "chainfire", "flaredb", "iam" */
-/* The role's default for services.NAME.enabled: control-plane and all-in-one run every cluster
- * service; a worker runs none of them (it never adds itself to a raft group). */
-bool node_role_runs_service(NodeRole r, ServiceId s);
 /* How "validate" names a source: "the configuration", "the default", … */
 const char *config_source_to_string(ConfigSource s);
-int service_from_string(const char *s);         /* -EINVAL when unknown */
-const char *member_driver_kind_to_string(MemberDriverKind k);  /* "admin", "etcd" */
-int member_driver_kind_from_string(const char *s);             /* -EINVAL when unknown */
+
+/* The service of that name, or NULL. */
+ServiceConfig *config_service(const Config *c, const char *name);
+/* The first service of that kind, enabled or not, or NULL (the IAM service). */
+ServiceConfig *config_service_of_kind(const Config *c, ServiceKind kind);
+/* The peers (HOST:PORT) a service's cluster forms from and its joins fall back to: its own
+ * "peers", else initial_peers (flaredb: flaredb_peers when given). */
+char *const *config_service_peers(const Config *c, const ServiceConfig *s);
+
+#define CONFIG_FOREACH_SERVICE(s, c) \
+        for (ServiceConfig *s = (c)->services; s && s < (c)->services + (c)->n_services; s++)

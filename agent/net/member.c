@@ -63,11 +63,11 @@ const Member *member_list_find(const MemberList *l, const char *id, const char *
         return NULL;
 }
 
-const MemberDriver *member_driver_get(MemberDriverKind kind) {
+const MemberDriver *member_driver_get(ServiceKind kind) {
         switch (kind) {
-        case MEMBER_DRIVER_ADMIN:
+        case SERVICE_KIND_ADMIN:
                 return &member_driver_admin;
-        case MEMBER_DRIVER_ETCD:
+        case SERVICE_KIND_ETCD:
                 return &member_driver_etcd;
         default:
                 return NULL;

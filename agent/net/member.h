@@ -69,7 +69,8 @@ typedef struct MemberDriver {
 extern const MemberDriver member_driver_admin;
 extern const MemberDriver member_driver_etcd;
 
-const MemberDriver *member_driver_get(MemberDriverKind kind);
+/* The membership API of a kind of service, or NULL when it has none (IAM). */
+const MemberDriver *member_driver_get(ServiceKind kind);
 
 /* For the drivers: the error for an HTTP status that is not a success (see above), and one more
  * member appended (strings copied; name and status may be NULL). */

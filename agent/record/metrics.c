@@ -215,7 +215,7 @@ static void put_steps(FILE *f, const State *s, const MetricsInfo *info) {
                    "The state of each first-boot step: 1 for the state it is in (pending, running, done, "
                    "failed, skipped), 0 for the others.");
         for (size_t i = 0; i < s->n_steps; i++) {
-                const StepState *st = &s->steps[i];
+                const StepState *st = s->steps[i];
                 MetricsStepState now = step_state_of(st->status);
 
                 for (MetricsStepState k = 0; k < _METRICS_STEP_STATE_MAX; k++)
@@ -229,26 +229,26 @@ static void put_steps(FILE *f, const State *s, const MetricsInfo *info) {
                    "How long the step's last run took (0 when it has not run).");
         for (size_t i = 0; i < s->n_steps; i++)
                 put_ms_as_seconds(f, "first_boot_agent_step_duration_seconds",
-                                  (const char *const[]) { "step", s->steps[i].name,
-                                                          "service", service_label(info, s->steps[i].name), NULL },
-                                  s->steps[i].duration_ms);
+                                  (const char *const[]) { "step", s->steps[i]->name,
+                                                          "service", service_label(info, s->steps[i]->name), NULL },
+                                  s->steps[i]->duration_ms);
 
         put_header(f, "first_boot_agent_step_attempts_total", "counter",
                    "Attempts (requests, checks) the step's last run made.");
         for (size_t i = 0; i < s->n_steps; i++)
                 put_u64(f, "first_boot_agent_step_attempts_total",
-                        (const char *const[]) { "step", s->steps[i].name,
-                                                "service", service_label(info, s->steps[i].name), NULL },
-                        s->steps[i].attempts);
+                        (const char *const[]) { "step", s->steps[i]->name,
+                                                "service", service_label(info, s->steps[i]->name), NULL },
+                        s->steps[i]->attempts);
 
         put_header(f, "first_boot_agent_step_started_timestamp_seconds", "gauge",
                    "When the step's last run started, in seconds since the epoch (steps that ran only).");
         for (size_t i = 0; i < s->n_steps; i++)
-                if (s->steps[i].started > 0)
+                if (s->steps[i]->started > 0)
                         put_timestamp(f, "first_boot_agent_step_started_timestamp_seconds",
-                                      (const char *const[]) { "step", s->steps[i].name,
-                                                              "service", service_label(info, s->steps[i].name), NULL },
-                                      s->steps[i].started);
+                                      (const char *const[]) { "step", s->steps[i]->name,
+                                                              "service", service_label(info, s->steps[i]->name), NULL },
+                                      s->steps[i]->started);
 }
 
 static uint64_t json_u64(json_t *o, const char *key) {

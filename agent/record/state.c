@@ -60,18 +60,22 @@ int run_result_from_string(const char *s) {
         return -EINVAL;
 }
 
-static void step_state_done(StepState *st) {
+static StepState *step_state_free(StepState *st) {
+        if (!st)
+                return NULL;
         free(st->name);
         free(st->last_error);
         free(st->detail);
-        *st = (StepState) {};
+        free(st);
+        return NULL;
 }
 
 State *state_free(State *s) {
         if (!s)
                 return NULL;
         for (size_t i = 0; i < s->n_steps; i++)
-                step_state_done(&s->steps[i]);
+                step_state_free(s->steps[i]);
+        free(s->steps);
         free(s->path);
         free(s->node_id);
         free(s->mode);
@@ -95,18 +99,22 @@ int state_new(const char *dir, State **ret) {
 }
 
 StepState *state_step(State *s, const char *name) {
-        StepState *st;
+        StepState *st, **steps;
 
         for (size_t i = 0; i < s->n_steps; i++)
-                if (streq(s->steps[i].name, name))
-                        return &s->steps[i];
-        if (s->n_steps >= STATE_MAX_STEPS)
+                if (streq(s->steps[i]->name, name))
+                        return s->steps[i];
+        steps = reallocarray(s->steps, s->n_steps + 1, sizeof(StepState *));
+        if (!steps)
                 return NULL;
-        st = &s->steps[s->n_steps];
+        s->steps = steps;
+        st = calloc(1, sizeof(StepState));
+        if (!st)
+                return NULL;
         *st = (StepState) { .name = strdup(name), .status = STEP_STATUS_PENDING };
         if (!st->name)
-                return NULL;
-        s->n_steps++;
+                return step_state_free(st);
+        s->steps[s->n_steps++] = st;
         return st;
 }
 
@@ -114,13 +122,11 @@ void state_steps_retain(State *s, bool (*keep)(const char *name, void *userdata)
         size_t n = 0;
 
         for (size_t i = 0; i < s->n_steps; i++) {
-                if (keep(s->steps[i].name, userdata))
+                if (keep(s->steps[i]->name, userdata))
                         s->steps[n++] = s->steps[i];
                 else
-                        step_state_done(&s->steps[i]);
+                        step_state_free(s->steps[i]);
         }
-        for (size_t i = n; i < s->n_steps; i++)
-                s->steps[i] = (StepState) {};
         s->n_steps = n;
 }
 
@@ -200,9 +206,9 @@ json_t *state_to_json(const State *s) {
         if (!steps)
                 return NULL;
         for (size_t i = 0; i < s->n_steps; i++) {
-                json_t *j = step_state_to_json(&s->steps[i]);
+                json_t *j = step_state_to_json(s->steps[i]);
 
-                if (!j || json_object_set_new(steps, s->steps[i].name, j) < 0)
+                if (!j || json_object_set_new(steps, s->steps[i]->name, j) < 0)
                         return NULL;
         }
 
@@ -293,7 +299,7 @@ static int read_step(State *s, const char *name, json_t *o) {
                 return -EBADMSG;
         st = state_step(s, name);
         if (!st)
-                return s->n_steps >= STATE_MAX_STEPS ? -EBADMSG : -ENOMEM;
+                return -ENOMEM;
 
         json_t *status = json_object_get(o, "status");
         if (!json_is_string(status) || (r = step_status_from_string(json_string_value(status))) < 0)

@@ -13,7 +13,6 @@
  * holds a secret. */
 
 #define STATE_FILE_NAME "state.json"
-#define STATE_MAX_STEPS 16
 
 typedef enum StepStatus {
         STEP_STATUS_PENDING,
@@ -53,7 +52,7 @@ typedef struct State {
         usec_t run_finished;
         RunResult result;
         int exit_code;
-        StepState steps[STATE_MAX_STEPS];
+        StepState **steps;              /* each allocated on its own: a record's address stays */
         size_t n_steps;
         json_t *flash;                  /* the flasher's per-target record, or NULL */
 } State;

@@ -15,16 +15,14 @@
 #define HEALTH_REQUEST_MAX (2 * USEC_PER_SEC)
 #define HEALTH_REQUEST_MIN (100 * USEC_PER_MSEC)
 
-size_t health_targets_from_config(const Config *c, HealthTarget targets[static _SERVICE_MAX]) {
+size_t health_targets_from_config(const Config *c, HealthTarget *targets) {
         size_t n = 0;
 
-        for (int s = 0; s < _SERVICE_MAX; s++) {
-                const ServiceConfig *sc = &c->services[s];
-
+        CONFIG_FOREACH_SERVICE(sc, c) {
                 if (!sc->enabled || !sc->health_url)
                         continue;
                 targets[n++] = (HealthTarget) {
-                        .service = service_to_string(s),
+                        .service = sc->name,
                         .url = sc->health_url,
                         .connect = sc->health_connect,
                 };

@@ -30,8 +30,9 @@ typedef struct HealthTarget {
         Backoff backoff;
 } HealthTarget;
 
-/* Fills targets with every enabled service that has a health URL; returns how many. */
-size_t health_targets_from_config(const Config *c, HealthTarget targets[static _SERVICE_MAX]);
+/* Fills targets (room for c->n_services) with every enabled service that has a health URL;
+ * returns how many. */
+size_t health_targets_from_config(const Config *c, HealthTarget *targets);
 
 /* Polls until every target is healthy (returns 0) or timeout passes (logs MID_HEALTH_TIMEOUT
  * for each unhealthy target, records the error on the step and returns -ETIMEDOUT). Logs

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "join-procedure.h"
 #include "join.h"
 #include "log.h"
 
@@ -16,7 +17,7 @@
 /* The member's name as the cluster uses it: etcd's --name (empty until it has started), the
  * admin API's id. */
 static const char *member_name(const Join *j, const Member *m) {
-        return j->driver->promote ? m->name : m->id;
+        return join_procedure(j->sc->kind)->stale_by_name ? m->name : m->id;
 }
 
 const Member *join_find_stale(const Join *j, const char *name) {

@@ -73,18 +73,17 @@ int join_failed(StepContext *ctx, Join *j, const char *phase, int r) {
                                phase, c->node_id, strna(j->sc->raft_addr), j->service, tried, j->rotation.servers[0].url);
 }
 
-int join_init(StepContext *ctx, ServiceId id, Join *ret) {
+int join_init(StepContext *ctx, const ServiceConfig *sc, Join *ret) {
         const Config *c = ctx->config;
-        const ServiceConfig *sc = &c->services[id];
 
-        *ret = (Join) { .service = service_to_string(id), .sc = sc, .id = id };
+        *ret = (Join) { .service = sc->name, .sc = sc };
         if (!sc->leader_url)
                 return log_error_errno(EINVAL, "No leader URL for %s: set \"leader_url\" (or services.%s.leader_url) "
                                        "in '%s'.", ret->service, ret->service, strna(c->path));
         if (!sc->raft_addr)
                 return log_error_errno(EINVAL, "No raft address for %s: set \"raft_addr\" (or services.%s.raft_addr) "
                                        "in '%s'.", ret->service, ret->service, strna(c->path));
-        ret->driver = member_driver_get(sc->driver);
+        ret->driver = member_driver_get(sc->kind);
         if (!ret->driver)
                 return log_error_errno(EINVAL, "No member driver for %s.", ret->service);
         rotation_init(&ret->rotation, sc->leader_url, sc->peer_urls);

@@ -8,7 +8,6 @@
 /* One join of a cluster service, shared by the admin-API path (step-join.c) and the etcd path
  * (etcd-join.c). */
 typedef struct Join {
-        ServiceId id;
         const char *service;            /* "chainfire" */
         const ServiceConfig *sc;
         const MemberDriver *driver;
@@ -19,7 +18,7 @@ typedef struct Join {
 } Join;
 
 /* Checks the service has what a join needs (leader URL, raft address, driver); logs. */
-int join_init(StepContext *ctx, ServiceId id, Join *ret);
+int join_init(StepContext *ctx, const ServiceConfig *sc, Join *ret);
 void join_done(Join *j);
 
 /* A RotationFn (userdata: the Join): one member list request to srv, into j->members. */

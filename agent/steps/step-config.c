@@ -87,6 +87,7 @@ static int check_dir_writable(const char *dir) {
 
 int step_config(StepContext *ctx) {
         const Config *c = ctx->config;
+        const ServiceConfig *iam = config_service_of_kind(c, SERVICE_KIND_IAM);
         unsigned n = 0;
         int first = 0, r;
 
@@ -109,11 +110,11 @@ int step_config(StepContext *ctx) {
         }
         /* The secrets file is needed only on the node that creates the IAM admin; where it
          * exists, it must be private. */
-        if (c->services[SERVICE_IAM].enabled && c->iam.secrets_file && access(c->iam.secrets_file, F_OK) >= 0)
+        if (iam && iam->enabled && c->iam.secrets_file && access(c->iam.secrets_file, F_OK) >= 0)
                 CHECK(check_private("iam.secrets_file", c->iam.secrets_file));
         CHECK(check_dir_trusted_or_say("the state directory", ctx->state_dir));
         CHECK(check_dir_writable(ctx->state_dir));
-        if (c->services[SERVICE_IAM].enabled && c->iam.token_file) {
+        if (iam && iam->enabled && c->iam.token_file) {
                 _cleanup_free_ char *token_dir = strdup(c->iam.token_file);
 
                 if (!token_dir)

@@ -25,6 +25,7 @@ struct StepContext {
         Reporter *progress;             /* the same server, with a short timeout: a slow report
                                          * server must not slow the steps down */
         StepState *current;             /* the running step's record */
+        const ServiceConfig *service;   /* the running step's service, or NULL */
 
         /* Where the walk is, for the progress reports (step-progress.h). */
         const char *step_name;          /* the running or last step */

@@ -21,6 +21,7 @@
 #include "secret.h"
 #include "notify.h"
 #include "step-progress.h"
+#include "join-procedure.h"
 #include "step.h"
 #include "string-util.h"
 #include "strv.h"

@@ -75,15 +75,15 @@ static int node_config(StepContext *ctx, const Inventory *inv) {
                 log_info("This node's configuration was stored before ('%s'): not asking again.", path);
                 return 0;
         }
-        if (access(path, F_OK) < 0) {
+        /* Stored by an earlier run that ended before using it, else a fresh answer. */
+        r = config_provisioned_load_stored(ctx->state_dir, &c, NULL, &problems);
+        if (r == 0) {
+                problem_list_done(&problems);
                 r = identity_lookup(ctx, inv, &c);
                 if (r < 0)
                         return r;
                 return step_context_adopt_config(ctx, c);
         }
-
-        /* Stored by an earlier run that ended before using it. */
-        r = config_load(path, &c, &problems);
         for (size_t i = 0; r < 0 && i < problems.n; i++) {
                 _cleanup_free_ char *line = problem_format(&problems.items[i]);
 

@@ -4,21 +4,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "join-procedure.h"
 #include "join.h"
 #include "log.h"
 #include "step-progress.h"
 #include "step.h"
 #include "strv.h"
 
-/* Joining one cluster service (chainfire, flaredb). A bootstrap node sends nothing: its cluster
- * forms from the initial peers. A joining node asks the leader and the peers in turn
- * (rotation.c): first whether this node is already listed (a rerun never adds twice), then to
- * add it. Drivers with learners (etcd) take their own longer path (etcd-join.c). */
+/* Joining one cluster service of a kind with a member list (chainfire, flaredb: admin; etcd). A
+ * bootstrap node sends nothing: its cluster forms from the initial peers. A joining node asks
+ * the leader and the peers in turn (rotation.c): first whether this node is already listed (a
+ * rerun never adds twice), then to add it. The etcd kind takes its own longer path from there
+ * (etcd-join.c). */
 
-static int join_bootstrap(StepContext *ctx, ServiceId id) {
+static int join_bootstrap(StepContext *ctx, const ServiceConfig *sc) {
         const Config *c = ctx->config;
-        char *const *peers = id == SERVICE_FLAREDB && c->flaredb_peers ? c->flaredb_peers : c->initial_peers;
-        const char *service = service_to_string(id);
+        char *const *peers = config_service_peers(c, sc);
+        const char *service = sc->name;
         char list[512] = "";
         size_t used = 0;
 
@@ -28,7 +30,7 @@ static int join_bootstrap(StepContext *ctx, ServiceId id) {
                         used = MIN(used + (size_t) k, sizeof list - 1);
         }
         log_event(LOG_INFO, MID_CLUSTER_BOOTSTRAP,
-                  LOG_FIELDS("SERVICE", service, "RAFT_ADDR", c->services[id].raft_addr),
+                  LOG_FIELDS("SERVICE", service, "RAFT_ADDR", sc->raft_addr),
                   "Bootstrap node: the %s cluster forms from its initial peers (%s); no join request is sent.",
                   service, used > 0 ? list : "none listed");
         step_set_detail(ctx, "bootstrap: cluster forms from the initial peers");
@@ -128,23 +130,27 @@ static void join_start_delay(StepContext *ctx, const Join *j) {
         step_wait(ctx, d, waiting);
 }
 
-static int join_service(StepContext *ctx, ServiceId id) {
+/* What every kind with a member list does first: a bootstrap node sends nothing; a joining one
+ * checks its settings and waits its random start delay; then the kind's own procedure. */
+static int join_service(StepContext *ctx, int (*procedure)(StepContext *ctx, Join *j)) {
         _cleanup_(join_done) Join j = {};
         int r;
 
+        if (!ctx->service)
+                return log_error_errno(EINVAL, "The join step has no service: the step plan is wrong.");
         if (ctx->config->bootstrap)
-                return join_bootstrap(ctx, id);
-        r = join_init(ctx, id, &j);
+                return join_bootstrap(ctx, ctx->service);
+        r = join_init(ctx, ctx->service, &j);
         if (r < 0)
                 return r;
         join_start_delay(ctx, &j);
-        return j.driver->promote ? join_etcd(ctx, &j) : join_admin(ctx, &j);
+        return procedure(ctx, &j);
 }
 
-int step_chainfire_join(StepContext *ctx) {
-        return join_service(ctx, SERVICE_CHAINFIRE);
+int step_join_admin(StepContext *ctx) {
+        return join_service(ctx, join_admin);
 }
 
-int step_flaredb_join(StepContext *ctx) {
-        return join_service(ctx, SERVICE_FLAREDB);
+int step_join_etcd(StepContext *ctx) {
+        return join_service(ctx, join_etcd);
 }

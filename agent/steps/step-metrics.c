@@ -71,3 +71,15 @@ void step_metrics_write(const Config *c, const char *state_dir, const State *s, 
                            METRICS_FILE_NAME);
         warned = true;
 }
+
+void step_metrics_write_config(const Config *c, const char *state_dir, const State *s, bool durable) {
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
+
+        if (!c->metrics.enabled || !s)
+                return;
+        if (step_plan_new(c, &plan) < 0) {
+                log_oom();
+                return;
+        }
+        step_metrics_write(c, state_dir, s, plan->steps, plan->n, durable);
+}

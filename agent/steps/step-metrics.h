@@ -14,3 +14,5 @@
  * metrics.enabled is false. */
 void step_metrics_write(const Config *c, const char *state_dir, const State *s, const Step *table, size_t n,
                         bool durable);
+/* The same with the step plan of c. */
+void step_metrics_write_config(const Config *c, const char *state_dir, const State *s, bool durable);

@@ -5,8 +5,10 @@
 
 #include "step-context.h"
 
-/* Steps are data: a row of this table and a function. The runner walks the rows in order;
- * "after" names the rows that must be done (or not apply) first. */
+/* Steps are data: a row of a plan and a function. The plan (step-plan.c) is made from the
+ * configuration: identity, config, then for each service its health and its join, then the
+ * health report. The runner walks the rows in order; "after" names the rows that must be done
+ * (or not apply) first. */
 typedef struct Step {
         const char *name;
         const char *phase;                              /* what the progress reports call it:
@@ -16,38 +18,51 @@ typedef struct Step {
                                                          * ("chainfire"), or NULL: the node's own
                                                          * (the metrics' "service" label) */
         const char *const *after;                       /* NULL-terminated, may be NULL */
-        const char *(*skip)(const Config *c);           /* why it does not apply ("services.iam.
+        const char *(*skip)(const struct Step *s, const Config *c);
+                                                        /* why it does not apply ("services.iam.
                                                          * enabled is false"), or NULL; NULL:
                                                          * always applies */
+        const char *off;                                /* what skip() says when the file turns
+                                                         * the step's service off, or NULL */
         const char *serves;                             /* a step without a marker that only
                                                          * prepares this one runs only when this
                                                          * one runs; NULL: runs whenever work is left */
-        const char *(*marker)(const Config *c);         /* NULL or returns NULL: no marker */
-        const char *const *markers;                     /* every name marker() may return */
-        int (*run)(StepContext *ctx);                   /* 0, or negative errno (logged) */
+        const char *const *markers;                     /* NULL: no marker; else the marker of a
+                                                         * bootstrap node, then (when it differs)
+                                                         * the marker of a joining node */
+        int (*run)(StepContext *ctx);                   /* 0, or negative errno (logged);
+                                                         * ctx->service is the step's service */
 } Step;
 
-extern const Step step_table[];
-extern const size_t step_table_size;
+/* The steps of one configuration, in the order they run. */
+typedef struct StepPlan {
+        Step *steps;
+        size_t n;
+        char **strings;                 /* what the rows point to */
+} StepPlan;
+
+/* The plan of c: every service of c, enabled or not (a disabled one's steps do not apply), so
+ * "status" and "reset" name the same steps whatever a service's state. c NULL: the plan of a
+ * configuration without a "services" map (the seed's three services). */
+int step_plan_new(const Config *c, StepPlan **ret);
+StepPlan *step_plan_free(StepPlan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StepPlan *, step_plan_free);
 
 /* Written by the runner once every step is done: the unit's ConditionPathExists=! and "run"'s
  * fast path look only at this file. */
 #define MARKER_DONE ".first-boot-done"
 
-const Step *step_find(const char *name);
-/* Index in step_table, or -ENOENT. */
-int step_index(const char *name);
+const Step *step_plan_find(const StepPlan *p, const char *name);
+/* Index in the plan, or -ENOENT. */
+int step_plan_index(const StepPlan *p, const char *name);
 
 /* Why the step does not apply to this configuration, or NULL. */
 const char *step_skip_reason(const Step *s, const Config *c);
+/* Its marker under this configuration, or NULL when it has none. */
+const char *step_marker(const Step *s, const Config *c);
 
-/* The steps (step-*.c). */
+/* The steps that are not a service's (step-*.c); a service's come from join-procedure.h. */
 int step_identity(StepContext *ctx);
 int step_config(StepContext *ctx);
-int step_chainfire_health(StepContext *ctx);
-int step_flaredb_health(StepContext *ctx);
-int step_iam_health(StepContext *ctx);
-int step_chainfire_join(StepContext *ctx);
-int step_flaredb_join(StepContext *ctx);
-int step_iam_setup(StepContext *ctx);
+int step_health(StepContext *ctx);
 int step_health_report(StepContext *ctx);

@@ -117,6 +117,7 @@ static int walk_run_step(StepContext *ctx, const Step *table, const Step *s, Ste
         (void) state_step_set_error(st, NULL);
         (void) state_step_set_detail(st, NULL);
         ctx->current = st;
+        ctx->service = s->service ? config_service(ctx->config, s->service) : NULL;
         step_context_save(ctx);
         walk_metrics(ctx, table, n);
 
@@ -142,6 +143,7 @@ static int walk_run_step(StepContext *ctx, const Step *table, const Step *s, Ste
         uint64_t elapsed_ms = (now_monotonic() - t0) / USEC_PER_MSEC;
 
         ctx->current = NULL;
+        ctx->service = NULL;
         st->finished = now_realtime();
         st->duration_ms = elapsed_ms;
         if (st->attempts == 0)
@@ -210,14 +212,14 @@ static bool walk_serves_pending(const Step *table, size_t n, const char *name, c
 }
 
 int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
-        Outcome outcome[STATE_MAX_STEPS] = {};
+        _cleanup_free_ Outcome *outcome = calloc(n + 1, sizeof(Outcome));
+        _cleanup_free_ bool *pending = calloc(n + 1, sizeof(bool));
         const char *dir = ctx->state_dir;
-        bool any_marked = false, work_left = false, pending[STATE_MAX_STEPS] = {};
+        bool any_marked = false, work_left = false;
         int r;
 
-        if (n > STATE_MAX_STEPS) {
-                log_error("The step table has %zu rows, more than the %d the state file records.",
-                          n, STATE_MAX_STEPS);
+        if (!outcome || !pending) {
+                log_oom();
                 return EXIT_INTERNAL;
         }
 
@@ -247,7 +249,7 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
 
                 if (step_skip_reason(&table[i], ctx->config))
                         continue;
-                m = table[i].marker ? table[i].marker(ctx->config) : NULL;
+                m = step_marker(&table[i], ctx->config);
                 if (!m)
                         continue;
                 any_marked = true;
@@ -282,7 +284,7 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
                         continue;
                 }
 
-                m = s->marker ? s->marker(ctx->config) : NULL;
+                m = step_marker(s, ctx->config);
                 if (m) {
                         r = marker_read(dir, m, &t);
                         if (r >= 0 || r == -EBADMSG) {
@@ -345,5 +347,13 @@ int step_walk_table(StepContext *ctx, const Step *table, size_t n) {
 }
 
 int step_walk(StepContext *ctx) {
-        return step_walk_table(ctx, step_table, step_table_size);
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
+        int r;
+
+        r = step_plan_new(ctx->config, &plan);
+        if (r < 0) {
+                log_error_errno(r, "Cannot make the step plan of '%s': %m", strna(ctx->config->path));
+                return EXIT_INTERNAL;
+        }
+        return step_walk_table(ctx, plan->steps, plan->n);
 }

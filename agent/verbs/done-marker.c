@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -106,7 +107,8 @@ int done_marker_stamp(const char *dir) {
         return 0;
 }
 
-int done_marker_verify(const char *dir, const Config *c, const char **ret_missing) {
+int done_marker_verify(const char *dir, const Config *c, char **ret_missing) {
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
         int r;
 
         *ret_missing = NULL;
@@ -117,13 +119,16 @@ int done_marker_verify(const char *dir, const Config *c, const char **ret_missin
         if (r <= 0)
                 return r;
 
-        for (size_t i = 0; i < step_table_size; i++) {
-                const Step *s = &step_table[i];
+        r = step_plan_new(c, &plan);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < plan->n; i++) {
+                const Step *s = &plan->steps[i];
                 const char *m;
 
                 if (step_skip_reason(s, c))
                         continue;
-                m = s->marker ? s->marker(c) : NULL;
+                m = step_marker(s, c);
                 if (!m)
                         continue;
                 r = marker_exists(dir, m);
@@ -133,8 +138,8 @@ int done_marker_verify(const char *dir, const Config *c, const char **ret_missin
                         r = marker_remove(dir, MARKER_DONE);
                         if (r < 0)
                                 return r;
-                        *ret_missing = m;
-                        return 0;
+                        *ret_missing = strdup(m);
+                        return *ret_missing ? 0 : -ENOMEM;
                 }
         }
 

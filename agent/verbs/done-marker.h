@@ -44,12 +44,12 @@ int done_marker_fresh(const char *dir);
  * timestamp granularity. */
 bool done_marker_stamp_trusted(const struct stat *dir, const struct stat *marker);
 
-/* Checks every enabled step's marker (step_table, with c). When all are there, stamps the done
+/* Checks every enabled step's marker (the step plan of c). When all are there, stamps the done
  * marker and returns 1. When one is missing, removes the stale done marker, returns 0 and the
- * missing marker's name (static, from the step table) in ret_missing. 0 with *ret_missing NULL:
+ * missing marker's name (a new string) in ret_missing. 0 with *ret_missing NULL:
  * there was no done marker (or no directory). -EPERM for a directory others may write to (nothing
  * in it is believed), other negative errno on failure. */
-int done_marker_verify(const char *dir, const Config *c, const char **ret_missing);
+int done_marker_verify(const char *dir, const Config *c, char **ret_missing);
 
 /* Sets the done marker's mtime to the directory's, after waiting out the granularity (a tick or
  * two; not on a whole-second file system) so that the stamp counts. 0 or negative errno

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dir-trust.h"
@@ -14,13 +15,15 @@
 
 void status_view_done(StatusView *v) {
         v->state = state_free(v->state);
+        v->plan = step_plan_free(v->plan);
+        v->steps = mfree(v->steps);
         v->oldest_report = mfree(v->oldest_report);
 }
 
 static const StepState *find_record(const State *s, const char *name) {
         for (size_t i = 0; i < s->n_steps; i++)
-                if (streq(s->steps[i].name, name))
-                        return &s->steps[i];
+                if (streq(s->steps[i]->name, name))
+                        return s->steps[i];
         return NULL;
 }
 
@@ -47,8 +50,8 @@ static void view_step(StatusView *v, const Step *step, StepView *sv) {
         }
 
         /* With the config, the marker it names; without, any this step may write. */
-        if (v->config && step->marker) {
-                one[0] = step->marker(v->config);
+        if (v->config && step->markers) {
+                one[0] = step_marker(step, v->config);
                 names = one;
         } else
                 names = step->markers;
@@ -146,8 +149,14 @@ int status_view_build(const GlobalOptions *g, Config *config, StatusView *v) {
                                                     &v->oldest_report_time);
         }
 
-        for (size_t i = 0; i < step_table_size && i < STATE_MAX_STEPS; i++)
-                view_step(v, &step_table[i], &v->steps[v->n_steps++]);
+        r = step_plan_new(v->config, &v->plan);
+        if (r < 0)
+                return r;
+        v->steps = calloc(v->plan->n, sizeof(StepView));
+        if (!v->steps)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->plan->n; i++)
+                view_step(v, &v->plan->steps[i], &v->steps[v->n_steps++]);
 
         if (v->running)
                 v->exit_code = EXIT_PENDING;

@@ -31,7 +31,8 @@ typedef struct StatusView {
         bool done;                      /* MARKER_DONE present (in a trusted directory) */
         usec_t done_time;
         bool running;
-        StepView steps[STATE_MAX_STEPS];
+        StepPlan *plan;                 /* of config, else of the seed's services */
+        StepView *steps;
         size_t n_steps;
         int exit_code;
         size_t reports_waiting;         /* in STATE_DIR/reports */

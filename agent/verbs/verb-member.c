@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "member.h"
+#include "service-kind.h"
 #include "strv.h"
 #include "verbs.h"
 
@@ -20,8 +22,7 @@
 
 typedef struct MemberVerb {
         Config *config;
-        ServiceId service;
-        const char *service_name;
+        const char *service_name;       /* --service, default chainfire */
         const ServiceConfig *sc;
         const MemberDriver *driver;
         HttpClient *http;
@@ -49,11 +50,13 @@ static void help(void) {
                "                         service's raft_addr from the configuration)\n"
                "  remove ID              remove a member (etcd: its name, or its ID in hex or decimal)\n\n"
                "Options:\n"
-               "  -s, --service NAME     chainfire or flaredb (default: chainfire)\n"
+               "  -s, --service NAME     a service of the configuration with a member list (driver\n"
+               "                         admin or etcd; default: chainfire)\n"
                "  -u, --url URL          ask this server instead of the service's leader; no fallback\n"
                "  -d, --driver NAME      admin (the services' /admin API) or etcd (etcd's v3 gateway);\n"
                "                         default: the service's \"driver\" in the configuration\n"
                "      --json             list: print JSON instead of a table\n"
+               "      --list-services    print the services --service accepts, one per line\n"
                "  -h, --help             show this help\n\n"
                "When the leader does not answer, list and add ask the service's other peers in order.\n"
                "Exit codes: 0 done (\"already a member\" too), 2 usage, 3 configuration, 4 no server\n"
@@ -71,10 +74,21 @@ static int setup(MemberVerb *m, const GlobalOptions *g, const char *url, int dri
         log_set_node_id(m->config->node_id);
         tls = &m->config->tls;
 
-        m->sc = &m->config->services[m->service];
-        m->driver = member_driver_get(driver >= 0 ? (MemberDriverKind) driver : m->sc->driver);
-        if (!m->driver)
-                return log_error_errno(EINVAL, "No member driver for %s.", m->service_name), EXIT_CONFIG;
+        m->sc = config_service(m->config, m->service_name);
+        m->driver = m->sc ? member_driver_get(driver >= 0 ? (ServiceKind) driver : m->sc->kind) : NULL;
+        if (!m->driver) {
+                _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+                _cleanup_free_ char *list = NULL;
+
+                CONFIG_FOREACH_SERVICE(s, m->config)
+                        if (member_driver_get(s->kind) && strv_extend(&names, s->name) < 0)
+                                return log_oom(), EXIT_INTERNAL;
+                list = strv_join(names, ", ");
+                log_error("%s '%s' names no service with a member list: expected one of %s (the services of "
+                          "'%s' whose driver is admin or etcd).", m->sc ? "The service" : "--service",
+                          m->service_name, strna(list), strna(m->config->path));
+                return EXIT_USAGE;
+        }
 
         if (url) {
                 m->url_given = true;
@@ -403,17 +417,32 @@ static int verb_remove(MemberVerb *m, const char *id) {
         return EXIT_OK;
 }
 
+/* The services "--service" accepts, one per line (for the shell's completion). */
+static int list_services(const GlobalOptions *g) {
+        _cleanup_(config_freep) Config *c = NULL;
+        int r;
+
+        r = verbs_config_load_quiet(g, &c);
+        if (r < 0)
+                return EXIT_CONFIG;
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (member_driver_get(s->kind))
+                        printf("%s\n", s->name);
+        return EXIT_OK;
+}
+
 int verb_member(int argc, char *argv[], const GlobalOptions *g) {
-        enum { ARG_JSON = 0x100 };
+        enum { ARG_JSON = 0x100, ARG_LIST_SERVICES };
         static const struct option options[] = {
                 { "service", required_argument, NULL, 's' },
                 { "url",     required_argument, NULL, 'u' },
                 { "driver",  required_argument, NULL, 'd' },
                 { "json",    no_argument,       NULL, ARG_JSON },
+                { "list-services", no_argument, NULL, ARG_LIST_SERVICES },
                 { "help",    no_argument,       NULL, 'h' },
                 {}
         };
-        _cleanup_(member_verb_done) MemberVerb m = { .service = SERVICE_CHAINFIRE };
+        _cleanup_(member_verb_done) MemberVerb m = { .service_name = "chainfire" };
         const char *url = NULL, *cmd;
         int c, driver = -1, r;
         size_t nargs;
@@ -421,12 +450,7 @@ int verb_member(int argc, char *argv[], const GlobalOptions *g) {
         while ((c = getopt_long(argc, argv, "hs:u:d:", options, NULL)) >= 0)
                 switch (c) {
                 case 's':
-                        r = service_from_string(optarg);
-                        if (r < 0 || r == SERVICE_IAM) {
-                                fprintf(stderr, "Unknown --service '%s': expected chainfire or flaredb.\n", optarg);
-                                return EXIT_USAGE;
-                        }
-                        m.service = (ServiceId) r;
+                        m.service_name = optarg;
                         break;
                 case 'u':
                         if (!startswith(optarg, "http://") && !startswith(optarg, "https://")) {
@@ -436,8 +460,8 @@ int verb_member(int argc, char *argv[], const GlobalOptions *g) {
                         url = optarg;
                         break;
                 case 'd':
-                        driver = member_driver_kind_from_string(optarg);
-                        if (driver < 0) {
+                        driver = service_kind_from_string(optarg);
+                        if (driver < 0 || !member_driver_get((ServiceKind) driver)) {
                                 fprintf(stderr, "Unknown --driver '%s': expected admin or etcd.\n", optarg);
                                 return EXIT_USAGE;
                         }
@@ -445,6 +469,8 @@ int verb_member(int argc, char *argv[], const GlobalOptions *g) {
                 case ARG_JSON:
                         m.json = true;
                         break;
+                case ARG_LIST_SERVICES:
+                        return list_services(g);
                 case 'h':
                         help();
                         return EXIT_OK;
@@ -473,8 +499,6 @@ int verb_member(int argc, char *argv[], const GlobalOptions *g) {
                 fprintf(stderr, "--json applies to \"member list\" only.\n");
                 return EXIT_USAGE;
         }
-        m.service_name = service_to_string(m.service);
-
         r = setup(&m, g, url, driver);
         if (r != EXIT_OK)
                 return r;

@@ -16,55 +16,61 @@
 #include "step.h"
 #include "verbs.h"
 
-static void help(void) {
+static void help(const StepPlan *plan) {
         printf("Usage: first-boot-agent [OPTIONS] reset STEP | --all [--yes]\n\n"
                "Removes the marker of STEP and those of every later step, plus %s, so the next\n"
                "run does them again. The state file records those steps as pending.\n\n"
-               "Steps, in order:\n", MARKER_DONE);
-        for (size_t i = 0; i < step_table_size; i++)
-                printf("  %-15s %s\n", step_table[i].name, strempty(step_table[i].summary));
+               "Steps, in order (of this node's configuration):\n", MARKER_DONE);
+        for (size_t i = 0; i < plan->n; i++)
+                printf("  %-17s %s\n", plan->steps[i].name, strempty(plan->steps[i].summary));
         printf("\nOptions:\n"
                "      --all       every step (the same as \"reset %s\")\n"
+               "      --list      print the steps' names, one per line, and exit\n"
                "  -y, --yes       do not ask for confirmation\n"
                "  -h, --help      show this help\n\n"
                "Reset only forgets what this node did: it does not remove the node from a cluster.\n"
                "To undo a join, use \"first-boot-agent member remove\" first.\n\n"
                "Exit codes: 0 ok, 1 internal error, 2 usage (an unknown step), 7 a run is in progress.\n",
-               step_table[0].name);
+               plan->steps[0].name);
 }
 
-static void list_steps(FILE *f) {
-        for (size_t i = 0; i < step_table_size; i++)
-                fprintf(f, "%s%s", i == 0 ? "" : ", ", step_table[i].name);
+static void list_steps(FILE *f, const StepPlan *plan) {
+        for (size_t i = 0; i < plan->n; i++)
+                fprintf(f, "%s%s", i == 0 ? "" : ", ", plan->steps[i].name);
 }
 
-static int unknown_step(const char *name) {
-        const char *names[STATE_MAX_STEPS + 1] = {};
+static int unknown_step(const char *name, const StepPlan *plan) {
+        _cleanup_free_ const char **names = calloc(plan->n + 1, sizeof(char *));
         const char *near;
 
-        for (size_t i = 0; i < step_table_size && i < STATE_MAX_STEPS; i++)
-                names[i] = step_table[i].name;
+        if (!names)
+                return log_oom();
+        for (size_t i = 0; i < plan->n; i++)
+                names[i] = plan->steps[i].name;
         near = nearest_string(name, names);
 
         fprintf(stderr, "Unknown step '%s'. ", name);
         if (near)
                 fprintf(stderr, "Did you mean '%s'? ", near);
         fprintf(stderr, "Steps: ");
-        list_steps(stderr);
+        list_steps(stderr, plan);
         fprintf(stderr, ".\n");
         return EXIT_USAGE;
 }
 
-/* Every marker from step "from" on, then the done marker; NULL-terminated. */
-static size_t collect_markers(size_t from, const char **ret, size_t max) {
+/* Every marker from step "from" on, then the done marker; NULL-terminated (the strings are the
+ * plan's). NULL on OOM. */
+static const char **collect_markers(const StepPlan *plan, size_t from) {
+        const char **l = calloc(2 * plan->n + 2, sizeof(char *));
         size_t n = 0;
 
-        for (size_t i = from; i < step_table_size; i++)
-                for (const char *const *m = step_table[i].markers; m && *m && n < max - 2; m++)
-                        ret[n++] = *m;
-        ret[n++] = MARKER_DONE;
-        ret[n] = NULL;
-        return n;
+        if (!l)
+                return NULL;
+        for (size_t i = from; i < plan->n; i++)
+                for (const char *const *m = plan->steps[i].markers; m && *m; m++)
+                        l[n++] = *m;
+        l[n] = MARKER_DONE;
+        return l;
 }
 
 static bool confirm(const char *dir, const char *const *markers) {
@@ -86,7 +92,7 @@ static bool confirm(const char *dir, const char *const *markers) {
         return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-static void mark_pending(const char *dir, size_t from) {
+static void mark_pending(const char *dir, const StepPlan *plan, size_t from) {
         _cleanup_(state_freep) State *s = NULL;
         int r;
 
@@ -97,8 +103,8 @@ static void mark_pending(const char *dir, size_t from) {
                 log_warning_errno(r, "Failed to read the state file in '%s': %m", dir);
                 return;
         }
-        for (size_t i = from; i < step_table_size; i++) {
-                StepState *st = state_step(s, step_table[i].name);
+        for (size_t i = from; i < plan->n; i++) {
+                StepState *st = state_step(s, plan->steps[i].name);
 
                 if (!st) {
                         log_oom();
@@ -117,20 +123,29 @@ static void mark_pending(const char *dir, size_t from) {
 }
 
 int verb_reset(int argc, char *argv[], const GlobalOptions *g) {
-        enum { ARG_ALL = 0x100 };
+        enum { ARG_ALL = 0x100, ARG_LIST };
         static const struct option options[] = {
                 { "all",  no_argument, NULL, ARG_ALL },
+                { "list", no_argument, NULL, ARG_LIST },
                 { "yes",  no_argument, NULL, 'y' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
         _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
         _cleanup_close_ int lock_fd = -1;
-        const char *markers[STATE_MAX_STEPS * 4 + 2];
+        _cleanup_free_ const char **markers = NULL;
         const char *dir, *name;
         bool all = false, yes = false;
         size_t removed = 0;
         int c, r, idx, holder = 0;
+
+        /* The steps are those of this node's configuration (its services); without one, the
+         * seed's. */
+        (void) verbs_config_load_quiet(g, &config);
+        r = step_plan_new(config, &plan);
+        if (r < 0)
+                return log_oom();
 
         while ((c = getopt_long(argc, argv, "yh", options, NULL)) >= 0)
                 switch (c) {
@@ -140,8 +155,12 @@ int verb_reset(int argc, char *argv[], const GlobalOptions *g) {
                 case 'y':
                         yes = true;
                         break;
+                case ARG_LIST:
+                        for (size_t i = 0; i < plan->n; i++)
+                                printf("%s\n", plan->steps[i].name);
+                        return EXIT_OK;
                 case 'h':
-                        help();
+                        help(plan);
                         return EXIT_OK;
                 default:
                         fprintf(stderr, "Try 'first-boot-agent reset --help'.\n");
@@ -154,16 +173,15 @@ int verb_reset(int argc, char *argv[], const GlobalOptions *g) {
                         optind < argc ? "Give one step only" : "Give a step (or --all)");
                 return EXIT_USAGE;
         }
-        name = all ? step_table[0].name : argv[optind];
-        idx = step_index(name);
+        name = all ? plan->steps[0].name : argv[optind];
+        idx = step_plan_index(plan, name);
         if (idx < 0)
-                return unknown_step(name);
+                return unknown_step(name, plan);
         if (all && !yes && !isatty(STDIN_FILENO)) {
                 fprintf(stderr, "--all removes every marker; add --yes to confirm.\n");
                 return EXIT_USAGE;
         }
 
-        (void) verbs_config_load_quiet(g, &config);
         dir = verbs_state_dir(g, config);
         if (access(dir, F_OK) < 0) {
                 if (errno != ENOENT) {
@@ -187,7 +205,9 @@ int verb_reset(int argc, char *argv[], const GlobalOptions *g) {
                 return EXIT_INTERNAL;
         }
 
-        collect_markers((size_t) idx, markers, ELEMENTSOF(markers));
+        markers = collect_markers(plan, (size_t) idx);
+        if (!markers)
+                return log_oom();
         if (!yes && isatty(STDIN_FILENO) && !confirm(dir, markers)) {
                 printf("Nothing removed.\n");
                 return EXIT_OK;
@@ -209,7 +229,7 @@ int verb_reset(int argc, char *argv[], const GlobalOptions *g) {
         if (removed == 0)
                 printf("nothing to remove\n");
 
-        mark_pending(dir, (size_t) idx);
+        mark_pending(dir, plan, (size_t) idx);
 
         log_event(LOG_NOTICE, MID_STATE_RESET, LOG_FIELDS("STEP", name),
                   "Reset from step '%s': %zu marker%s removed; the next run does these steps again.",

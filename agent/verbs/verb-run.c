@@ -19,21 +19,14 @@
 #include "log.h"
 #include "marker.h"
 #include "notify.h"
-#include "proc-cmdline.h"
 #include "report-spool.h"
+#include "run-mode.h"
 #include "state.h"
 #include "step-context.h"
 #include "step-metrics.h"
 #include "step.h"
-#include "target.h"
 #include "verbs.h"
 #include "walk.h"
-
-typedef enum Mode {
-        MODE_NONE,
-        MODE_FIRSTBOOT,
-        MODE_FLASH,
-} Mode;
 
 static void help(void) {
         printf("Usage: first-boot-agent [OPTIONS] run [--no-power-action]\n\n"
@@ -52,16 +45,6 @@ static void help(void) {
                "Exit codes: 0 done, 1 internal error, 2 usage, 3 configuration, 4 step failed (the next\n"
                "start resumes there), 5 refused by a server, 6 flash failed, 7 another run is in progress.\n",
                MARKER_DONE);
-}
-
-static int parse_mode(const char *s, Mode *ret) {
-        if (streq(s, "firstboot"))
-                *ret = MODE_FIRSTBOOT;
-        else if (streq(s, "flash"))
-                *ret = MODE_FLASH;
-        else
-                return -EINVAL;
-        return 0;
 }
 
 /* The every-boot path: 1 when the done marker is there, the directory is unchanged since it was
@@ -98,7 +81,7 @@ static int check_state_dir(const char *dir) {
 /* With the config: the done marker checked against every enabled step's marker, when the
  * directory changed since it was stamped. true: done. */
 static bool done_marker_holds(const char *dir, const Config *c) {
-        const char *missing = NULL;
+        _cleanup_free_ char *missing = NULL;
         int r;
 
         r = done_marker_fresh(dir);
@@ -140,7 +123,7 @@ static void deliver_waiting_reports(const GlobalOptions *g, const char *dir) {
                 return;
         step_context_flush_reports(ctx);
         if (state_load(dir, &state) >= 0)
-                step_metrics_write(config, dir, state, step_table, step_table_size, true);
+                step_metrics_write_config(config, dir, state, true);
 }
 
 static int exit_done(const char *dir) {
@@ -184,7 +167,7 @@ static int run_flash(const Config *c, State *s, bool no_power_action) {
         return flash_run(c, s, &o);
 }
 
-static int open_state(const char *dir, const Config *c, Mode mode, State **ret) {
+static int open_state(const char *dir, const Config *c, RunMode mode, State **ret) {
         _cleanup_(state_freep) State *s = NULL;
         int r;
 
@@ -206,7 +189,7 @@ static int open_state(const char *dir, const Config *c, Mode mode, State **ret) 
                         return log_oom();
         }
         free(s->mode);
-        s->mode = strdup(mode == MODE_FLASH ? "flash" : "firstboot");
+        s->mode = strdup(run_mode_to_string(mode));
         if (!s->mode)
                 return log_oom();
         s->pid = getpid();
@@ -222,6 +205,78 @@ static int open_state(const char *dir, const Config *c, Mode mode, State **ret) 
         return 0;
 }
 
+/* The every-boot decision, before the configuration is read in full: EXIT_OK when this node is
+ * done (the fast path: two stat() calls, no config, no curl — unless reports still wait), -1 to
+ * go on. A done marker not stamped (or the directory changed since) is checked against the step
+ * markers, which takes the config (loaded into *config when it can be). A done node whose config
+ * is gone (removed after first boot) or broken keeps booting: the marker is trusted, with a
+ * warning. */
+static int run_fast_path(const GlobalOptions *g, Config **config) {
+        const char *dir = verbs_state_dir_early(g);
+
+        if (done_marker_present(dir))
+                return leave_done(g, dir);
+        if (marker_exists(dir, MARKER_DONE) > 0 && dir_trust_check(dir, NULL, NULL) >= 0 &&
+            verbs_config_load_quiet(g, config) < 0) {
+                log_warning("'%s/%s' exists, but without a usable configuration the step markers cannot be "
+                            "checked against it: trusting it. \"first-boot-agent validate\" shows what is wrong "
+                            "with the configuration.", dir, MARKER_DONE);
+                return exit_done(dir);
+        }
+        return -1;
+}
+
+/* Creates and locks the state directory: two runs never interleave, the second one leaves at
+ * once. The lock's fd, or an exit code (negated) when it cannot be taken. */
+static int run_lock(const char *dir) {
+        int r, fd, holder = 0;
+
+        r = mkdir_p(dir, 0700);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the state directory '%s': %m", dir);
+                return -EXIT_INTERNAL;
+        }
+        fd = verbs_lock_state_dir(dir, &holder);
+        if (fd == -EBUSY) {
+                if (holder > 0)
+                        log_error("Another run (pid %d) is in progress; not starting a second one.", holder);
+                else
+                        log_error("Another run is in progress; not starting a second one.");
+                return -EXIT_PENDING;
+        }
+        if (fd < 0) {
+                log_error_errno(fd, "Failed to lock '%s/%s': %m", dir, VERBS_LOCK_FILE);
+                return -EXIT_INTERNAL;
+        }
+        return fd;
+}
+
+/* Records how the run ended (state file, metrics, the done marker's stamp) and tells systemd.
+ * READY=1 only once the work is done: units ordered after ours start on a node that has joined.
+ * A failed run exits without it and the unit fails. */
+static int run_finish(const Config *config, const char *dir, State *state, RunMode mode, int r) {
+        int q;
+
+        state->run_finished = now_realtime();
+        state->result = r == EXIT_OK ? RUN_RESULT_DONE : RUN_RESULT_FAILED;
+        state->exit_code = r;
+        q = state_save(state);
+        if (q < 0)
+                log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
+        step_metrics_write_config(config, dir, state, true);
+        /* Last change to the directory: from now on the done marker holds until an entry in the
+         * directory changes. */
+        if (r == EXIT_OK && mode == RUN_MODE_FIRSTBOOT) {
+                q = done_marker_stamp(dir);
+                if (q < 0)
+                        log_warning_errno(q, "Failed to stamp '%s/%s' (%m); the next start checks the markers once.",
+                                          dir, MARKER_DONE);
+        }
+        if (r == EXIT_OK)
+                notify_ready();
+        return r;
+}
+
 int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         enum { ARG_NO_POWER_ACTION = 0x100 };
         static const struct option options[] = {
@@ -231,12 +286,11 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         };
         _cleanup_(config_freep) Config *config = NULL;
         _cleanup_(state_freep) State *state = NULL;
-        _cleanup_free_ char *cmdline_mode = NULL;
         _cleanup_close_ int lock_fd = -1;
-        const char *dir, *source;
         bool no_power_action = false;
-        Mode mode = MODE_NONE;
-        int c, r, holder = 0;
+        RunMode mode;
+        const char *dir;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -254,34 +308,15 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         if (r != EXIT_OK)
                 return r;
 
-        /* (ctx) The kernel command line wins. */
-        r = proc_cmdline_get_key("first_boot_agent.mode", &cmdline_mode);
-        if (r > 0 && parse_mode(cmdline_mode, &mode) < 0) {
-                log_warning("Ignoring first_boot_agent.mode='%s' on the kernel command line: "
-                            "expected flash or firstboot.", cmdline_mode);
-                mode = MODE_NONE;
-        }
-
-        /* (b) The path every later boot takes: two stat() calls, no config, no curl — unless
-         * reports still wait to be delivered. */
-        if (mode == MODE_NONE && done_marker_present(verbs_state_dir_early(g)))
-                return leave_done(g, verbs_state_dir_early(g));
-
-        /* A done marker not stamped (or the directory changed since) is checked against the step
-         * markers, which takes the config. A done node whose config is gone (removed after first
-         * boot) or broken keeps booting: the marker is trusted, with a warning. */
-        if (mode == MODE_NONE && marker_exists(verbs_state_dir_early(g), MARKER_DONE) > 0 &&
-            dir_trust_check(verbs_state_dir_early(g), NULL, NULL) >= 0 &&
-            verbs_config_load_quiet(g, &config) < 0) {
-                log_warning("'%s/%s' exists, but without a usable configuration the step markers cannot be "
-                            "checked against it: trusting it. \"first-boot-agent validate\" shows what is wrong "
-                            "with the configuration.", verbs_state_dir_early(g), MARKER_DONE);
-                return exit_done(verbs_state_dir_early(g));
+        /* The kernel command line wins; else a done node leaves here. */
+        mode = run_mode_from_cmdline();
+        if (mode == RUN_MODE_NONE) {
+                r = run_fast_path(g, &config);
+                if (r >= 0)
+                        return r;
         }
 
         log_event(LOG_INFO, MID_AGENT_START, NO_FIELDS, "first-boot-agent %s starting (run).", PACKAGE_VERSION);
-
-        /* (c) The config, and its state_dir, which may hold the done marker instead. */
         if (!config) {
                 r = verbs_config_load(g, &config);
                 if (r != EXIT_OK)
@@ -291,85 +326,22 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         for (char **d = config->dropins; d && *d; d++)
                 log_info("Drop-in '%s' merged over the configuration '%s'.", *d, config->path);
 
-        /* One directory for everyone below, resolved here once: the steps get it in their
-         * context, the flasher through the state. */
+        /* One directory for everyone below, resolved here once (the config's state_dir may hold
+         * the done marker instead): the steps get it in their context, the flasher through the
+         * state. */
         dir = verbs_state_dir(g, config);
         if (check_state_dir(dir) < 0)
                 return EXIT_CONFIG;
-        if (mode == MODE_NONE && done_marker_holds(dir, config))
+        if (mode == RUN_MODE_NONE && done_marker_holds(dir, config))
                 return leave_done(g, dir);
 
-        /* Two runs never interleave: the second one leaves at once. */
-        r = mkdir_p(dir, 0700);
-        if (r < 0) {
-                log_error_errno(r, "Failed to create the state directory '%s': %m", dir);
-                return EXIT_INTERNAL;
-        }
-        lock_fd = verbs_lock_state_dir(dir, &holder);
-        if (lock_fd == -EBUSY) {
-                if (holder > 0)
-                        log_error("Another run (pid %d) is in progress; not starting a second one.", holder);
-                else
-                        log_error("Another run is in progress; not starting a second one.");
-                return EXIT_PENDING;
-        }
-        if (lock_fd < 0) {
-                log_error_errno(lock_fd, "Failed to lock '%s/%s': %m", dir, VERBS_LOCK_FILE);
-                return EXIT_INTERNAL;
-        }
+        lock_fd = run_lock(dir);
+        if (lock_fd < 0)
+                return -lock_fd;
 
-        /* (d) Flash when the config has a flash section and this is not the flashed system. */
-        if (mode != MODE_NONE)
-                source = "cmdline";
-        else if (config->flash) {
-                r = target_root_is_on_flash_target(config);
-                if (r == 0) {
-                        mode = MODE_FLASH;
-                        source = "flash-section";
-                } else {
-                        if (r < 0)
-                                log_warning_errno(r, "Cannot tell whether the root file system is on a flash target (%m); "
-                                                  "assuming this is the installed system.");
-                        mode = MODE_FIRSTBOOT;
-                        source = "default";
-                }
-        } else {
-                mode = MODE_FIRSTBOOT;
-                source = "default";
-        }
-
-        log_event(LOG_INFO, MID_MODE_DECIDED,
-                  LOG_FIELDS("MODE", mode == MODE_FLASH ? "flash" : "firstboot", "MODE_SOURCE", source),
-                  "Mode %s, decided by %s.", mode == MODE_FLASH ? "flash" : "firstboot",
-                  streq(source, "cmdline") ? "the kernel command line" :
-                  streq(source, "flash-section") ? "the \"flash\" section (root is not on a flash target)" :
-                  "default (no other signal)");
-        notify_status("%s", mode == MODE_FLASH ? "flashing" : "first boot");
-
+        mode = run_mode_decide(config, mode);
         if (open_state(dir, config, mode, &state) < 0)
                 return EXIT_INTERNAL;
-
-        r = mode == MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, dir, state);
-
-        state->run_finished = now_realtime();
-        state->result = r == EXIT_OK ? RUN_RESULT_DONE : RUN_RESULT_FAILED;
-        state->exit_code = r;
-        int q = state_save(state);
-        if (q < 0)
-                log_warning_errno(q, "Failed to save the state file '%s': %m", state->path);
-        step_metrics_write(config, dir, state, step_table, step_table_size, true);
-        /* Last change to the directory: from now on the done marker holds until an entry in the
-         * directory changes. */
-        if (r == EXIT_OK && mode == MODE_FIRSTBOOT) {
-                q = done_marker_stamp(dir);
-                if (q < 0)
-                        log_warning_errno(q, "Failed to stamp '%s/%s' (%m); the next start checks the markers once.",
-                                          dir, MARKER_DONE);
-        }
-
-        /* READY=1 only once the work is done: units ordered after ours start on a node that has
-         * joined. A failed run exits without it and the unit fails. */
-        if (r == EXIT_OK)
-                notify_ready();
-        return r;
+        r = mode == RUN_MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, dir, state);
+        return run_finish(config, dir, state, mode, r);
 }

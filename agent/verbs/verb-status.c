@@ -178,10 +178,14 @@ static void print_header(const StatusView *v) {
 
 static void print_table(const StatusView *v) {
         static const char *const head[] = { "STEP", "STATE", "WHEN", "DURATION", "ATTEMPTS" };
-        char cells[STATE_MAX_STEPS][5][96];
+        _cleanup_free_ char (*cells)[5][96] = calloc(v->n_steps + 1, sizeof(*cells));
         size_t w[5];
         unsigned cols = terminal_columns();
 
+        if (!cells) {
+                fprintf(stderr, "Out of memory.\n");
+                return;
+        }
         for (size_t c = 0; c < 5; c++)
                 w[c] = strlen(head[c]);
         for (size_t i = 0; i < v->n_steps; i++) {
@@ -192,7 +196,7 @@ static void print_table(const StatusView *v) {
                 char t[40], d[32];
 
                 snprintf(cells[i][0], 96, "%s", sv->step->name);
-                snprintf(cells[i][1], 96, "%s", sv->label);
+                snprintf(cells[i][1], 96, "%.95s", sv->label);
                 snprintf(cells[i][2], 96, "%s", sv->when ? format_local(sv->when, t) : "-");
                 snprintf(cells[i][3], 96, "%s",
                          from_record && rec->finished ? format_duration(rec->duration_ms, d) : "-");

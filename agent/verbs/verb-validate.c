@@ -13,6 +13,8 @@
 #include "config.h"
 #include "exit-code.h"
 #include "json-util.h"
+#include "log.h"
+#include "service-kind.h"
 #include "step.h"
 #include "strv.h"
 #include "verbs.h"
@@ -67,8 +69,10 @@ static json_t *int_or_null(int v) {
 
 /* What the valid configuration yields: TLS and its sources, the plan. */
 static int add_plan_json(json_t *root, const Config *c) {
+        _cleanup_(step_plan_freep) StepPlan *steps = NULL;
         const TlsConfig *t = &c->tls;
-        json_t *plan, *tls;
+        json_t *plan, *tls, *services;
+        int r;
 
         tls = json_pack("{s:b, s:s, s:o, s:s, s:o, s:o, s:s, s:b}",
                         "enabled", t->enabled, "enabled_source", config_source_to_string(t->enabled_source),
@@ -79,11 +83,29 @@ static int add_plan_json(json_t *root, const Config *c) {
         plan = json_array();
         if (!tls || !plan || json_object_set_new(root, "tls", tls) < 0 || json_object_set_new(root, "plan", plan) < 0)
                 return -ENOMEM;
-        for (size_t i = 0; i < step_table_size; i++) {
-                const char *why = step_skip_reason(&step_table[i], c);
+        r = step_plan_new(c, &steps);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < steps->n; i++) {
+                const Step *s = &steps->steps[i];
+                const char *why = step_skip_reason(s, c);
 
-                if (json_array_append_new(plan, json_pack("{s:s, s:b, s:o}", "step", step_table[i].name,
+                if (json_array_append_new(plan, json_pack("{s:s, s:s?, s:b, s:o}", "step", s->name,
+                                                          "service", s->service,
                                                           "applies", !why, "reason", string_or_null(why))) < 0)
+                        return -ENOMEM;
+        }
+        services = json_array();
+        if (!services || json_object_set_new(root, "services", services) < 0)
+                return -ENOMEM;
+        CONFIG_FOREACH_SERVICE(sc, c) {
+                _cleanup_free_ char *after = strv_join(sc->after, ", ");
+
+                if (!after || json_array_append_new(services, json_pack("{s:s, s:s, s:b, s:s, s:o}",
+                                                    "name", sc->name, "driver", service_kind_to_string(sc->kind),
+                                                    "enabled", sc->enabled,
+                                                    "enabled_source", config_source_to_string(sc->enabled_source),
+                                                    "after", json_string(after))) < 0)
                         return -ENOMEM;
         }
         return json_object_set_new(root, "node_role", json_pack("{s:s, s:s}", "value",
@@ -167,16 +189,15 @@ static void print_identity(FILE *f, const char *path, const Config *c) {
                         c->cluster_name ? "\"" : "");
 
         fputs("; services: ", f);
-        for (ServiceId i = 0; i < _SERVICE_MAX; i++)
-                if (c->services[i].enabled)
-                        fprintf(f, "%s%s", enabled++ > 0 ? ", " : "", service_to_string(i));
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (s->enabled)
+                        fprintf(f, "%s%s", enabled++ > 0 ? ", " : "", s->name);
         if (enabled == 0)
                 fputs("none", f);
 
-        for (ServiceId i = SERVICE_CHAINFIRE; i <= SERVICE_FLAREDB; i++)
-                if (c->services[i].enabled && c->services[i].leader_url)
-                        fprintf(f, "%s%s %s", leaders++ > 0 ? ", " : "; leaders: ",
-                                service_to_string(i), c->services[i].leader_url);
+        CONFIG_FOREACH_SERVICE(s, c)
+                if (s->enabled && s->leader_url)
+                        fprintf(f, "%s%s %s", leaders++ > 0 ? ", " : "; leaders: ", s->name, s->leader_url);
 
         if (c->flash)
                 fprintf(f, "; flash: %zu image%s, %zu firmware", c->flash->n_images,
@@ -211,18 +232,23 @@ static void print_tls(FILE *f, const char *path, const Config *c) {
 
 /* The steps the role and the services yield, and why the others do not apply. */
 static void print_plan(FILE *f, const char *path, const Config *c) {
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
         size_t n = 0, skipped = 0;
         char role[64];
 
+        if (step_plan_new(c, &plan) < 0) {
+                log_oom();
+                return;
+        }
         fprintf(f, "%s: plan (node_role %s): ", path, role_text(c, role, sizeof role));
-        for (size_t i = 0; i < step_table_size; i++)
-                if (!step_skip_reason(&step_table[i], c))
-                        fprintf(f, "%s%s", n++ > 0 ? " → " : "", step_table[i].name);
+        for (size_t i = 0; i < plan->n; i++)
+                if (!step_skip_reason(&plan->steps[i], c))
+                        fprintf(f, "%s%s", n++ > 0 ? " → " : "", plan->steps[i].name);
         if (n == 0)
                 fputs("nothing", f);
         fputc('\n', f);
-        for (size_t i = 0; i < step_table_size; i++) {
-                const char *why = step_skip_reason(&step_table[i], c);
+        for (size_t i = 0; i < plan->n; i++) {
+                const char *why = step_skip_reason(&plan->steps[i], c);
 
                 if (!why)
                         continue;
@@ -230,7 +256,7 @@ static void print_plan(FILE *f, const char *path, const Config *c) {
                         fprintf(f, "%s: not applying: ", path);
                 else
                         fputs("; ", f);
-                fprintf(f, "%s (%s)", step_table[i].name, why);
+                fprintf(f, "%s (%s)", plan->steps[i].name, why);
         }
         if (skipped > 0)
                 fputc('\n', f);

@@ -44,42 +44,35 @@ const char *verbs_state_dir_early(const GlobalOptions *g) {
         return verbs_state_dir(g, NULL);
 }
 
-/* A template (a config with "provisioning") gives way to this node's own configuration once
- * the identity step has stored it in the state directory. 1 and its path when there is one. */
-static int stored_config_path(const GlobalOptions *g, const Config *c, char **ret) {
-        _cleanup_free_ char *path = NULL;
-
-        if (!c->provisioning)
-                return 0;
-        path = config_provisioned_path(verbs_state_dir(g, c));
-        if (!path)
-                return -ENOMEM;
-        if (access(path, F_OK) < 0)
-                return 0;
-        *ret = TAKE_PTR(path);
-        return 1;
-}
-
-/* Loads path, then the stored configuration in its place when there is one; path is replaced
- * by the one the problems are about. */
+/* Loads path; a template (a config with "provisioning") then gives way to this node's own
+ * configuration once the identity step has stored it in the state directory. path is replaced by
+ * the one the problems are about. */
 static int load_config(const GlobalOptions *g, char **path, Config **ret, ProblemList *problems) {
         _cleanup_(config_freep) Config *c = NULL;
-        char *stored = NULL;
+        Config *stored = NULL;
+        char *stored_path = NULL;
         int r;
 
         r = config_load(*path, &c, problems);
         if (r < 0)
                 return r;
-        r = stored_config_path(g, c, &stored);
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                config_free(TAKE_PTR(c));
-                free(*path);
-                *path = stored;
-                r = config_load(*path, &c, problems);
-                if (r < 0)
+        if (c->provisioning) {
+                r = config_provisioned_load_stored(verbs_state_dir(g, c), &stored, &stored_path, problems);
+                if (r < 0) {
+                        _cleanup_free_ char *p = config_provisioned_path(verbs_state_dir(g, c));
+
+                        if (p) {
+                                free(*path);
+                                *path = TAKE_PTR(p);
+                        }
                         return r;
+                }
+                if (r > 0) {
+                        config_free(TAKE_PTR(c));
+                        c = stored;
+                        free(*path);
+                        *path = stored_path;
+                }
         }
         *ret = TAKE_PTR(c);
         return 0;

@@ -15,8 +15,8 @@ import threading
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 from clusterd_control import ControlServer  # noqa: E402
-from clusterd_core import (CLUSTER_SERVICES, NODE_RE, OPTS, SERVICES, STATE, UsageError, is_loopback,
-                           parse_host_port, say)
+from clusterd_core import (CLUSTER_SERVICES, NODE_RE, OPTS, SERVICES, STATE, UsageError, add_cluster_service,
+                           is_loopback, parse_host_port, say)
 from clusterd_service import Listener  # noqa: E402
 
 
@@ -44,6 +44,7 @@ def check_service(svc, option, text, allowed=SERVICES):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="clusterd.py", description=__doc__.split("\n")[0])
+    p.add_argument("--cluster-service", action="append", default=[], metavar="NAME")
     p.add_argument("--listen", action="append", default=[], metavar="SERVICE:NODE:HOST:PORT")
     p.add_argument("--member", action="append", default=[], metavar="SERVICE:ID:RAFT_ADDR")
     p.add_argument("--tls-dir", metavar="DIR")
@@ -70,6 +71,8 @@ def setup(args):
         raise UsageError("--client-ca needs --tls-dir")
     if not args.listen:
         raise UsageError("at least one --listen SERVICE:NODE:HOST:PORT is needed")
+    for name in args.cluster_service:
+        add_cluster_service(name)
     for spec in args.listen:
         svc, node, rest = split_spec(spec, 3, "SERVICE:NODE:HOST:PORT", "--listen")
         check_service(svc, "--listen", spec)

@@ -11,8 +11,10 @@ import time
 
 from answers import AnsweringHandler, HttpError  # noqa: F401 (the other parts take HttpError from here)
 
-SERVICES = ("chainfire", "flaredb", "iam", "report", "etcd")
-CLUSTER_SERVICES = ("chainfire", "flaredb")
+# The services clusterd serves; --cluster-service adds an admin-API cluster of a site's own
+# (add_cluster_service()).
+SERVICES = ["chainfire", "flaredb", "iam", "report", "etcd"]
+CLUSTER_SERVICES = ["chainfire", "flaredb"]
 NODE_RE = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
 MAX_BODY = 16 * 1024 * 1024
 TOKEN_LIFETIME_S = 3600
@@ -20,6 +22,15 @@ TOKEN_LIFETIME_S = 3600
 
 class UsageError(Exception):
     pass
+
+
+def add_cluster_service(name):
+    """One more cluster with the seed's admin API (/admin/member/...), members and health."""
+    if not re.match(r"^[a-z][a-z0-9-]{0,31}$", name) or name in SERVICES:
+        raise UsageError("--cluster-service '%s': expected a new service name [a-z][a-z0-9-]*" % name)
+    SERVICES.append(name)
+    CLUSTER_SERVICES.append(name)
+    STATE.members[name] = []
 
 
 def parse_host_port(text):

@@ -48,7 +48,15 @@ class Bucket:
             return False
 
 
-LEADERS = {s: Leadership() for s in CLUSTER_SERVICES}
+class Leaders(dict):
+    """A Leadership per cluster service, made when first asked for (--cluster-service adds some)."""
+
+    def __missing__(self, service):
+        self[service] = Leadership()
+        return self[service]
+
+
+LEADERS = Leaders()
 BUCKETS = {}                            # (service, node) -> Bucket
 
 

@@ -170,9 +170,9 @@ static void test_merge(void) {
         is_int(load(&c, &l), 0, "main file and four fragments: valid");
         if (!c)
                 return;
-        ok(!c->services[SERVICE_IAM].enabled, "a fragment turns iam off (enabled: false over true)");
-        is_int(c->services[SERVICE_IAM].api_port, 8080, "siblings of a merged member stay");
-        is_int(c->services[SERVICE_CHAINFIRE].api_port, 4379, "60-admin applies after 50-nixos: the last one wins");
+        ok(!config_service(c, "iam")->enabled, "a fragment turns iam off (enabled: false over true)");
+        is_int(config_service(c, "iam")->api_port, 8080, "siblings of a merged member stay");
+        is_int(config_service(c, "chainfire")->api_port, 4379, "60-admin applies after 50-nixos: the last one wins");
         is_str(c->rack, "r7", "a later fragment overrides an earlier one");
         is_str(c->datacenter, "dc1", "an early fragment's member nobody overrides stays");
         ok(!c->node_ip, "null removes a member");
@@ -234,8 +234,8 @@ static void test_attribution(void) {
         lines = lines_with_files(&l);
         is_str(lines,
                "etc.d/50-nixos.json: .bootstap: expected a known key, found the unknown key \"bootstap\"; did you mean \"bootstrap\"?\n"
-               "etc.d/50-nixos.json: .services.chainfire.api_port: expected an integer between 1 and 65535, found the string \"3379\"; write 3379 without quotes\n"
                "cluster-config.d/60-admin.json: .services.iam.enabled: expected true or false, found the number 1\n"
+               "etc.d/50-nixos.json: .services.chainfire.api_port: expected an integer between 1 and 65535, found the string \"3379\"; write 3379 without quotes\n"
                "cluster-config.d/60-admin.json: .leader_url: expected an http:// or https:// URL with a host (required when bootstrap is false), found nothing",
                "each problem names the fragment that set the value (or removed it)");
         problem_list_done(&l);

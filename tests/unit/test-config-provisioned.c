@@ -116,7 +116,7 @@ static void test_strict(void) {
                         "\"iam\": {\"enabled\": false}}}", &c, &text, &l), 0,
                "every member the default list names may change");
         is_int(l.n, 0, "(no problem)");
-        ok(c && !c->services[SERVICE_IAM].enabled, "(services.iam.enabled from the answer)");
+        ok(c && !config_service(c, "iam")->enabled, "(services.iam.enabled from the answer)");
         config_free(TAKE_PTR(c));
         text = mfree(text);
         problem_list_done(&l);
@@ -193,8 +193,8 @@ static void test_strict(void) {
                 is_int(build(w, "{" NODE ", \"services\": {\"chainfire\": {\"etcd\": {\"start_command\": "
                                 "[\"/usr/local/sbin/start-etcd\"]}}}, \"report\": {\"url\": \"https://r/x\", "
                                 "\"timeout_s\": 9}}", &c, &t2, &l), 0, "allowed members (a '*' path, a section) pass");
-                ok(c && c->services[SERVICE_CHAINFIRE].etcd.start_command &&
-                   streq(c->services[SERVICE_CHAINFIRE].etcd.start_command[0], "/usr/local/sbin/start-etcd"),
+                ok(c && config_service(c, "chainfire")->etcd.start_command &&
+                   streq(config_service(c, "chainfire")->etcd.start_command[0], "/usr/local/sbin/start-etcd"),
                    "(the allowed start_command is the answer's)");
                 config_free(TAKE_PTR(c));
                 problem_list_done(&l);
@@ -292,11 +292,11 @@ int main(void) {
                 is_str(c->node_id, "node04", "the answer's node_id");
                 is_str(c->cluster_name, "prod", "the template's cluster_name");
                 ok(c->rack == NULL, "null removes a member (rack)");
-                is_str(c->services[SERVICE_CHAINFIRE].health_url, "https://10.0.1.14:2379/health",
+                is_str(config_service(c, "chainfire")->health_url, "https://10.0.1.14:2379/health",
                        "objects merge member by member (health_url added)");
-                is_int(c->services[SERVICE_CHAINFIRE].api_port, 2379, "(api_port kept)");
-                ok(!c->services[SERVICE_FLAREDB].enabled, "a nested member from the answer");
-                ok(!c->services[SERVICE_IAM].enabled, "a nested member from the template");
+                is_int(config_service(c, "chainfire")->api_port, 2379, "(api_port kept)");
+                ok(!config_service(c, "flaredb")->enabled, "a nested member from the answer");
+                ok(!config_service(c, "iam")->enabled, "a nested member from the template");
                 is_str(c->tls.ca_cert_path, "/etc/other.crt", "a member replaced");
                 ok(c->tls.enabled, "its sibling kept");
                 ok(c->provisioning != NULL, "the provisioning section stays (the step shows done)");

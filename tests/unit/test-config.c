@@ -13,6 +13,7 @@
 #include "config-flash.h"
 #include "config-load.h"
 #include "config.h"
+#include "service-kind.h"
 #include "strv.h"
 #include "tap.h"
 
@@ -92,9 +93,9 @@ static void test_join_defaults(void) {
 
         if (!c)
                 return;
-        cf = &c->services[SERVICE_CHAINFIRE];
-        fd = &c->services[SERVICE_FLAREDB];
-        iam = &c->services[SERVICE_IAM];
+        cf = config_service(c, "chainfire");
+        fd = config_service(c, "flaredb");
+        iam = config_service(c, "iam");
 
         is_str(c->path, "test.json", "source kept");
         is_str(c->node_id, "node04", "node_id");
@@ -120,7 +121,7 @@ static void test_join_defaults(void) {
         ok(!iam->leader_url, "iam has no leader");
         is_str(cf->raft_addr, "10.0.1.13:2380", "chainfire raft addr");
         is_str(fd->raft_addr, "10.0.1.13:2480", "flaredb raft addr: raft host, own port");
-        is_int(cf->driver, MEMBER_DRIVER_ADMIN, "admin driver by default");
+        is_int(cf->kind, SERVICE_KIND_ADMIN, "admin driver by default");
 
         /* Without the leader (10.0.1.10), this node (node04) and the repeated node02. */
         is_int(strv_length(cf->peer_urls), 3, "three chainfire peers");
@@ -172,13 +173,13 @@ static void test_bootstrap(void) {
                 return;
         ok(c->bootstrap, "bootstrap");
         ok(!c->leader_url, "no leader_url needed");
-        ok(!c->services[SERVICE_CHAINFIRE].leader_url, "no chainfire leader");
-        is_str(c->services[SERVICE_CHAINFIRE].health_url, "http://localhost:2379/health",
+        ok(!config_service(c, "chainfire")->leader_url, "no chainfire leader");
+        is_str(config_service(c, "chainfire")->health_url, "http://localhost:2379/health",
                "http without tls");
-        is_int(strv_length(c->services[SERVICE_CHAINFIRE].peer_urls), 2, "self excluded by node_id");
-        is_str(c->services[SERVICE_CHAINFIRE].peer_urls[0], "http://node02:2379", "peer");
-        is_int(strv_length(c->services[SERVICE_FLAREDB].peer_urls), 2, "flaredb peers from flaredb_peers");
-        is_str(c->services[SERVICE_FLAREDB].peer_urls[1], "http://node05:2479", "flaredb peer list");
+        is_int(strv_length(config_service(c, "chainfire")->peer_urls), 2, "self excluded by node_id");
+        is_str(config_service(c, "chainfire")->peer_urls[0], "http://node02:2379", "peer");
+        is_int(strv_length(config_service(c, "flaredb")->peer_urls), 2, "flaredb peers from flaredb_peers");
+        is_str(config_service(c, "flaredb")->peer_urls[1], "http://node05:2479", "flaredb peer list");
         is_str(c->iam.url, "http://localhost:8080", "iam url over http");
 
         aio = parse_ok("{\"node_id\": \"aio01\", \"node_role\": \"all-in-one\", \"bootstrap\": true, "
@@ -188,8 +189,8 @@ static void test_bootstrap(void) {
         if (!aio)
                 return;
         is_int(aio->node_role, NODE_ROLE_ALL_IN_ONE, "all-in-one role");
-        is_int(strv_length(aio->services[SERVICE_CHAINFIRE].peer_urls), 0, "no other peer");
-        ok(aio->services[SERVICE_CHAINFIRE].peer_urls, "empty list, not NULL");
+        is_int(strv_length(config_service(aio, "chainfire")->peer_urls), 0, "no other peer");
+        ok(config_service(aio, "chainfire")->peer_urls, "empty list, not NULL");
 }
 
 static void test_overrides(void) {
@@ -218,8 +219,8 @@ static void test_overrides(void) {
 
         if (!c)
                 return;
-        cf = &c->services[SERVICE_CHAINFIRE];
-        fd = &c->services[SERVICE_FLAREDB];
+        cf = config_service(c, "chainfire");
+        fd = config_service(c, "flaredb");
 
         is_int(c->node_role, NODE_ROLE_WORKER, "worker");
         is_str(c->node_ip, "10.0.1.13", "node_ip");
@@ -229,7 +230,7 @@ static void test_overrides(void) {
         is_str(cf->raft_addr, "10.0.1.13:2390", "chainfire raft addr");
         is_str(cf->leader_url, "http://node01.prod.example.com:3379", "leader with the api_port override");
         is_str(cf->health_url, "http://localhost:3379/health", "health with the api_port override");
-        is_int(cf->driver, MEMBER_DRIVER_ETCD, "etcd driver");
+        is_int(cf->kind, SERVICE_KIND_ETCD, "etcd driver");
         /* node01 is the leader by its short name; 10.0.1.13 and node04's FQDN are this node. */
         is_int(strv_length(cf->peer_urls), 2, "leader and self excluded");
         is_str(cf->peer_urls[0], "http://NODE02:3379", "peer keeps its spelling");
@@ -243,7 +244,7 @@ static void test_overrides(void) {
         is_int(strv_length(fd->peer_urls), 3, "flaredb peers");
         is_str(fd->peer_urls[0], "http://node01:2479", "flaredb peer");
 
-        ok(!c->services[SERVICE_IAM].enabled, "iam disabled");
+        ok(!config_service(c, "iam")->enabled, "iam disabled");
         is_str(c->iam.url, "http://iam.example.com/api", "iam url without trailing /");
         is_str(c->iam.token_file, "/run/token", "token file");
         is_int(strv_length(c->iam.roles), 2, "two roles");
@@ -276,10 +277,10 @@ static void test_ipv6(void) {
 
         if (!c)
                 return;
-        is_str(c->services[SERVICE_FLAREDB].leader_url, "http://[fd00::10]:2479", "v6 leader");
-        is_str(c->services[SERVICE_FLAREDB].raft_addr, "[fd00::13]:2480", "v6 raft addr");
-        is_int(strv_length(c->services[SERVICE_CHAINFIRE].peer_urls), 1, "v6 leader and self excluded");
-        is_str(c->services[SERVICE_CHAINFIRE].peer_urls[0], "http://[fd00::11]:2379", "v6 peer");
+        is_str(config_service(c, "flaredb")->leader_url, "http://[fd00::10]:2479", "v6 leader");
+        is_str(config_service(c, "flaredb")->raft_addr, "[fd00::13]:2480", "v6 raft addr");
+        is_int(strv_length(config_service(c, "chainfire")->peer_urls), 1, "v6 leader and self excluded");
+        is_str(config_service(c, "chainfire")->peer_urls[0], "http://[fd00::11]:2379", "v6 peer");
 }
 
 static void test_leader_overrides_only(void) {
@@ -420,8 +421,8 @@ static void test_unknown_keys(void) {
                        ".bootstap: expected a known key, found the unknown key \"bootstap\"; did you mean \"bootstrap\"?\n"
                        ".leader-url: expected a known key, found the unknown key \"leader-url\"; did you mean \"leader_url\"?\n"
                        ".comment: expected a known key, found the unknown key \"comment\"; known keys: node_id, node_role, bootstrap, cluster_name, leader_url, raft_addr, initial_peers, flaredb_peers, node_ip, node_fqdn, datacenter, rack, services, tls, network, timeouts, iam, health_check, report, metrics, state_dir, flash, provisioning\n"
-                       ".services.flareDB: expected a known key, found the unknown key \"flareDB\"; did you mean \"flaredb\"?\n"
                        ".services.chainfire.api_prot: expected a known key, found the unknown key \"api_prot\"; did you mean \"api_port\"?\n"
+                       ".services.flareDB: expected a service name of 1 to 32 characters from a-z, 0-9 and '-', starting with a letter (it names steps, markers and metrics), found the name \"flareDB\"; did you mean \"flaredb\"?\n"
                        ".services.iam.raft_port: expected a known key, found the unknown key \"raft_port\"; did you mean \"api_port\"?\n"
                        ".timeouts.health_wait: expected a known key, found the unknown key \"health_wait\"; did you mean \"health_wait_s\"?\n"
                        ".iam.role: expected a known key, found the unknown key \"role\"; did you mean \"roles\"?\n"
@@ -485,7 +486,7 @@ static void test_ports_and_order(void) {
         _cleanup_(config_freep) Config *c = parse_ok(
                 "{" JOIN_FIELDS ", \"services\": {\"flaredb\": {\"api_port\": 2379, \"enabled\": false}}}",
                 "a disabled service's port does not count");
-        ok(c && !c->services[SERVICE_FLAREDB].enabled, "flaredb disabled");
+        ok(c && !config_service(c, "flaredb")->enabled, "flaredb disabled");
 
         check_problems("{" JOIN_FIELDS ", \"timeouts\": {\"connect_s\": 11, \"backoff_initial_ms\": 500, "
                        "\"backoff_max_ms\": 400}}",
@@ -686,13 +687,13 @@ static void test_seed_defaults(void) {
         is_int(c->node_role, NODE_ROLE_CONTROL_PLANE, "no node_role: control-plane");
         is_int(c->node_role_source, CONFIG_SOURCE_DEFAULT, "by default");
         ok(c->cluster_name == NULL, "no cluster_name: none");
-        ok(c->services[SERVICE_CHAINFIRE].enabled && c->services[SERVICE_IAM].enabled, "every service runs");
-        is_str(c->services[SERVICE_CHAINFIRE].health_url, "https://node04.prod.example.com:2379/health",
+        ok(config_service(c, "chainfire")->enabled && config_service(c, "iam")->enabled, "every service runs");
+        is_str(config_service(c, "chainfire")->health_url, "https://node04.prod.example.com:2379/health",
                "health checked under the node's FQDN");
-        is_str(c->services[SERVICE_CHAINFIRE].health_connect, "10.0.1.13", "at the node's own address");
+        is_str(config_service(c, "chainfire")->health_connect, "10.0.1.13", "at the node's own address");
         is_str(c->iam.url, "https://node04.prod.example.com:8080", "IAM under the FQDN too");
         is_str(c->iam.connect, "10.0.1.13", "at the same address");
-        is_str(c->services[SERVICE_CHAINFIRE].leader_url, "https://node01.prod.example.com:2379", "leader as given");
+        is_str(config_service(c, "chainfire")->leader_url, "https://node01.prod.example.com:2379", "leader as given");
 
         free(text);
         ok(asprintf(&text, "{\"node_id\": \"node04\", \"bootstrap\": false, "
@@ -716,17 +717,17 @@ static void test_seed_defaults(void) {
         config_free(boot);
         boot = parse_ok(text, "a bootstrap node without the seed's CA");
         ok(boot && !boot->tls.enabled, "plain HTTP");
-        is_str(boot ? boot->services[SERVICE_CHAINFIRE].health_url : NULL, "http://localhost:2379/health",
+        is_str(boot ? config_service(boot, "chainfire")->health_url : NULL, "http://localhost:2379/health",
                "checked at localhost");
 
         worker = parse_ok("{\"node_id\": \"w1\", \"node_role\": \"worker\", \"bootstrap\": false, "
                           "\"leader_url\": \"http://10.0.1.10:2379\", \"raft_addr\": \"10.0.1.21:2380\", "
                           "\"services\": {\"flaredb\": {\"enabled\": true}}}", "a worker");
-        ok(worker && !worker->services[SERVICE_CHAINFIRE].enabled && !worker->services[SERVICE_IAM].enabled,
+        ok(worker && !config_service(worker, "chainfire")->enabled && !config_service(worker, "iam")->enabled,
            "a worker runs no cluster service");
-        is_int(worker ? (int) worker->services[SERVICE_CHAINFIRE].enabled_source : -1, CONFIG_SOURCE_ROLE, "because of its role");
-        ok(worker && worker->services[SERVICE_FLAREDB].enabled, "unless the file says so");
-        is_int(worker ? (int) worker->services[SERVICE_FLAREDB].enabled_source : -1, CONFIG_SOURCE_FILE, "which wins");
+        is_int(worker ? (int) config_service(worker, "chainfire")->enabled_source : -1, CONFIG_SOURCE_ROLE, "because of its role");
+        ok(worker && config_service(worker, "flaredb")->enabled, "unless the file says so");
+        is_int(worker ? (int) config_service(worker, "flaredb")->enabled_source : -1, CONFIG_SOURCE_FILE, "which wins");
 }
 
 static void test_find_path(void) {
@@ -766,10 +767,10 @@ static void test_find_path(void) {
 static void test_names(void) {
         is_str(node_role_to_string(NODE_ROLE_ALL_IN_ONE), "all-in-one", "role name");
         is_str(node_role_to_string(_NODE_ROLE_MAX), NULL, "no role name");
-        is_str(service_to_string(SERVICE_FLAREDB), "flaredb", "service name");
-        is_int(service_from_string("iam"), SERVICE_IAM, "service from name");
-        is_int(service_from_string("etcd"), -EINVAL, "unknown service");
-        is_int(service_from_string(NULL), -EINVAL, "NULL service");
+        is_str(service_kind_to_string(SERVICE_KIND_ETCD), "etcd", "kind name");
+        is_int(service_kind_from_string("iam"), SERVICE_KIND_IAM, "kind from name");
+        is_int(service_kind_from_string("raft"), -EINVAL, "unknown kind");
+        is_int(service_kind_from_string(NULL), -EINVAL, "NULL kind");
         ok(config_free(NULL) == NULL, "config_free(NULL)");
 }
 

@@ -36,6 +36,12 @@
 #define EXT4_MAGIC 0xEF53
 #define NOBODY 65534
 
+/* done_marker_verify(), with what *missing held freed first. */
+static int verify(const char *dir, const Config *c, char **missing) {
+        *missing = mfree(*missing);
+        return done_marker_verify(dir, c, missing);
+}
+
 static const char *const markers[] = { ".chainfire-joined", ".flaredb-joined", ".health-reported", NULL };
 static const Config *config;
 
@@ -95,7 +101,7 @@ static int write_all_markers(const char *dir) {
 /* The cases, in a new directory under base (on file system fs). */
 static void test_on(const char *base, const char *fs, bool timing) {
         _cleanup_free_ char *dir = path_join(base, "state-XXXXXX"), *done = NULL, *cmd = NULL;
-        const char *missing = "x";
+        char *missing = NULL;
         int bad = 0, fresh;
 
         if (!dir || !mkdtemp(dir)) {
@@ -105,7 +111,7 @@ static void test_on(const char *base, const char *fs, bool timing) {
         done = path_join(dir, MARKER_DONE);
 
         is_int(done_marker_fresh(dir), 0, "%s: no done marker: not fresh", fs);
-        is_int(done_marker_verify(dir, config, &missing), 0, "%s: no done marker: verify says not done", fs);
+        is_int(verify(dir, config, &missing), 0, "%s: no done marker: verify says not done", fs);
         ok(!missing, "%s: … and names no missing marker", fs);
 
         ok(write_all_markers(dir) == 0, "%s: write the step markers", fs);
@@ -113,14 +119,14 @@ static void test_on(const char *base, const char *fs, bool timing) {
         ok(marker_write(dir, "state.json") == 0, "%s: a file written after it (as the state file is)", fs);
         is_int(done_marker_fresh(dir), 0, "%s: the directory changed after the done marker: not fresh", fs);
         ok(age_dir(dir) == 0, "%s: (the last change was long ago)", fs);
-        is_int(done_marker_verify(dir, config, &missing), 1,
+        is_int(verify(dir, config, &missing), 1,
                "%s: verify: every enabled step's marker is there (iam's is not needed: disabled)", fs);
         is_int(done_marker_fresh(dir), 1, "%s: verify stamped it: fresh", fs);
         is_int(done_marker_fresh(dir), 1, "%s: and stays fresh while nothing changes", fs);
 
         ok(marker_remove(dir, ".flaredb-joined") == 1, "%s: a person removes .flaredb-joined", fs);
         is_int(done_marker_fresh(dir), 0, "%s: the directory's mtime moved: not fresh", fs);
-        is_int(done_marker_verify(dir, config, &missing), 0, "%s: verify: not done", fs);
+        is_int(verify(dir, config, &missing), 0, "%s: verify: not done", fs);
         is_str(missing, ".flaredb-joined", "%s: verify names the missing marker", fs);
         is_int(marker_exists(dir, MARKER_DONE), 0, "%s: the stale done marker was removed", fs);
 
@@ -133,7 +139,7 @@ static void test_on(const char *base, const char *fs, bool timing) {
         ok(marker_remove(dir, "state.json") == 1, "%s: an unrelated entry changes", fs);
         is_int(done_marker_fresh(dir), 0, "%s: any entry change asks for a re-check", fs);
         ok(age_dir(dir) == 0, "%s: (long ago)", fs);
-        is_int(done_marker_verify(dir, config, &missing), 1, "%s: which finds every marker and stamps again", fs);
+        is_int(verify(dir, config, &missing), 1, "%s: which finds every marker and stamps again", fs);
         is_int(done_marker_fresh(dir), 1, "%s: fresh again", fs);
 
         /* The race: a marker removed right after the stamp, in the same tick of the file-time
@@ -167,13 +173,13 @@ static void test_on(const char *base, const char *fs, bool timing) {
         }
         ok(age_dir(dir) == 0, "%s: (long ago)", fs);
         is_int(done_marker_fresh(dir), 0, "%s: the directory's time differs from the stamp's: not fresh", fs);
-        is_int(done_marker_verify(dir, config, &missing), 1, "%s: the next start verifies and stamps again", fs);
+        is_int(verify(dir, config, &missing), 1, "%s: the next start verifies and stamps again", fs);
         is_int(done_marker_fresh(dir), 1, "%s: which is trusted", fs);
 
         /* Whose directory and whose marker. */
         ok(chmod(dir, 0777) == 0, "%s: the state directory made 0777", fs);
         is_int(done_marker_fresh(dir), -EPERM, "%s: a directory others may write to: the marker is not believed", fs);
-        is_int(done_marker_verify(dir, config, &missing), -EPERM, "%s: nor by verify", fs);
+        is_int(verify(dir, config, &missing), -EPERM, "%s: nor by verify", fs);
         ok(chmod(dir, 0720) == 0, "%s: group-writable (0720)", fs);
         is_int(done_marker_fresh(dir), -EPERM, "%s: group-writable: not believed either", fs);
         ok(chmod(dir, 0700) == 0, "%s: back to 0700", fs);
@@ -209,7 +215,7 @@ static void test_on(const char *base, const char *fs, bool timing) {
                        (unsigned long long) per, n);
                 t0 = now_ns();
                 for (int i = 0; i < n / 10; i++)
-                        (void) done_marker_verify(dir, config, &missing);
+                        (void) verify(dir, config, &missing);
                 printf("# done_marker_verify(): %llu ns per call (every marker, and the stamp)\n",
                        (unsigned long long) ((now_ns() - t0) / (uint64_t) (n / 10)));
         }

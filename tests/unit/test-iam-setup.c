@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "config-load.h"
 #include "fileio.h"
+#include "join-procedure.h"
 #include "step.h"
 #include "tap.h"
 

@@ -70,12 +70,9 @@ static void test_errors(void) {
         ok(!curl_util_error_is_transient(MEMBER_ADDED), "success is not an error");
         ok(!curl_util_error_is_transient(MEMBER_EXISTS), "exists is not an error");
 
-        ok(member_driver_get(MEMBER_DRIVER_ADMIN) == &member_driver_admin, "admin driver");
-        ok(member_driver_get(MEMBER_DRIVER_ETCD) == &member_driver_etcd, "etcd driver");
-        is_str(member_driver_kind_to_string(MEMBER_DRIVER_ETCD), "etcd", "kind to string");
-        is_int(member_driver_kind_from_string("admin"), MEMBER_DRIVER_ADMIN, "admin from string");
-        is_int(member_driver_kind_from_string("etcd"), MEMBER_DRIVER_ETCD, "etcd from string");
-        is_int(member_driver_kind_from_string("raft"), -EINVAL, "unknown kind");
+        ok(member_driver_get(SERVICE_KIND_ADMIN) == &member_driver_admin, "admin driver");
+        ok(member_driver_get(SERVICE_KIND_ETCD) == &member_driver_etcd, "etcd driver");
+        ok(member_driver_get(SERVICE_KIND_IAM) == NULL, "IAM has no member list");
 }
 
 static StubRoute admin_routes[] = {

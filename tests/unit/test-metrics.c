@@ -242,7 +242,7 @@ static void test_write(const char *dir) {
         is_str(text, expected, "write: the file holds the formatted text");
         is_int(count_entries(mdir), 1, "write: no temporary file left behind");
 
-        s->steps[0].status = STEP_STATUS_DONE;
+        s->steps[0]->status = STEP_STATUS_DONE;
         is_int(metrics_write(mdir, s, &info, true), 0, "write: again, synced, replacing the file");
         text = mfree(text);
         read_full_file(path, 1 << 20, &text, NULL);

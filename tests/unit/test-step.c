@@ -47,7 +47,7 @@ static int run_b(StepContext *ctx) {
 
         if (state_load(tmp_dir, &s) >= 0)
                 for (size_t i = 0; i < s->n_steps; i++)
-                        if (streq(s->steps[i].name, "b") && s->steps[i].status != STEP_STATUS_RUNNING)
+                        if (streq(s->steps[i]->name, "b") && s->steps[i]->status != STEP_STATUS_RUNNING)
                                 return -EUCLEAN;
         return r;
 }
@@ -60,28 +60,20 @@ static int run_d(StepContext *ctx) {
         return fake_run(ctx, &fd);
 }
 
-static const char *c_skip(const Config *c) {
+static const char *c_skip(const Step *s, const Config *c) {
         return c_enabled ? NULL : "services.c.enabled is false";
 }
 
-static const char *marker_b(const Config *c) {
-        return ".b-done";
-}
-
-static const char *marker_c(const Config *c) {
-        return ".c-done";
-}
-
-static const char *marker_d(const Config *c) {
-        return c->bootstrap ? ".d-initialized" : ".d-joined";
-}
+static const char *const marker_b[] = { ".b-done", NULL };
+static const char *const marker_c[] = { ".c-done", NULL };
+static const char *const marker_d[] = { ".d-initialized", ".d-joined", NULL };
 
 static const Step fake_table[] = {
         { .name = "a", .run = run_a },
-        { .name = "b", .after = (const char *const[]) { "a", NULL }, .marker = marker_b, .run = run_b },
+        { .name = "b", .after = (const char *const[]) { "a", NULL }, .markers = marker_b, .run = run_b },
         { .name = "c", .after = (const char *const[]) { "b", NULL }, .skip = c_skip,
-          .marker = marker_c, .run = run_c },
-        { .name = "d", .after = (const char *const[]) { "c", NULL }, .marker = marker_d, .run = run_d },
+          .markers = marker_c, .run = run_c },
+        { .name = "d", .after = (const char *const[]) { "c", NULL }, .markers = marker_d, .run = run_d },
 };
 
 static void reset_fakes(void) {
@@ -121,8 +113,8 @@ static void fixture_done(Fixture *f) {
 
 static const StepState *record(const State *s, const char *name) {
         for (size_t i = 0; i < s->n_steps; i++)
-                if (streq(s->steps[i].name, name))
-                        return &s->steps[i];
+                if (streq(s->steps[i]->name, name))
+                        return s->steps[i];
         return NULL;
 }
 
@@ -241,8 +233,8 @@ static void test_bad_order(void) {
                 { .name = "b", .run = run_b },
         };
         const Step after_failed_marker[] = {
-                { .name = "b", .marker = marker_b, .run = run_b },
-                { .name = "c", .after = (const char *const[]) { "nope", NULL }, .marker = marker_c, .run = run_c },
+                { .name = "b", .markers = marker_b, .run = run_b },
+                { .name = "c", .after = (const char *const[]) { "nope", NULL }, .markers = marker_c, .run = run_c },
         };
         Fixture f;
 
@@ -269,7 +261,7 @@ static void test_stale_records(void) {
         is_int(step_walk_table(&f.ctx, fake_table, ELEMENTSOF(fake_table)), EXIT_OK, "walk");
         ok(record(f.state, "health-wait") == NULL, "is dropped by the walk");
         ok(record(f.state, "a") && record(f.state, "d"), "the table's records are there");
-        is_str(f.state->steps[0].name, "a", "in table order");
+        is_str(f.state->steps[0]->name, "a", "in table order");
         fixture_done(&f);
 }
 
@@ -277,8 +269,8 @@ static void test_stale_records(void) {
 static void test_serves(void) {
         const Step served[] = {
                 { .name = "a", .serves = "b", .run = run_a },
-                { .name = "b", .after = (const char *const[]) { "a", NULL }, .marker = marker_b, .run = run_b },
-                { .name = "c", .marker = marker_c, .run = run_c },
+                { .name = "b", .after = (const char *const[]) { "a", NULL }, .markers = marker_b, .run = run_b },
+                { .name = "c", .markers = marker_c, .run = run_c },
         };
         Fixture f;
 
@@ -310,74 +302,14 @@ static void test_unmarked_only(void) {
         fixture_done(&f);
 }
 
-static void test_table(void) {
-        Config c = {};
-        const Step *s;
-
-        is_int(step_index("identity"), 0, "identity first");
-        is_int(step_index("config"), 1, "config second");
-        ok(step_index("chainfire-health") < step_index("chainfire-join") &&
-           step_index("chainfire-join") < step_index("flaredb-health") &&
-           step_index("flaredb-health") < step_index("flaredb-join") &&
-           step_index("flaredb-join") < step_index("iam-health") &&
-           step_index("iam-health") < step_index("iam-setup"),
-           "each service's health right before its own join, chainfire, flaredb, then IAM");
-        is_int(step_index("health-report"), (int) step_table_size - 1, "health-report last");
-        is_int(step_index("health-wait"), -ENOENT, "no health wait for every service at once");
-        is_int(step_index("nope"), -ENOENT, "unknown step");
-        ok(step_find("iam-setup") == &step_table[step_index("iam-setup")], "step_find");
-        ok(step_find("nope") == NULL, "step_find unknown");
-
-        for (size_t i = 0; i < step_table_size; i++) {
-                for (const char *const *d = step_table[i].after; d && *d; d++) {
-                        int j = step_index(*d);
-                        ok(j >= 0 && (size_t) j < i, "%s after %s: an earlier row", step_table[i].name, *d);
-                }
-                ok(step_table[i].summary && step_table[i].run, "%s has a summary and a function", step_table[i].name);
-                ok(!step_table[i].serves || (step_index(step_table[i].serves) > (int) i && !step_table[i].marker),
-                   "%s serves a later step and has no marker of its own", step_table[i].name);
-        }
-
-        s = step_find("chainfire-join");
-        c.bootstrap = true;
-        is_str(s->marker(&c), ".chainfire-initialized", "bootstrap marker");
-        c.bootstrap = false;
-        is_str(s->marker(&c), ".chainfire-joined", "join marker");
-        is_str(step_find("flaredb-join")->marker(&c), ".flaredb-joined", "flaredb join marker");
-        is_str(step_find("iam-setup")->marker(&c), ".iam-initialized", "iam marker");
-        is_str(step_find("health-report")->marker(&c), ".health-reported", "health-report marker");
-        ok(!step_find("config")->marker && !step_find("chainfire-health")->marker, "config and health have no marker");
-
-        c.services[SERVICE_CHAINFIRE].enabled_source = CONFIG_SOURCE_FILE;
-        is_str(step_skip_reason(s, &c), "services.chainfire.enabled is false", "an explicit false names the setting");
-        c.services[SERVICE_CHAINFIRE].enabled_source = CONFIG_SOURCE_ROLE;
-        ok(strstr(strempty(step_skip_reason(s, &c)), "worker") != NULL, "a worker's reason names the role");
-        c.services[SERVICE_CHAINFIRE].enabled = true;
-        ok(step_skip_reason(s, &c) == NULL, "chainfire-join applies when chainfire runs");
-        ok(step_skip_reason(step_find("chainfire-health"), &c) == NULL, "with the admin driver health comes first");
-        c.services[SERVICE_CHAINFIRE].driver = MEMBER_DRIVER_ETCD;
-        ok(strstr(strempty(step_skip_reason(step_find("chainfire-health"), &c)), "etcd") != NULL,
-           "the etcd driver checks health inside the join");
-        c.bootstrap = true;
-        ok(step_skip_reason(step_find("chainfire-health"), &c) == NULL, "a bootstrapping etcd node waits for health first");
-        ok(step_skip_reason(step_find("health-report"), &c) != NULL, "health-report follows health_check (off)");
-        c.health_check = true;
-        ok(step_skip_reason(step_find("health-report"), &c) == NULL, "health-report follows health_check (on)");
-        c.services[SERVICE_IAM].enabled = true;
-        ok(step_skip_reason(step_find("iam-setup"), &c) == NULL, "iam follows services.iam.enabled");
-        ok(step_skip_reason(step_find("iam-health"), &c) == NULL, "and so does its health");
-        ok(step_skip_reason(step_find("identity"), &c) != NULL, "identity does not apply without a provisioning section");
-        c.provisioning = &(ProvisioningConfig) { .url = (char *) "https://prov/v1/node" };
-        ok(step_skip_reason(step_find("identity"), &c) == NULL, "it does with one");
-        is_str(step_find("identity")->marker(&c), ".node-identity", "identity marker");
-        c.provisioning = NULL;
-}
-
 static void test_config_step(void) {
-        const Step one[] = { *step_find("config") };
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
+        Step one[1];
         _cleanup_free_ char *key = path_join(tmp_dir, "node.key"), *ca = path_join(tmp_dir, "ca.crt");
         Fixture f;
 
+        ok(step_plan_new(NULL, &plan) >= 0 && step_plan_find(plan, "config"), "the config step");
+        one[0] = *step_plan_find(plan, "config");
         clean_dir();
         (void) write_file_atomic(key, "k", 1, 0644);
         (void) write_file_atomic(ca, "c", 1, 0644);
@@ -407,7 +339,6 @@ int main(void) {
         ok(mkdtemp(dir) != NULL, "temporary directory");
         tmp_dir = dir;
 
-        test_table();
         test_all_done();
         test_failure_and_resume();
         test_refused();

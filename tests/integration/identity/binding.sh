@@ -64,7 +64,16 @@ refused "an expired answer" '\.not_after: expected a time after now \([0-9T:+-]*
 # libfaketime can deadlock inside an AddressSanitizer build (its clock lock is taken again from
 # the sanitizer's allocator: libfaketime issues 365/391), so that build leaves this case to the
 # release build, which runs it.
-libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+# The libfaketime of the agent's own architecture (multiarch may hold others): the one the
+# dynamic loader takes without complaint.
+libfaketime=
+for lib in /usr/lib/*/faketime/libfaketime.so.1; do
+        [ -e "$lib" ] || continue
+        if ! LD_PRELOAD="$lib" "$FBA_BIN" --version 2>&1 >/dev/null | grep -q "cannot be preloaded"; then
+                libfaketime=$lib
+                break
+        fi
+done
 faketime_skip=
 if [ -z "$libfaketime" ]; then
         faketime_skip="libfaketime not installed (tests/setup-deps.sh installs faketime)"
