@@ -12,6 +12,7 @@
 #include "config-provisioned.h"
 #include "fileio.h"
 #include "json-util.h"
+#include "string-util.h"
 
 char *config_provisioned_path(const char *state_dir) {
         return path_join(state_dir, CONFIG_PROVISIONED_FILE);
@@ -94,15 +95,6 @@ static int check_node_id(json_t *answer, ProblemList *problems) {
         return r < 0 ? r : -EINVAL;
 }
 
-/* jansson quotes the input near a syntax error: keep the text on one printable line. */
-static void make_printable(char *s) {
-        for (unsigned char *p = (unsigned char *) s; *p; p++)
-                if (*p < ' ' || *p == 0x7F)
-                        *p = '?';
-                else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
-                        p[0] = p[1] = '?';
-}
-
 static int build(const ProvisioningConfig *pc, const AnswerCheck *check, const char *answer, size_t size,
                  const char *path, ProvisionedAnswer *ret, ProblemList *problems) {
         _cleanup_(json_decrefp) json_t *patch = NULL, *merged = NULL;
@@ -120,7 +112,7 @@ static int build(const ProvisioningConfig *pc, const AnswerCheck *check, const c
                         found = NULL;
                         return -ENOMEM;
                 }
-                make_printable(found);
+                string_make_printable(found);   /* jansson quotes the input near the error */
                 r = problem_add(problems, "", "a JSON object (the node's configuration)", found,
                                 "serve the node's cluster-config.json, or the members that complete the image's");
                 return r < 0 ? r : -EINVAL;

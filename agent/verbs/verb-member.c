@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "member.h"
+#include "rotation.h"
 #include "service-kind.h"
 #include "strv.h"
 #include "verbs.h"
@@ -30,11 +31,9 @@ typedef struct MemberVerb {
         bool url_given;
         bool json;
         bool client_cert_required;      /* a server sent TLS's "certificate required" alert */
-        char *redirected;               /* the leader a server named instead of itself */
 } MemberVerb;
 
 static void member_verb_done(MemberVerb *m) {
-        free(m->redirected);
         http_client_free(m->http);
         strv_free(m->urls);
         config_free(m->config);
@@ -71,6 +70,8 @@ static int setup(MemberVerb *m, const GlobalOptions *g, const char *url, int dri
         r = verbs_config_load(g, &m->config);
         if (r != EXIT_OK)
                 return r;
+        /* One pass over the servers: an operator at the keyboard waits for no backoff. */
+        m->config->timeouts.join_attempts = 1;
         log_set_node_id(m->config->node_id);
         tls = &m->config->tls;
 
@@ -185,60 +186,47 @@ static int failure(MemberVerb *m, const char *url, const char *what, int r, cons
         }
 }
 
-/* Calls list or add on each URL in turn while the error is transient. Returns the driver's
- * result; *ret_url is the URL that answered (or the last one tried). */
+/* One request of list or add to one server. */
 typedef int (*TryFunction)(MemberVerb *m, const char *url, void *userdata, HttpResponse *resp);
 
-static int try_urls(MemberVerb *m, const char *what, TryFunction fn, void *userdata,
-                    HttpResponse *resp, const char **ret_url) {
-        char reason[256];
-        int r = -EHOSTUNREACH;
+typedef struct Try {
+        MemberVerb *m;
+        TryFunction fn;
+        void *userdata;
+        HttpResponse resp;              /* the last answer (or transport error) */
+        int error;                      /* of the last request, 0 when it succeeded */
+        const char *url;                /* of the last request */
+} Try;
 
-        STRV_FOREACH(u, m->urls) {
-                *ret_url = *u;
-                r = fn(m, *u, userdata, resp);
-                if (r < 0 && strstr(resp->error, "certificate required"))
-                        m->client_cert_required = true;
-                if (r == -EREMCHG) {
-                        /* Not the leader: the one it names is asked, once, before the others. */
-                        _cleanup_free_ char *leader = NULL;
-                        const char *no = NULL;
+static int try_one(StepContext *ctx, RotationServer *srv, void *userdata) {
+        Try *t = userdata;
+        int r;
 
-                        http_response_reason(resp, reason, sizeof reason);
-                        if (member_leader_hint(resp, &leader) > 0 && !streq(leader, *u) &&
-                            (no = member_leader_hint_refusal(leader, *u, (const char *const *) m->urls,
-                                                             !http_client_is_insecure(m->http)))) {
-                                log_event(LOG_WARNING, MID_LEADER_HINT_REFUSED,
-                                          LOG_FIELDS("SERVICE", m->service_name, "PEER", *u, "LEADER_HINT", leader,
-                                                     "ERROR", no),
-                                          "%s said it is not the leader and named %s; not following it: %s.", *u,
-                                          leader, no);
-                                leader = mfree(leader);
-                        }
-                        if (leader && !streq(leader, *u)) {
-                                log_event(LOG_NOTICE, MID_PEER_FALLBACK,
-                                          LOG_FIELDS("SERVICE", m->service_name, "FAILED_PEER", *u, "PEER", leader,
-                                                     "ERROR", reason),
-                                          "%s is not the leader (%s); asking %s, the leader it names.", *u,
-                                          reason, leader);
-                                free(m->redirected);
-                                m->redirected = TAKE_PTR(leader);
-                                *ret_url = m->redirected;
-                                r = fn(m, m->redirected, userdata, resp);
-                                if (r != -EREMCHG)
-                                        return r;
-                        }
-                } else if (r >= 0 || !curl_util_error_is_transient(r))
-                        return r;
-                if (u[1]) {
-                        http_response_reason(resp, reason, sizeof reason);
-                        log_event_errno(LOG_WARNING, r, MID_PEER_FALLBACK,
-                                        LOG_FIELDS("SERVICE", m->service_name, "FAILED_PEER", *u, "PEER", u[1],
-                                                   "ERROR", reason),
-                                        "%s did not take the %s request (%s); asking %s.",
-                                        *u, what, reason, u[1]);
-                }
-        }
+        http_response_done(&t->resp);
+        t->url = srv->url;
+        r = t->error = t->fn(t->m, srv->url, t->userdata, &t->resp);
+        if (r < 0 && strstr(t->resp.error, "certificate required"))
+                t->m->client_cert_required = true;
+        if (r < 0)
+                rotation_record(srv, r, &t->resp);
+        return r;
+}
+
+/* Asks the leader (or --url), then the peers, one request each, as the join steps do (rotation.h:
+ * a "not the leader" answer is followed to the leader it names, when that may be followed; a
+ * refusal ends it), in a single round: an operator waits for no backoff. Returns fn's result;
+ * t->url is the server that answered (or the last one asked), t->resp its answer. */
+static int try_urls(MemberVerb *m, const char *what, TryFunction fn, void *userdata, Try *t) {
+        StepContext ctx = { .config = m->config, .http = m->http };
+        _cleanup_(rotation_done) Rotation rot = {};
+        int r;
+
+        *t = (Try) { .m = m, .fn = fn, .userdata = userdata, .url = m->urls[0] };
+        rotation_init(&rot, m->urls[0], m->urls + 1);
+        r = rotation_run(&ctx, &rot, m->service_name, what, try_one, t, NULL);
+        /* The rounds ran out: the last server's own error says more than "timed out". */
+        if (r == -ETIMEDOUT && t->error < 0)
+                r = t->error;
         return r;
 }
 
@@ -304,19 +292,20 @@ static void print_table(const MemberList *l) {
 
 static int verb_list(MemberVerb *m) {
         _cleanup_(member_list_done) MemberList l = {};
-        HttpResponse resp = {};
-        const char *url = NULL;
+        const char *url;
+        Try t;
         int r, ret;
 
-        r = try_urls(m, "list", do_list, &l, &resp, &url);
+        r = try_urls(m, "list", do_list, &l, &t);
+        url = t.url;
         if (r < 0) {
-                ret = failure(m, url, "list", r, &resp);
+                ret = failure(m, url, "list", r, &t.resp);
                 if (curl_util_error_is_transient(r) && strv_length(m->urls) > 1)
                         log_error("No server of %s answered (%zu tried).", m->service_name, strv_length(m->urls));
-                http_response_done(&resp);
+                http_response_done(&t.resp);
                 return ret;
         }
-        http_response_done(&resp);
+        http_response_done(&t.resp);
 
         log_event(streq(url, m->urls[0]) ? LOG_DEBUG : LOG_NOTICE, NULL,
                   LOG_FIELDS("SERVICE", m->service_name, "URL", url),
@@ -348,9 +337,9 @@ static int do_add(MemberVerb *m, const char *url, void *userdata, HttpResponse *
 
 static int verb_add(MemberVerb *m, const char *id, const char *raft_addr) {
         _cleanup_free_ char *host = NULL;
-        HttpResponse resp = {};
-        const char *url = NULL;
+        const char *url;
         uint16_t port;
+        Try t;
         int r, ret;
 
         id = id ?: m->config->node_id;
@@ -364,29 +353,30 @@ static int verb_add(MemberVerb *m, const char *id, const char *raft_addr) {
                 return EXIT_USAGE;
         }
 
-        r = try_urls(m, "add", do_add, &(AddArgs) { id, raft_addr }, &resp, &url);
+        r = try_urls(m, "add", do_add, &(AddArgs) { id, raft_addr }, &t);
+        url = t.url;
         if (r < 0) {
-                ret = failure(m, url, "add", r, &resp);
+                ret = failure(m, url, "add", r, &t.resp);
                 if (curl_util_error_is_transient(r) && strv_length(m->urls) > 1)
                         log_error("No server of %s answered (%zu tried).", m->service_name, strv_length(m->urls));
-                http_response_done(&resp);
+                http_response_done(&t.resp);
                 return ret;
         }
 
         if (r == MEMBER_EXISTS) {
                 log_event(LOG_INFO, MID_MEMBER_ALREADY,
                           LOG_FIELDS("SERVICE", m->service_name, "MEMBER_ID", id, "RAFT_ADDR", raft_addr, "URL", url,
-                                     "HTTP_STATUS", FMT_INT(resp.status)),
+                                     "HTTP_STATUS", FMT_INT(t.resp.status)),
                           "%s (%s) is already a member of %s (%s).", id, raft_addr, m->service_name, url);
                 printf("already a member: %s (%s) in %s, answered by %s\n", id, raft_addr, m->service_name, url);
         } else {
                 log_event(LOG_NOTICE, MID_MEMBER_CHANGED,
                           LOG_FIELDS("SERVICE", m->service_name, "MEMBER_ID", id, "RAFT_ADDR", raft_addr, "URL", url,
-                                     "HTTP_STATUS", FMT_INT(resp.status)),
+                                     "HTTP_STATUS", FMT_INT(t.resp.status)),
                           "Added %s (%s) to %s through %s.", id, raft_addr, m->service_name, url);
                 printf("added: %s (%s) to %s, answered by %s\n", id, raft_addr, m->service_name, url);
         }
-        http_response_done(&resp);
+        http_response_done(&t.resp);
         return EXIT_OK;
 }
 
