@@ -54,8 +54,8 @@ static int read_secret(const char *path, char **ret) {
 }
 
 static int cmd_password(char **argv) {
-        _cleanup_free_ void *secret = NULL;
         char pw[DERIVE_PASSWORD_SIZE];
+        void *secret = NULL;
         size_t n = 0;
         int r;
 
@@ -63,6 +63,7 @@ static int cmd_password(char **argv) {
         if (r < 0)
                 return fail(r, argv[0], "the cluster secret");
         r = derive_password(secret, n, DERIVE_K3S_NODE_PASSWORD, argv[1], pw);
+        secret_free_buffer(secret, n);
         if (r < 0)
                 return fail(r, "derive", NULL);
         r = k3s_node_password_write(argv[2], pw);

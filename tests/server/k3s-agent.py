@@ -99,7 +99,7 @@ def parse_token(token):
     return ca_hash, user, password
 
 
-def get(url, ctx, headers=None, body=None, method=None, cert=None):
+def get(url, ctx, headers=None, body=None, method=None):
     req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
         return r.read()

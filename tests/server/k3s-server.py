@@ -3,13 +3,16 @@
 """A k3s server stand-in: the parts a joining agent talks to, with real state.
 
     k3s-server.py --listen HOST:PORT --tls-dir DIR --token TOKEN --state FILE
-                  --control HOST:PORT --ready-file FILE [--ready-after S] [--never-ready] [-v]
+                  --control HOST:PORT --ready-file FILE [--ready-after S] [--never-ready]
+                  [--cacerts FILE] [-v]
 
 HTTPS on --listen with DIR/server.crt (certificates from gen-certs.sh; DIR/ca.crt is the cluster
 CA, DIR/ca.key signs the nodes' client certificates):
 
-  GET  /cacerts                      the CA bundle, DIR/ca.crt byte for byte (no authentication)
-  GET  /v1-k3s/client-kubelet.crt    basic auth node:PASSWORD (the token's password), headers
+  GET  /cacerts                      the CA bundle, DIR/ca.crt byte for byte (no authentication);
+                                     --cacerts: another file (a bundle that does not sign the
+                                     server's certificate)
+  GET  /v1-k3s/client-kubelet.crt    basic auth node:PASSWORD (user "node", the token's password), headers
                                      k3s-Node-Name and k3s-Node-Password: the node password is
                                      stored (as a SHA-256) at the first request for a name and must
                                      match later (403 otherwise, as k3s's node-password check);
@@ -159,7 +162,7 @@ class Api(BaseHTTPRequestHandler):
             if self.injected():
                 return
             if self.path == "/cacerts":
-                with open(os.path.join(OPTS.tls_dir, "ca.crt"), "rb") as f:
+                with open(OPTS.cacerts or os.path.join(OPTS.tls_dir, "ca.crt"), "rb") as f:
                     return self.send(200, f.read(), "text/plain")
             if self.path == "/v1-k3s/client-kubelet.crt":
                 return self.client_cert()
@@ -196,7 +199,7 @@ class Api(BaseHTTPRequestHandler):
             user, _, password = base64.b64decode(auth.split(" ", 1)[1]).decode().partition(":")
         except (IndexError, ValueError):
             user = password = None
-        if password != token_password(OPTS.token):
+        if user != "node" or password != token_password(OPTS.token):
             return self.send(401, status_obj(401, "Unauthorized", "Unauthorized"))
         name = self.headers.get("k3s-Node-Name")
         node_password = self.headers.get("k3s-Node-Password")
@@ -282,6 +285,7 @@ def main(argv):
     p.add_argument("--ready-file", required=True)
     p.add_argument("--ready-after", type=float, default=0.0)
     p.add_argument("--never-ready", action="store_true")
+    p.add_argument("--cacerts", help="serve this bundle at /cacerts instead of DIR/ca.crt")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
     OPTS.__dict__.update(vars(a))

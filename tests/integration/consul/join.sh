@@ -34,7 +34,7 @@ start() {       # start NAME PORT CONFIG_DIR: a stand-in agent on IP:PORT; its p
                 --listen "$IP:$2" --ready-file "$tmp/ready-$1" --cluster-key "$KEY" --acl-token "$TOKEN" \
                 2>>"$tmp/$1.log" &
         last=$!
-        pids+=($last)
+        pids+=("$last")
         for _ in $(seq 100); do [ -e "$tmp/ready-$1" ] && return 0; sleep 0.05; done
         bail "consul-agent.py $1 did not start: $(cat "$tmp/$1.log")"
 }

@@ -85,6 +85,18 @@ ctl fail '{"path": "/cacerts", "status": 503, "times": 1}'
 is "$?" 1 "a failing server: an error"
 grep -q "HTTP 503" "$tmp/err"; ok $? "with its status: $(cat "$tmp/err")"
 
+# --- a server whose bundle does not sign its own certificate: refused, as k3s does -------------
+python3 "$src/tests/server/k3s-server.py" --listen "$IP:$((PORT + 10))" --tls-dir "$tmp/tls" --token "server:clustertok3n" \
+        --state "$tmp/odd-state.json" --control "$IP:$((CTL + 10))" --ready-file "$tmp/ready-odd" \
+        --cacerts "$tmp/tls/other-ca.crt" 2>"$tmp/odd.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -e "$tmp/ready-odd" ] && break; sleep 0.05; done
+node_files node08 "server:clustertok3n"
+"$probe" cacerts "https://$IP:$((PORT + 10))" "$tmp/node08/secrets/k3s-token" "$tmp/node08/ca.pem" 2>"$tmp/err"
+is "$?" 1 "a bundle that does not sign the server's certificate: refused"
+grep -q "Key was rejected" "$tmp/err"; ok $? "as an untrusted peer: $(cat "$tmp/err")"
+ok "$([ ! -e "$tmp/node08/ca.pem" ]; echo $?)" "nothing written"
+
 # --- join: config.yaml, the derived password, the stand-in agent, Ready ----------------------
 ( umask 077; printf 'fleet-wide-node-password-secret\n' > "$tmp/cluster-secret" )
 config node01; ok $? "config.yaml written"
