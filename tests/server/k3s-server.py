@@ -157,6 +157,8 @@ class Api(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self):
+        if self.path == "/v1-k3s/client-kubelet.crt":
+            return self.client_cert()
         with LOCK:
             COUNT["requests"] += 1
             if self.injected():
@@ -164,8 +166,6 @@ class Api(BaseHTTPRequestHandler):
             if self.path == "/cacerts":
                 with open(OPTS.cacerts or os.path.join(OPTS.tls_dir, "ca.crt"), "rb") as f:
                     return self.send(200, f.read(), "text/plain")
-            if self.path == "/v1-k3s/client-kubelet.crt":
-                return self.client_cert()
             if self.path.startswith("/api/v1/nodes/"):
                 return self.get_node(self.path[len("/api/v1/nodes/"):])
             self.send(404, status_obj(404, "NotFound", "the server could not find the requested resource"))
@@ -194,6 +194,18 @@ class Api(BaseHTTPRequestHandler):
             self.send(201, node_object(name))
 
     def client_cert(self):
+        """The password check under the lock; the certificate made outside it (openssl takes a
+        while, and a herd asks at once)."""
+        with LOCK:
+            COUNT["requests"] += 1
+            if self.injected():
+                return
+            name = self.check_node_password()
+        if name:
+            crt, key = issue_cert(name)
+            self.send(200, crt + key, "text/plain")
+
+    def check_node_password(self):
         auth = self.headers.get("Authorization", "")
         try:
             user, _, password = base64.b64decode(auth.split(" ", 1)[1]).decode().partition(":")
@@ -213,8 +225,7 @@ class Api(BaseHTTPRequestHandler):
         if known is None:
             STATE["passwords"][name] = digest
             save()
-        crt, key = issue_cert(name)
-        self.send(200, crt + key, "text/plain")
+        return name
 
     def get_node(self, name):
         who = self.identity()
@@ -300,6 +311,7 @@ def main(argv):
         ctx.load_cert_chain(os.path.join(a.tls_dir, "server.crt"), os.path.join(a.tls_dir, "server.key"))
         ctx.load_verify_locations(cafile=os.path.join(a.tls_dir, "ca.crt"))
         ctx.verify_mode = ssl.CERT_OPTIONAL
+        ThreadingHTTPServer.request_queue_size = 128     # a herd connects at once
         api = ThreadingHTTPServer(host_port(a.listen, "--listen"), Api)
         api.socket = ctx.wrap_socket(api.socket, server_side=True)
         control = ThreadingHTTPServer(host_port(a.control, "--control"), Control)
