@@ -307,7 +307,9 @@ int k3s_cacerts_fetch(const char *server, long timeout_ms, K3sCaBundle *ret, cha
 int k3s_cacerts_check(const K3sCaBundle *b, const K3sToken *t) {
         if (!t->ca_hash[0])
                 return 0;
-        return strcasecmp(t->ca_hash, b->hash) == 0 ? 1 : -EKEYREJECTED;
+        /* Compared as k3s compares them, as strings: an upper-case hash in a token is one k3s
+         * itself would refuse, so it is refused here, before k3s starts. */
+        return streq(t->ca_hash, b->hash) ? 1 : -EKEYREJECTED;
 }
 
 static void copy_member(json_t *o, const char *key, char *buf, size_t size) {

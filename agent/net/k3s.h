@@ -60,7 +60,8 @@ int k3s_cacerts_fetch(const char *server, long timeout_ms, K3sCaBundle *ret, cha
                       size_t error_size);
 void k3s_ca_bundle_done(K3sCaBundle *b);
 
-/* 1 when the bundle's hash is the token's, 0 when the token pins no CA (then the caller says
+/* 1 when the bundle's hash is the token's (the same string: k3s compares them so, and a token
+ * with an upper-case hash is refused by k3s too), 0 when the token pins no CA (then the caller says
  * that the CA is trusted on first use), -EKEYREJECTED when they differ (k3s: "token CA hash does
  * not match the Cluster CA certificate hash: TOKEN != SERVER"). */
 int k3s_cacerts_check(const K3sCaBundle *b, const K3sToken *t);

@@ -58,6 +58,11 @@ int main(void) {
         b.hash[0] = 'f';
         is_int(k3s_cacerts_check(&b, t), -EKEYREJECTED, "another bundle is refused");
         t = k3s_token_free(t);
+        snprintf(b.hash, sizeof b.hash, "%s", HASH);
+        is_int(k3s_token_parse("K10721AE7C92FF36748B0324289B4A61D591C21920CCDFB125563CBFAF327E8CA09::server:pw1234", &t), 0,
+               "a token with the hash in upper case parses");
+        is_int(k3s_cacerts_check(&b, t), -EKEYREJECTED, "but does not match, as k3s would not");
+        t = k3s_token_free(t);
 
         is_int(k3s_token_parse("K10::node:pass:with:colons", &t), 0, "no hash");
         is_str(t->ca_hash, "", "pins no CA");
