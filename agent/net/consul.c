@@ -138,3 +138,14 @@ int consul_node_get(HttpClient *c, const char *base, const char *token, const ch
         *ret = s;
         return 0;
 }
+
+int consul_stale_command(const char *name, char **ret) {
+        char *c;
+
+        if (!name || !is_hostname(name))
+                return -EINVAL;
+        if (asprintf(&c, "consul force-leave -prune %s", name) < 0)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}

@@ -36,3 +36,8 @@ typedef struct ConsulNodeStatus {
  * answers 500 "No cluster leader" while it has none). */
 int consul_node_get(HttpClient *c, const char *base, const char *token, const char *name,
                     ConsulNodeStatus *ret, char *error, size_t error_size);
+
+/* The command an operator runs to free name in the catalog once the machine that held it is gone
+ * for good: "consul force-leave -prune NAME". A new string; -EINVAL for a name that is not a DNS
+ * label sequence (it goes into a shell command), -ENOMEM. */
+int consul_stale_command(const char *name, char **ret);

@@ -366,3 +366,18 @@ int k3s_node_get(const Kubeconfig *kc, const char *name, long timeout_ms, K3sNod
         *ret = s;
         return 0;
 }
+
+bool k3s_password_rejected(const char *text) {
+        return text && strstr(text, "Node password rejected");
+}
+
+int k3s_stale_command(const char *name, char **ret) {
+        char *c;
+
+        if (!name || !is_hostname(name))
+                return -EINVAL;
+        if (asprintf(&c, "kubectl -n kube-system delete secret %s.node-password.k3s", name) < 0)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
+}

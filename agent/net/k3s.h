@@ -81,3 +81,19 @@ typedef struct K3sNodeStatus {
  * error (may be NULL) gets the server's or the transport's text. */
 int k3s_node_get(const Kubeconfig *kc, const char *name, long timeout_ms, K3sNodeStatus *ret,
                  char *error, size_t error_size);
+
+/* What k3s logs when the server refuses the node password (a re-flashed node without the derived
+ * password, or two machines under one name), word for word. */
+#define K3S_PASSWORD_REJECTED                                                                    \
+        "Node password rejected, duplicate hostname or contents of '/etc/rancher/node/password' " \
+        "may not match server node-passwd entry, try enabling a unique node name with the "      \
+        "--with-node-id flag"
+
+/* True when a line of k3s's log (or an answer) carries that refusal. */
+bool k3s_password_rejected(const char *text);
+
+/* The command an operator runs on a server to forget the node password stored for name, so that
+ * the node can register with its new one: "kubectl -n kube-system delete secret
+ * NAME.node-password.k3s". A new string; -EINVAL for a name that is not a DNS label sequence
+ * (it goes into a shell command), -ENOMEM. */
+int k3s_stale_command(const char *name, char **ret);

@@ -74,6 +74,13 @@ int main(void) {
 
                 ok(log && !strstr(log, "/v1/health/node/node08"), "no health asked for a node not in the catalog");
         }
+        {
+                _cleanup_free_ char *cmd = NULL;
+
+                is_int(consul_stale_command("node07", &cmd), 0, "the operator's command");
+                is_str(cmd, "consul force-leave -prune node07", "frees the name");
+                is_int(consul_stale_command("$(reboot)", &cmd), -EINVAL, "not for a name a shell would read as more");
+        }
         http_stub_stop(&stub);
         return tap_done();
 }

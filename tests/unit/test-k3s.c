@@ -113,6 +113,16 @@ int main(void) {
         }
         is_int(k3s_cacerts_fetch("http://127.0.0.1:6443", 1000, &b, NULL, 0), -EINVAL, "only https:// servers");
         is_int(k3s_cacerts_fetch("https://127.0.0.1:6443/path", 1000, &b, NULL, 0), -EINVAL, "no path");
+        {
+                _cleanup_free_ char *cmd = NULL;
+
+                is_int(k3s_stale_command("node07", &cmd), 0, "the operator's command");
+                is_str(cmd, "kubectl -n kube-system delete secret node07.node-password.k3s", "deletes the node password");
+                is_int(k3s_stale_command("node07; rm -rf /", &cmd), -EINVAL, "not for a name a shell would read as more");
+                ok(k3s_password_rejected("level=info msg=\"Waiting to retrieve agent configuration; server is not ready: "
+                                         K3S_PASSWORD_REJECTED "\""), "k3s's log line recognised");
+                ok(!k3s_password_rejected("level=info msg=\"Waiting to retrieve agent configuration\""), "another is not");
+        }
         secret_forget_all();
         return tap_done();
 }
