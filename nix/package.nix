@@ -11,6 +11,7 @@
   systemd,
   curl,
   jansson,
+  libyaml,
   util-linux,
   openssl,
   zstd,
@@ -44,6 +45,7 @@ stdenv.mkDerivation {
     systemd # libsystemd, libudev
     curl
     jansson
+    libyaml # the kubeconfig k3s writes, the config.yaml the agent writes for it
     util-linux # libblkid
     openssl # libcrypto
     zstd

@@ -21,7 +21,7 @@ set -euo pipefail
 # monitoring tests') is one more array and one more line in `includes`.
 build=(
         gcc libc6-dev meson ninja-build pkg-config
-        libsystemd-dev libcurl4-openssl-dev libjansson-dev libblkid-dev libudev-dev
+        libsystemd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libblkid-dev libudev-dev
         libssl-dev libzstd-dev liblzma-dev zlib1g-dev
 )
 demo=(

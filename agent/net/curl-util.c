@@ -160,7 +160,16 @@ int curl_util_set_tls(CURL *h, const TlsOptions *tls) {
          * handshake (≈ 55 ms of CPU for a bundle of 150). A directory (Debian's libcurl defaults
          * to /etc/ssl/certs besides its bundle) rules the cache out, so it is dropped whenever a
          * bundle file is there to verify against: ours, or libcurl's default. */
-        if (tls->ca_file) {
+        if (tls->ca_pem) {
+                struct curl_blob blob = {
+                        .data = (void *) tls->ca_pem,
+                        .len = strlen(tls->ca_pem),
+                        .flags = CURL_BLOB_COPY,
+                };
+
+                CURL_SET(h, CURLOPT_CAINFO_BLOB, &blob);
+                CURL_SET(h, CURLOPT_CAPATH, NULL);
+        } else if (tls->ca_file) {
                 CURL_SET(h, CURLOPT_CAINFO, tls->ca_file);
                 CURL_SET(h, CURLOPT_CAPATH, NULL);
         } else if (!tls->insecure) {

@@ -15,6 +15,8 @@
 /* Where trust comes from for an https:// request. */
 typedef struct TlsOptions {
         const char *ca_file;            /* NULL: the system's trust store */
+        const char *ca_pem;             /* or the CA bundle itself, PEM text (NUL-terminated);
+                                         * wins over ca_file */
         const char *cert_file;          /* client certificate for mTLS, or NULL */
         const char *key_file;
         bool insecure;                  /* skip peer and host verification */

@@ -22,6 +22,7 @@
 struct HttpClient {
         CURL *curl;
         char *ca_file;
+        char *ca_pem;
         char *cert_file;
         char *key_file;
         bool insecure;
@@ -81,6 +82,7 @@ static int client_setup(HttpClient *c, long connect_timeout_ms) {
         CURL_SET(h, CURLOPT_TCP_KEEPALIVE, 1L);
         return curl_util_set_tls(h, &(TlsOptions) {
                 .ca_file = c->ca_file,
+                .ca_pem = c->ca_pem,
                 .cert_file = c->cert_file,
                 .key_file = c->key_file,
                 .insecure = c->insecure,
@@ -102,6 +104,7 @@ int http_client_new(const TlsOptions *tls, long connect_timeout_ms, long timeout
 
         if (tls) {
                 if (strdup_or_null(tls->ca_file, &c->ca_file) < 0 ||
+                    strdup_or_null(tls->ca_pem, &c->ca_pem) < 0 ||
                     strdup_or_null(tls->cert_file, &c->cert_file) < 0 ||
                     strdup_or_null(tls->key_file, &c->key_file) < 0)
                         return -ENOMEM;
@@ -127,6 +130,7 @@ HttpClient *http_client_free(HttpClient *c) {
         if (c->curl)
                 curl_easy_cleanup(c->curl);
         free(c->ca_file);
+        free(c->ca_pem);
         free(c->cert_file);
         free(c->key_file);
         free(c->body);
@@ -199,14 +203,25 @@ int http_perform(HttpClient *c, const HttpRequest *req, HttpResponse *resp) {
         if (req->bearer_token) {
                 /* Built in one allocation: asprintf() may grow its buffer, leaving copies of the
                  * token behind in freed memory that nothing wipes. */
-                static const char prefix[] = "Authorization: Bearer ";
-                size_t n = strlen(req->bearer_token);
+                const char *prefix = "Authorization: Bearer ";
+                size_t n = strlen(req->bearer_token), p, h = 0;
 
-                auth = malloc(sizeof prefix + n);
+                if (req->token_header) {
+                        h = strlen(req->token_header);
+                        if (h == 0 || strpbrk(req->token_header, ": \r\n"))
+                                return -EINVAL;
+                        p = h + 2;
+                } else
+                        p = strlen(prefix);
+                auth = malloc(p + n + 1);
                 if (!auth)
                         return -ENOMEM;
-                memcpy(auth, prefix, sizeof prefix - 1);
-                memcpy(auth + sizeof prefix - 1, req->bearer_token, n + 1);
+                if (req->token_header) {
+                        memcpy(auth, req->token_header, h);
+                        memcpy(auth + h, ": ", 2);
+                } else
+                        memcpy(auth, prefix, p);
+                memcpy(auth + p, req->bearer_token, n + 1);
                 r = slist_append(&headers, auth);
                 if (r < 0)
                         return r;

@@ -23,6 +23,8 @@ typedef struct HttpRequest {
         const char *url;
         const char *body;               /* NULL for none; sent as application/json */
         const char *bearer_token;       /* Authorization: Bearer …, or NULL */
+        const char *token_header;       /* send bearer_token as "NAME: TOKEN" instead
+                                         * ("X-Consul-Token"), or NULL */
         const char *connect_to;         /* connect to this host (same port) instead of the URL's;
                                          * the URL's host stays the name the server's certificate
                                          * must carry. NULL: the URL's host */

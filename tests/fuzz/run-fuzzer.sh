@@ -14,7 +14,7 @@ shift 3
 corpus="${FBA_BUILD_ROOT:-.}/tests/fuzz/corpus-$(basename "$fuzzer")"
 mkdir -p "$corpus"
 for dir in "$@"; do
-        find "$dir" -type f -name '*.json' -exec cp {} "$corpus"/ \;
+        find "$dir" -type f \( -name '*.json' -o -name '*.pem' -o -name '*.kubeconfig' \) -exec cp {} "$corpus"/ \;
 done
 
 # A crash must fail the test: libFuzzer's own exit code for one (77) is meson's "skipped", and

@@ -209,6 +209,7 @@ let
     systemd = pkg "systemd";
     curl = pkg "curl";
     jansson = pkg "jansson";
+    libyaml = pkg "libyaml";
     util-linux = pkg "util-linux";
     openssl = pkg "openssl";
     zstd = pkg "zstd";

@@ -36,7 +36,7 @@ python3 - "$src" "$work/package.json" >"$work/inputs.txt" <<'PY'
 import json, re, sys
 src, pkg = sys.argv[1], json.load(open(sys.argv[2]))
 provider = {"libsystemd": "systemd", "libudev": "systemd", "systemd": "systemd", "libcurl": "curl",
-            "jansson": "jansson", "blkid": "util-linux", "libcrypto": "openssl", "libzstd": "zstd",
+            "jansson": "jansson", "yaml-0.1": "libyaml", "blkid": "util-linux", "libcrypto": "openssl", "libzstd": "zstd",
             "liblzma": "xz", "zlib": "zlib", "threads": None}
 deps = set()
 for f in ("meson.build", "units/meson.build"):

@@ -87,6 +87,12 @@ static void test_server(void) {
         ok(strcasestr(resp.body, "Authorization: Bearer tok-123456") != NULL, "bearer header");
         ok(strstr(resp.body, "\n{\"id\":\"n1\"}") != NULL, "body sent");
         ok(strcasestr(resp.body, "Expect:") == NULL, "no Expect: 100-continue");
+        is_int(http_perform(c, &(HttpRequest) { .method = "GET", .url = URL("/echo"), .bearer_token = "tok-654321",
+                                                .token_header = "X-Consul-Token" }, &resp), 0, "GET with a token header");
+        ok(strcasestr(resp.body, "X-Consul-Token: tok-654321") != NULL, "the token in the header named");
+        ok(strcasestr(resp.body, "Authorization") == NULL, "and not as a bearer token");
+        is_int(http_perform(c, &(HttpRequest) { .method = "GET", .url = URL("/echo"), .bearer_token = "tok-654321",
+                                                .token_header = "X-Bad: y" }, &resp), -EINVAL, "a header name with a colon is refused");
 
         is_int(http_perform(c, &(HttpRequest) { .method = "DELETE", .url = URL("/echo") }, &resp), 0, "DELETE /echo");
         ok(strstr(resp.body, "DELETE /echo HTTP/1.1") != NULL, "method DELETE");

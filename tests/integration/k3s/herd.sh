@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Thirty nodes join one k3s server stand-in at once: each writes its config.yaml and derived
+# password (join-probe), starts the stand-in k3s agent, and every Node reaches Ready with its own
+# certificate; then the herd is re-flashed (roots wiped) and rejoins with the same passwords.
+# Block 127.81.4.0/24.
+set -u
+src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
+build=${FBA_BUILD_ROOT:-$src/build}
+probe=$build/tests/integration/join-probe
+. "$src/tests/tap.sh"
+
+IP=127.81.4.1 PORT=26443 CTL=26444 N=${HERD:-30}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+        local p
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
+"$src/tests/server/gen-certs.sh" "$tmp/tls" "$IP" >/dev/null 2>&1 || bail "gen-certs.sh failed"
+ca_hash=$(sha256sum "$tmp/tls/ca.crt" | cut -d' ' -f1)
+server="https://$IP:$PORT"
+python3 "$src/tests/server/k3s-server.py" --listen "$IP:$PORT" --tls-dir "$tmp/tls" --token "server:herdtok3n" \
+        --state "$tmp/state.json" --control "$IP:$CTL" --ready-file "$tmp/ready" --ready-after 1 2>"$tmp/server.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.05; done
+[ -e "$tmp/ready" ] || bail "k3s-server.py did not start: $(cat "$tmp/server.log")"
+( umask 077; printf 'herd-wide-node-password-secret\n' > "$tmp/cluster-secret" )
+
+join() {        # join NODE: what the k3s step does, then the stand-in k3s agent; exit status
+        local n=$1 root=$tmp/$1
+        mkdir -p "$root/secrets"
+        ( umask 077; printf 'K10%s::server:herdtok3n\n' "$ca_hash" > "$root/secrets/k3s-token" )
+        "$probe" cacerts "$server" "$root/secrets/k3s-token" "$root/ca.pem" >/dev/null &&
+        "$probe" k3s-config "$root/etc/rancher/k3s/config.yaml" "$server" "$root/secrets/k3s-token" "$n" "$IP" &&
+        "$probe" password "$tmp/cluster-secret" "$n" "$root/etc/rancher/node/password" &&
+        K3S_CONFIG_FILE="$root/etc/rancher/k3s/config.yaml" K3S_DATA_DIR="$root/var/lib/rancher/k3s" \
+        K3S_NODE_PASSWORD_FILE="$root/etc/rancher/node/password" \
+                python3 "$src/tests/server/k3s-agent.py" agent --exit-when-registered --max-retries 10 --retry-interval 1 2>"$root.log"
+}
+herd() {        # herd: all N at once; prints how many joined and then were Ready
+        local i jp=() ok=0 ready=0 out
+        for i in $(seq -w 1 "$N"); do join "node$i" & jp+=($!); done
+        for i in "${jp[@]}"; do wait "$i" && ok=$((ok + 1)); done
+        for i in $(seq -w 1 "$N"); do
+                for _ in $(seq 100); do
+                        out=$("$probe" node "$tmp/node$i/var/lib/rancher/k3s/agent/kubelet.kubeconfig" "node$i" 2>&1)
+                        [ "$out" = ready ] && { ready=$((ready + 1)); break; }
+                        sleep 0.1
+                done
+        done
+        echo "$ok $ready"
+}
+
+is "$(herd)" "$N $N" "$N nodes at once: all joined, all Ready"
+is "$(python3 -c "import json; print(len(json.load(open('$tmp/state.json'))['passwords']))")" "$N" "one node password each"
+for i in $(seq -w 1 "$N"); do rm -rf "$tmp/node$i"; done
+is "$(herd)" "$N $N" "the herd re-flashed: all rejoined with their derived passwords, all Ready"
+grep -l "Node password rejected" "$tmp"/node*.log >/dev/null 2>&1; ok "$((1 - $?))" "no password rejected"
+tap_done
