@@ -24,6 +24,25 @@
  * across fields; then the sections (config-sections.c, config-flash.c) and the derived values
  * (config-resolve.c). */
 
+/* A worker that turns no Raft service on (one that runs only k3s or Consul, say) has no Raft
+ * address to give. Read from the document, before the services are parsed. */
+static bool worker_without_raft(json_t *root, NodeRole role) {
+        json_t *services = json_object_get(root, "services"), *s;
+        const char *name;
+
+        if (role != NODE_ROLE_WORKER)
+                return false;
+        json_object_foreach(services, name, s) {
+                const char *driver = json_string_value(json_object_get(s, "driver"));
+                bool raft = driver ? streq(driver, "admin") || streq(driver, "etcd")
+                                   : streq(name, "chainfire") || streq(name, "flaredb");
+
+                if (raft && json_is_true(json_object_get(s, "enabled")))
+                        return false;
+        }
+        return true;
+}
+
 static int parse_top_level(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "node_id", "node_role", "bootstrap", "cluster_name", "leader_url", "raft_addr",
@@ -59,8 +78,8 @@ static int parse_top_level(ConfigParser *p, json_t *root) {
                                     &c->cluster_name, problems));
         KEEP_GOING(config_get_value(root, ".", "leader_url", &config_value_url, false,
                                     &c->leader_url, problems));
-        r = config_get_value(root, ".", "raft_addr", &config_value_host_port, !p->template, &c->raft_addr,
-                             problems);
+        r = config_get_value(root, ".", "raft_addr", &config_value_host_port,
+                             !p->template && !worker_without_raft(root, c->node_role), &c->raft_addr, problems);
         KEEP_GOING(r);
         if (r > 0) {
                 r = parse_host_port(c->raft_addr, &host, &p->raft_addr_port);

@@ -298,7 +298,7 @@ int config_resolve(Config *c) {
 
                 /* Over TLS the local service is checked under the node's own name (its certificate
                  * names the node, not "localhost"), at the node's own address. */
-                if (!s->health_url) {
+                if (!s->health_url && kind->local_health) {
                         r = make_url(scheme_of(c), c->tls.enabled ? name : "localhost", s->api_port,
                                      "/health", &s->health_url);
                         if (r < 0)

@@ -98,6 +98,8 @@ static int parse_service(ConfigParser *p, json_t *obj, const char *path, Service
         else if (!seed)
                 return 0;       /* nothing else can be read without knowing what it is */
         kind = service_kind(s->kind);
+        /* The role's default follows the kind: a worker joins no Raft group, but k3s and Consul. */
+        s->enabled = p->config->node_role != NODE_ROLE_WORKER || kind->runs_on_worker;
 
         for (const char *const *k = common_keys; *k; k++)
                 keys[n_keys++] = *k;
@@ -126,7 +128,8 @@ static int parse_service(ConfigParser *p, json_t *obj, const char *path, Service
         KEEP_GOING(r);
         if (r > 0)
                 s->after_source = CONFIG_SOURCE_FILE;
-        KEEP_GOING(get_port(p, obj, path, "api_port", !seed, &s->api_port, &s->explicit_api_port));
+        KEEP_GOING(get_port(p, obj, path, "api_port", !seed && kind->local_health, &s->api_port,
+                            &s->explicit_api_port));
         KEEP_GOING(config_get_value(obj, path, "health_url", &config_value_url, false, &s->health_url,
                                     p->problems));
         if (kind->raft) {
@@ -293,7 +296,8 @@ static int check_ports(ConfigParser *p) {
         CONFIG_FOREACH_SERVICE(s, c) {
                 if (!s->enabled)
                         continue;
-                ports[n++] = (Port) { s, "api_port", s->api_port, s->explicit_api_port };
+                if (s->api_port > 0)
+                        ports[n++] = (Port) { s, "api_port", s->api_port, s->explicit_api_port };
                 if (s->raft_port > 0)
                         ports[n++] = (Port) { s, "raft_port", s->raft_port, s->explicit_raft_port };
         }

@@ -400,3 +400,17 @@ int config_add_missing(ProblemList *problems, const char *path, const char *key,
         }
         return problem_add(problems, p, e, "nothing", NULL);
 }
+
+int config_get_command(json_t *obj, const char *path, const char *key, char ***ret, ProblemList *problems) {
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        r = config_get_value_list(obj, path, key, &config_value_name, ret, problems);
+        if (r <= 0 || ((*ret)[0] && (*ret)[0][0] == '/'))
+                return r;
+        p = json_path_key(path, key);
+        if (!p)
+                return -ENOMEM;
+        return json_add_problem(problems, p, "a command line whose first element is an absolute path",
+                                json_object_get(obj, key), "[\"/usr/local/sbin/start-it\"]");
+}

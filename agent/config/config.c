@@ -58,6 +58,34 @@ char *const *config_service_peers(const Config *c, const ServiceConfig *s) {
         return c->initial_peers;
 }
 
+static void k3s_service_config_done(K3sServiceConfig *k) {
+        free(k->server);
+        free(k->token_file);
+        free(k->password_secret_file);
+        free(k->config_path);
+        free(k->password_path);
+        free(k->kubeconfig);
+        free(k->log_file);
+        free(k->unit);
+        strv_free(k->start_command);
+        free(k->node_name);
+        strv_free(k->labels);
+        strv_free(k->taints);
+}
+
+static void consul_service_config_done(ConsulServiceConfig *k) {
+        strv_free(k->retry_join);
+        free(k->encrypt_file);
+        free(k->token_file);
+        free(k->config_dir);
+        free(k->data_dir);
+        free(k->http_url);
+        free(k->unit);
+        strv_free(k->start_command);
+        free(k->node_name);
+        free(k->bind_addr);
+}
+
 void service_config_done(ServiceConfig *s) {
         free(s->name);
         strv_free(s->after);
@@ -67,6 +95,8 @@ void service_config_done(ServiceConfig *s) {
         free(s->etcd.unit);
         strv_free(s->etcd.start_command);
         free(s->etcd.name);
+        k3s_service_config_done(&s->k3s);
+        consul_service_config_done(&s->consul);
         free(s->leader_url);
         strv_free(s->peers);
         strv_free(s->peer_urls);

@@ -33,6 +33,8 @@ typedef enum ServiceKind {
         SERVICE_KIND_ADMIN,             /* the seed's cluster services' /admin/member/… API */
         SERVICE_KIND_ETCD,              /* etcd's v3 JSON gateway /v3/cluster/member/… */
         SERVICE_KIND_IAM,               /* the IAM service: its admin user and token, no raft */
+        SERVICE_KIND_K3S,               /* a k3s agent (or server) joining a server until Ready */
+        SERVICE_KIND_CONSUL,            /* a Consul client agent joining the mesh */
         _SERVICE_KIND_MAX,
 } ServiceKind;
 
@@ -54,6 +56,38 @@ typedef struct EtcdLocalConfig {
         char **start_command;           /* else (or when set) this argv restarts it; NULL: none */
         char *name;                     /* the member name (ETCD_NAME); default node_id */
 } EtcdLocalConfig;
+
+/* Where k3s is told to join, and how the agent sees the node turn Ready (kind k3s). */
+typedef struct K3sServiceConfig {
+        char *server;                   /* "https://HOST:6443": k3s's `server` */
+        char *token_file;               /* the join token (0600); SECRETS_DIR/k3s-token */
+        char *password_secret_file;     /* the cluster secret the node password derives from
+                                         * (0600); SECRETS_DIR/k3s-node-password.key; missing
+                                         * there: k3s makes up a random password */
+        char *config_path;              /* /etc/rancher/k3s/config.yaml */
+        char *password_path;            /* /etc/rancher/node/password */
+        char *kubeconfig;               /* the kubelet's, written by k3s */
+        char *log_file;                 /* where k3s logs when not to the journal, or NULL */
+        char *unit;                     /* k3s-agent.service */
+        char **start_command;           /* instead of the unit, or NULL */
+        char *node_name;                /* node_id */
+        char **labels;                  /* "KEY=VALUE" */
+        char **taints;                  /* "KEY=VALUE:EFFECT" */
+} K3sServiceConfig;
+
+/* The Consul client agent's file and how membership is seen (kind consul). */
+typedef struct ConsulServiceConfig {
+        char **retry_join;              /* the servers, at least one */
+        char *encrypt_file;             /* the gossip key (0600), or NULL */
+        char *token_file;               /* the ACL token (0600), or NULL */
+        char *config_dir;               /* /etc/consul.d */
+        char *data_dir;                 /* /opt/consul */
+        char *http_url;                 /* the local agent's API: http://127.0.0.1:8500 */
+        char *unit;                     /* consul.service */
+        char **start_command;           /* instead of the unit, or NULL */
+        char *node_name;                /* node_id */
+        char *bind_addr;                /* node_ip, or NULL */
+} ConsulServiceConfig;
 
 /* One local cluster service, an entry of the "services" map. Every URL and address here is
  * resolved at load time from the top-level fields and the per-service overrides, so the steps
@@ -79,6 +113,8 @@ typedef struct ServiceConfig {
         char **peer_urls;               /* admin API bases of the other peers, fallback order */
         char *raft_addr;                /* this node's raft address for this service */
         EtcdLocalConfig etcd;           /* kind etcd only */
+        K3sServiceConfig k3s;           /* kind k3s only */
+        ConsulServiceConfig consul;     /* kind consul only */
         bool replace_stale_member;      /* a member with this node's address (or name) but another
                                          * name (or address) is removed before the join; false:
                                          * the join is refused, naming it */

@@ -30,15 +30,7 @@ static int etcd_parse(ConfigParser *p, json_t *service, const char *service_path
                                     p->problems));
         KEEP_GOING(config_get_value(obj, path, "name", &config_value_node_id, false, &s->etcd.name,
                                     p->problems));
-        r = config_get_value_list(obj, path, "start_command", &config_value_name, &s->etcd.start_command,
-                                  p->problems);
-        KEEP_GOING(r);
-        if (r > 0 && (!s->etcd.start_command[0] || s->etcd.start_command[0][0] != '/')) {
-                r = json_add_problem(p->problems, path, "a command line whose first element is an absolute path",
-                                     json_object_get(obj, "start_command"), "[\"/usr/local/sbin/start-etcd\"]");
-                KEEP_GOING(r);
-        }
-        return 0;
+        return config_get_command(obj, path, "start_command", &s->etcd.start_command, p->problems);
 }
 
 static int etcd_resolve(Config *c, ServiceConfig *s) {
@@ -61,6 +53,7 @@ const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX] = {
                 .name = "admin",
                 .summary = "the cluster services' admin API (/admin/member/…), as chainfire and flaredb have it",
                 .raft = true,
+                .local_health = true,
                 .health_first = true,
                 .join_step = "join",
                 .join_phase = "join",
@@ -72,6 +65,7 @@ const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX] = {
                 .name = "etcd",
                 .summary = "etcd's v3 API: added as a learner, local etcd configured and started, promoted",
                 .raft = true,
+                .local_health = true,
                 .health_first = false,
                 .join_step = "join",
                 .join_phase = "join",
@@ -85,6 +79,7 @@ const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX] = {
         [SERVICE_KIND_IAM] = {
                 .name = "iam",
                 .summary = "the IAM service: its admin user exists and its token is stored",
+                .local_health = true,
                 .health_first = true,
                 .join_step = "setup",
                 .join_phase = "iam",
@@ -94,12 +89,50 @@ const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX] = {
                 .keys = (const char *const[]) { "url", NULL },
                 .parse = iam_parse,
         },
+        [SERVICE_KIND_K3S] = {
+                .name = "k3s",
+                .summary = "k3s: its CA pinned by the token, config.yaml and the node password written, "
+                           "k3s started, the node Ready in the Kubernetes API",
+                .runs_on_worker = true,
+                .join_step = "join",
+                .join_phase = "join",
+                .join_summary = "pin the server's CA, write k3s's configuration and node password, start k3s "
+                                "and wait until the node is Ready",
+                .marker_bootstrap = "-joined",
+                .marker_join = "-joined",
+                .keys = (const char *const[]) {
+                        "server", "token_file", "password_secret_file", "config_path", "password_path",
+                        "kubeconfig", "log_file", "unit", "start_command", "node_name", "labels", "taints", NULL
+                },
+                .parse = config_k3s_parse,
+                .resolve = config_k3s_resolve,
+        },
+        [SERVICE_KIND_CONSUL] = {
+                .name = "consul",
+                .summary = "Consul: the client agent's file with a pinned node ID, the agent started, this "
+                           "node in the catalog with its Serf health passing",
+                .runs_on_worker = true,
+                .join_step = "join",
+                .join_phase = "join",
+                .join_summary = "write the Consul agent's file (node ID pinned), start it and wait until this "
+                                "node is in the catalog with its Serf health passing",
+                .marker_bootstrap = "-joined",
+                .marker_join = "-joined",
+                .keys = (const char *const[]) {
+                        "retry_join", "encrypt_file", "token_file", "config_dir", "data_dir", "http_url", "unit",
+                        "start_command", "node_name", "bind_addr", NULL
+                },
+                .parse = config_consul_parse,
+                .resolve = config_consul_resolve,
+        },
 };
 
 const char *const service_kind_names[_SERVICE_KIND_MAX] = {
         [SERVICE_KIND_ADMIN] = "admin",
         [SERVICE_KIND_ETCD] = "etcd",
         [SERVICE_KIND_IAM] = "iam",
+        [SERVICE_KIND_K3S] = "k3s",
+        [SERVICE_KIND_CONSUL] = "consul",
 };
 
 const ServiceKindInfo *service_kind(ServiceKind k) {

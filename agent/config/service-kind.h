@@ -16,6 +16,8 @@ typedef struct ServiceKindInfo {
         bool raft;                      /* joins a group through a leader: has a raft port and
                                          * address, peers, a leader URL (when not bootstrapping) */
         bool runs_on_worker;            /* enabled by default on a node_role worker too */
+        bool local_health;              /* the local service has a health URL (api_port): the
+                                         * health step and the report poll it */
         bool health_first;              /* the local service answers its health check before the
                                          * join (etcd: only once its member was added) */
         const char *join_step;          /* the join step is "NAME-<join_step>": "join", "setup" */
@@ -33,6 +35,12 @@ typedef struct ServiceKindInfo {
 } ServiceKindInfo;
 
 extern const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX];
+
+/* The settings of the kinds with a file of their own (config-k3s.c, config-consul.c). */
+int config_k3s_parse(ConfigParser *p, json_t *obj, const char *path, ServiceConfig *s);
+int config_k3s_resolve(Config *c, ServiceConfig *s);
+int config_consul_parse(ConfigParser *p, json_t *obj, const char *path, ServiceConfig *s);
+int config_consul_resolve(Config *c, ServiceConfig *s);
 /* The names, indexed by ServiceKind, for config_get_enum(). */
 extern const char *const service_kind_names[_SERVICE_KIND_MAX];
 

@@ -19,7 +19,7 @@
 #define MID_MEMBER_ALREADY "7f209cb95ac343a48cede4aa8fcef402" /* this node was already a member */
 #define MID_MEMBER_PROMOTED "5a852cfdd830483c82e2319a8090d82a" /* an etcd learner was promoted to a voting member */
 #define MID_ETCD_CONFIGURED "c0bd81eb3e4b49ee8eaf7f2bfef4ea8b" /* the local etcd's settings were written */
-#define MID_ETCD_STARTED "2caedabd91f84865ab2e4b60aa7f873d" /* the local etcd was (re)started */
+#define MID_SERVICE_STARTED "2caedabd91f84865ab2e4b60aa7f873d" /* a local service (etcd, k3s, Consul) was (re)started */
 #define MID_JOIN_REFUSED "ebadbbaffed741bd8d522825597d46ed" /* the leader refused the join with a 4xx */
 #define MID_JOIN_DELAYED "f626de3efd0e44dda6aeba6629ef9cb7" /* a random start delay before the first join request */
 #define MID_JOIN_LOCK_WAITING "fd3dfcc2757648ae8b6321c4939e3f89" /* another node holds the etcd join lock */

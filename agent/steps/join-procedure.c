@@ -14,6 +14,14 @@ const JoinProcedure join_procedures[_SERVICE_KIND_MAX] = {
         [SERVICE_KIND_IAM] = {
                 .join = step_iam_setup,
         },
+        [SERVICE_KIND_K3S] = {
+                .join = step_join_k3s,
+                .member_check = member_check_k3s,
+        },
+        [SERVICE_KIND_CONSUL] = {
+                .join = step_join_consul,
+                .member_check = member_check_consul,
+        },
 };
 
 const JoinProcedure *join_procedure(ServiceKind kind) {

@@ -32,3 +32,10 @@ int step_iam_setup(StepContext *ctx);
 /* Asks the service's leader and peers (else its own API) for the member list until this node is
  * in it or the deadline passes. */
 int member_check_list(StepContext *ctx, const ServiceConfig *sc, usec_t deadline);
+/* k3s (k3s-join.c): the node Ready in the Kubernetes API, as the kubelet's credentials read it. */
+int step_join_k3s(StepContext *ctx);
+int member_check_k3s(StepContext *ctx, const ServiceConfig *sc, usec_t deadline);
+/* Consul (consul-join.c): a leader, and this node in the catalog under its pinned ID with its Serf
+ * health passing. */
+int step_join_consul(StepContext *ctx);
+int member_check_consul(StepContext *ctx, const ServiceConfig *sc, usec_t deadline);

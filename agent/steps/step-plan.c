@@ -118,30 +118,34 @@ static int plan_service(StepPlan *p, const Config *c, const ServiceConfig *sc, c
         if (!markers[0] || (!streq(m0, m1) && !markers[1]))
                 return -ENOMEM;
 
-        p->steps[p->n++] = (Step) {
-                .name = health,
-                .service = sc->name,
-                .phase = "health",
-                .summary = plan_printf(p, "%s: wait until the local service answers its health check", sc->name),
-                .after = plan_list(p, after, k),
-                .skip = service_health_skip,
-                .off = off,
-                .serves = join,
-                .run = step_health,
-        };
+        /* A kind without a local health check (k3s, Consul) waits for membership in its join. */
+        if (kind->local_health)
+                p->steps[p->n++] = (Step) {
+                        .name = health,
+                        .service = sc->name,
+                        .phase = "health",
+                        .summary = plan_printf(p, "%s: wait until the local service answers its health check", sc->name),
+                        .after = plan_list(p, after, k),
+                        .skip = service_health_skip,
+                        .off = off,
+                        .serves = join,
+                        .run = step_health,
+                };
         p->steps[p->n++] = (Step) {
                 .name = join,
                 .service = sc->name,
                 .phase = kind->join_phase,
                 .summary = plan_printf(p, "%s: %s", sc->name, kind->join_summary),
-                .after = plan_list(p, &health, 1),
+                .after = kind->local_health ? plan_list(p, &health, 1) : plan_list(p, after, k),
                 .skip = service_skip,
                 .off = off,
                 .markers = plan_list(p, markers, markers[1] ? 2 : 1),
                 .run = join_procedures[sc->kind].join,
         };
-        if (!p->steps[p->n - 2].summary || !p->steps[p->n - 2].after || !p->steps[p->n - 1].summary ||
-            !p->steps[p->n - 1].after || !p->steps[p->n - 1].markers)
+        for (size_t i = kind->local_health ? p->n - 2 : p->n - 1; i < p->n; i++)
+                if (!p->steps[i].summary || !p->steps[i].after)
+                        return -ENOMEM;
+        if (!p->steps[p->n - 1].markers)
                 return -ENOMEM;
         *ret_join = join;
         return 0;

@@ -94,7 +94,7 @@ is "$(members_summary)" "4 0 1 started" "four voters, no learner left, node04 on
 has_mid "$ERR" MEMBER_JOINED; ok $? "added (MID_MEMBER_JOINED)"
 like "$ERR" "as learner [0-9a-f]+" "as a learner"
 has_mid "$ERR" ETCD_CONFIGURED; ok $? "settings written (MID_ETCD_CONFIGURED)"
-has_mid "$ERR" ETCD_STARTED; ok $? "local etcd started (MID_ETCD_STARTED)"
+has_mid "$ERR" SERVICE_STARTED; ok $? "local etcd started (MID_SERVICE_STARTED)"
 has_mid "$ERR" MEMBER_PROMOTED; ok $? "promoted (MID_MEMBER_PROMOTED)"
 like "$node/etcd.env" "^ETCD_NAME=node04$" "env file: ETCD_NAME"
 like "$node/etcd.env" "^ETCD_INITIAL_CLUSTER_STATE=existing$" "env file: state existing"
@@ -111,7 +111,7 @@ rm -f "$(state_dir node04)"/.chainfire-joined "$(state_dir node04)"/.first-boot-
 fba node04 run
 is "$?" 0 "rerun exits 0"
 has_mid "$ERR" MEMBER_ALREADY; ok $? "already a voting member"
-unlike "$ERR" "\"message_id\": ?\"$(mid ETCD_STARTED)\"" "the running etcd is left alone"
+unlike "$ERR" "\"message_id\": ?\"$(mid SERVICE_STARTED)\"" "the running etcd is left alone"
 is "$(members_summary)" "4 0 1 started" "still four voters, node04 once"
 
 # --- killed after the add (the cluster holds a learner that never started) ---------------------
@@ -150,7 +150,7 @@ fba node04 run
 rc=$?
 is "$rc" 0 "the next start promotes it"
 [ "$rc" -eq 0 ] || show_output
-unlike "$ERR" "\"message_id\": ?\"$(mid ETCD_STARTED)\"" "without starting etcd again"
+unlike "$ERR" "\"message_id\": ?\"$(mid SERVICE_STARTED)\"" "without starting etcd again"
 has_mid "$ERR" MEMBER_PROMOTED; ok $? "promoted"
 is "$(members_summary)" "4 0 1 started" "one member, a voter"
 

@@ -60,10 +60,10 @@ static void test_start_command(void) {
         ok(c && strstr(c, "exited with status 3"), "the status named");
 
         is_int(restart_with(fine, &d), 0, "exit status 0: started");
-        ok(d && strstr(d, "(re)started with '/bin/true'"), "the start recorded");
+        ok(d && strstr(d, "the local etcd (re)started through /bin/true"), "the start recorded");
 
         is_int(restart_with(missing, &e), -ENOENT, "a command that is not there");
-        ok(e && strstr(e, "Failed to run the local etcd's start command '/nonexistent/start-etcd'"), "named");
+        ok(e && strstr(e, "Failed to run the start command of the local etcd '/nonexistent/start-etcd' (services."), "named");
 }
 
 static void test_configure_refuses(void) {
