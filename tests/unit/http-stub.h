@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,7 +201,7 @@ static inline int http_stub_start(const char *ip, StubRoute *routes, size_t n, H
         struct sockaddr_in sa = { .sin_family = AF_INET };
         socklen_t sl = sizeof sa;
         int lfd, log_fd, one = 1;
-        pid_t pid;
+        pid_t pid, parent;
 
         *ret = (HttpStub) {};
         snprintf(ret->log_path, sizeof ret->log_path, "/tmp/http-stub-XXXXXX");
@@ -222,10 +223,15 @@ static inline int http_stub_start(const char *ip, StubRoute *routes, size_t n, H
         snprintf(ret->url, sizeof ret->url, "http://%s:%u", ip, ntohs(sa.sin_port));
 
         fflush(stdout);
+        parent = getpid();
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                /* A test that ends early (a "Bail out!") takes its server with it. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                        _exit(0);
                 stub_serve(lfd, routes, n, log_fd);
                 _exit(0);
         }
