@@ -23,8 +23,11 @@ int main(void) {
                 const MemberDriver *d = member_driver_get(k);
 
                 ok(p && p->join, "%s: a join procedure", service_kind_to_string(k));
-                ok(!p || (p->member_check != NULL) == (d != NULL),
-                   "%s: a membership check exactly when it has a member driver", service_kind_to_string(k));
+                ok(!p || !d || p->member_check == member_check_list,
+                   "%s: a member driver's kind checks membership through its member list", service_kind_to_string(k));
+                ok(!p || !info || (p->member_check != NULL) == (info->raft || !info->local_health),
+                   "%s: a membership check for a raft group and for a kind without a local health check (k3s, "
+                   "Consul: membership is all there is)", service_kind_to_string(k));
                 ok(!p || !info || info->raft == (d != NULL), "%s: a member list exactly for a raft group",
                    service_kind_to_string(k));
                 ok(!d || !info || d->health_first == info->health_first,
@@ -41,5 +44,7 @@ int main(void) {
         ok(s && s->run == join_procedure(SERVICE_KIND_ADMIN)->join, "chainfire-join runs the admin join");
         s = plan ? step_plan_find(plan, "iam-setup") : NULL;
         ok(s && s->run == join_procedure(SERVICE_KIND_IAM)->join, "iam-setup runs the IAM setup");
+        ok(join_procedure(SERVICE_KIND_K3S)->join == step_join_k3s, "k3s joins through its own procedure");
+        ok(join_procedure(SERVICE_KIND_CONSUL)->join == step_join_consul, "Consul too");
         return tap_done();
 }
