@@ -43,15 +43,16 @@ stage() {
         local name=$1 dir=$2 setup_args=$3 out rc line k v counts=""
         shift 3
         echo "=== Stage $name ($dir) ==="
-        out=$(mktemp)
         # shellcheck disable=SC2086  # the setup arguments are words
         if ! { setup "$dir" $setup_args && meson compile -C "$dir"; }; then
                 summaries+=("$name: did not build (see above): counted as 1 failure")
                 total[Fail]=$((total[Fail] + 1))
                 any_failed=1
-                rm -f "$out"
                 return
         fi
+        # meson's output, read for its summary: in the build tree, where no cleaning of /tmp
+        # by something else on the machine can take it away during the stage.
+        out=$(mktemp "$dir/run-suite-output.XXXXXX")
         meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" 2>&1 | tee "$out"
         rc=${PIPESTATUS[0]}
         declare -A got=()
