@@ -8,8 +8,11 @@
 #
 #   build   the compiler, meson and the libraries the agent links against
 #   demo    build, and what tests/demo.sh runs (test servers, certificates, a loop-device flash)
-#   suite   demo, and every tool the test suite calls: clang for the sanitizer build, etcd,
-#           iproute2, nginx, the packaging tools, systemd-nspawn, debootstrap, nix, QEMU
+#   arm64   build, and the arm64 cross build: dpkg's arm64 architecture (multiarch), the
+#           cross compiler, the arm64 -dev packages, qemu-user (the tests run the arm64 agent
+#           under it), and the emulated board: qemu-system-arm, U-Boot for QEMU, mkenvimage
+#   suite   demo, arm64, and every tool the test suite calls: clang for the sanitizer build,
+#           etcd, iproute2, nginx, the packaging tools, systemd-nspawn, debootstrap, nix, QEMU
 #   bench   suite, and the tools tests/bench/ compares against (bmaptool, hyperfine)
 #
 # Services the packages bring (etcd, nginx) are not started; dpkg does not sync every file it
@@ -41,14 +44,24 @@ suite=(
         # the VM tests (QEMU guests)
         qemu-system-x86 qemu-utils linux-image-amd64 busybox-static ipxe-qemu
 )
+# Packages named NAME:arm64 are of the foreign architecture; the profile adds it to dpkg.
+arm64=(
+        crossbuild-essential-arm64 pkgconf:arm64
+        libsystemd-dev:arm64 libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libblkid-dev:arm64
+        libudev-dev:arm64 libssl-dev:arm64 libzstd-dev:arm64 liblzma-dev:arm64 zlib1g-dev:arm64
+        qemu-user-static file libfaketime:arm64
+        # the emulated board (tests/vm/board-arm64.sh): its firmware, environment and kernel modules
+        qemu-system-arm u-boot-qemu u-boot-tools make xz-utils
+)
 bench=(
         bmap-tools hyperfine
 )
 declare -A includes=(
         [build]="build"
         [demo]="build demo"
-        [suite]="build demo suite"
-        [bench]="build demo suite bench"
+        [arm64]="build arm64"
+        [suite]="build demo arm64 suite"
+        [bench]="build demo arm64 suite bench"
 )
 
 usage() {
@@ -76,6 +89,19 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
 fi
 
+# A foreign architecture a package names (NAME:ARCH) is added to dpkg first: until then dpkg
+# knows no package of it, and apt's lists hold none.
+add_arch=()
+for p in "${packages[@]}"; do
+        case $p in
+        *:*) a=${p#*:}
+             dpkg --print-foreign-architectures | grep -qx "$a" || case " ${add_arch[*]} " in
+                *" $a "*) ;;
+                *) add_arch+=("$a") ;;
+             esac ;;
+        esac
+done
+
 missing=()
 for p in "${packages[@]}"; do
         case " ${missing[*]} " in *" $p "*) continue ;; esac
@@ -97,8 +123,13 @@ failed() {
         exit 1
 }
 : >"$log"
-# No lists, or lists older than a day: read them again first.
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]; then
+for a in "${add_arch[@]}"; do
+        echo "  dpkg --add-architecture $a"
+        dpkg --add-architecture "$a" || failed "dpkg --add-architecture $a"
+done
+# No lists, lists older than a day, or an architecture just added: read them again first.
+if [ ${#add_arch[@]} -gt 0 ] ||
+        [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]; then
         apt-get update -q >>"$log" 2>&1 || failed "apt-get update"
 fi
 # Services that come with the packages (etcd, nginx) are not started: the tests start their own.

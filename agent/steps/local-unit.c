@@ -23,6 +23,11 @@ static int run_command(char *const *argv, int *ret_status) {
         pid_t pid;
         int r, status;
 
+        /* posix_spawn() reports a program it could not execute as its own error, except where
+         * the spawn runs as a fork (qemu-user emulates CLONE_VFORK so): there the child would
+         * exit 127 instead. Asked first, a missing command is -ENOENT everywhere. */
+        if (access(argv[0], X_OK) < 0)
+                return -errno;
         posix_spawn_file_actions_init(&fa);
         /* The agent's stdout belongs to its own output (status, member list): keep the
          * command's out of it. */

@@ -10,6 +10,10 @@
 # DEB_BUILD_OPTIONS=nocheck, since the test suite runs them on its own; PKG_DEB_CHECK=1 runs
 # them inside the package build as well.
 #
+# PKG_DEB_ARCH=arm64 (any Debian architecture other than this machine's) cross-builds the
+# package for it ("dpkg-buildpackage -a arm64"; the build dependencies of that architecture come
+# from tests/setup-deps.sh arm64).
+#
 #   tests/pkg/build-deb.sh [OUTDIR]      (default: $FBA_BUILD_ROOT/pkg, else ./build-pkg)
 set -euo pipefail
 
@@ -30,7 +34,15 @@ if [ "${PKG_DEB_CHECK:-0}" = 1 ]; then
 else
         export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
 fi
-hash=$(cd "$src" && { printf '%s\n' "$version" "$DEB_BUILD_OPTIONS"; sha256sum -- "${files[@]}"; } |
+native=$(dpkg --print-architecture)
+arch=${PKG_DEB_ARCH:-$native}
+build_args=(-us -uc -b)
+if [ "$arch" != "$native" ]; then
+        build_args+=(-a "$arch")
+        # No unit tests in a cross build of the package: the suite runs them under qemu-user.
+        export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS#nocheck }"
+fi
+hash=$(cd "$src" && { printf '%s\n' "$version" "$DEB_BUILD_OPTIONS" "$arch"; sha256sum -- "${files[@]}"; } |
         sha256sum | cut -c1-16)
 dir="$out/deb-$hash"
 mkdir -p "$out"
@@ -44,8 +56,8 @@ mkdir -p "$out"
                 (cd "$src" && tar -cf - -- "${files[@]}") | tar -xf - -C "$tree"
                 rm -rf "$tree/debian"
                 cp -a "$tree/packaging/debian" "$tree/debian"
-                pkg_log "dpkg-buildpackage in $tree (log: $dir/build.log)"
-                if ! (cd "$tree" && dpkg-buildpackage -us -uc -b) >"$dir/build.log" 2>&1; then
+                pkg_log "dpkg-buildpackage ${build_args[*]} in $tree (log: $dir/build.log)"
+                if ! (cd "$tree" && dpkg-buildpackage "${build_args[@]}") >"$dir/build.log" 2>&1; then
                         tail -n 40 "$dir/build.log" >&2
                         pkg_die "dpkg-buildpackage failed; full log in $dir/build.log"
                 fi

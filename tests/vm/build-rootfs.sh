@@ -6,6 +6,8 @@
 #
 # build-rootfs.sh [--force]
 #
+# VM_ARCH=arm64 builds an arm64 root (the emulated board's) on this amd64 machine: debootstrap
+# runs its second stage under qemu-user through binfmt_misc (vm_foreign_exec in lib.sh).
 # The cache key covers the suite, the mirror, the architecture, the package list and this
 # script; the mirror is the one this machine's apt uses for its suite (from `apt-cache policy`).
 set -euo pipefail
@@ -21,7 +23,8 @@ vm_need_packages debootstrap zstd tar || exit 1
 
 . /etc/os-release
 suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
-arch=$(dpkg --print-architecture)
+arch=${VM_ARCH:-$(dpkg --print-architecture)}
+vm_foreign_exec "$arch" || vm_die "cannot run $arch programs here, which debootstrap's second stage needs"
 
 # The mirror: the archive apt already uses for "<suite>/main".
 mirror=${VM_APT_MIRROR:-$(apt-cache policy 2>/dev/null |
@@ -78,7 +81,7 @@ DHCP=ipv4
 EOF
 chroot "$root" systemctl enable systemd-networkd.service systemd-networkd-wait-online.service >/dev/null 2>&1 ||
         vm_die "cannot enable systemd-networkd in the root"
-for u in systemd-firstboot.service getty@tty1.service serial-getty@ttyS0.service \
+for u in systemd-firstboot.service getty@tty1.service serial-getty@ttyS0.service serial-getty@ttyAMA0.service \
          apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
          fstrim.timer systemd-timesyncd.service; do
         ln -sf /dev/null "$root/etc/systemd/system/$u"

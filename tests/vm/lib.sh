@@ -71,6 +71,38 @@ vm_hash_files() {
         done | sha256sum | cut -d' ' -f1
 }
 
+# vm_foreign_exec ARCH — makes this machine run ARCH's programs (a chroot into an arm64 tree:
+# debootstrap's second stage, dpkg -i) through qemu-user-static's binfmt_misc entry, registered
+# with the F flag (the interpreter is opened once, so it works inside any chroot). Registers it
+# when it is not (mounting binfmt_misc first if needed); returns 1, saying why, when it cannot.
+vm_foreign_exec() {
+        local arch=$1 q conf
+        case $arch in
+        "$(dpkg --print-architecture)") return 0 ;;
+        arm64) q=qemu-aarch64 ;;
+        *) vm_log "no qemu-user name known for architecture '$arch'"; return 1 ;;
+        esac
+        conf=/usr/lib/binfmt.d/$q.conf
+        [ -r "$conf" ] || { vm_log "no $conf: install qemu-user-static (tests/setup-deps.sh arm64)"; return 1; }
+        if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+                mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || {
+                        vm_log "binfmt_misc is not mounted and cannot be (mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc as root)"
+                        return 1
+                }
+        fi
+        if [ ! -e "/proc/sys/fs/binfmt_misc/$q" ]; then
+                grep -v '^#' "$conf" >/proc/sys/fs/binfmt_misc/register 2>/dev/null || {
+                        vm_log "cannot register $conf with binfmt_misc (update-binfmts --enable $q, or systemd-binfmt)"
+                        return 1
+                }
+                vm_log "registered $q with binfmt_misc ($conf)"
+        fi
+        grep -qx enabled "/proc/sys/fs/binfmt_misc/$q" || {
+                vm_log "binfmt_misc entry $q is disabled (echo 1 >/proc/sys/fs/binfmt_misc/$q)"
+                return 1
+        }
+}
+
 # vm_free_port — a free TCP port on 127.0.0.1 (the guest reaches it at 10.0.2.2).
 vm_free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

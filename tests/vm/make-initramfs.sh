@@ -4,7 +4,7 @@
 #
 # make-initramfs.sh OUT.cpio.gz [--binary PATH]... [--file SRC:DEST]... [--modules m1,m2]
 #                   [--load m1,m2] [--init SCRIPT | --exec-init SCRIPT] [--no-net]
-#                   [--kver VERSION] [--no-cache]
+#                   [--kver VERSION] [--arch amd64|arm64] [--no-cache]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +24,9 @@ Usage: make-initramfs.sh OUT.cpio.gz [options]
                        power-off: the script owns the rest, e.g. switch_root)
   --no-net             do not load the NIC driver nor run udhcpc
   --kver VERSION       kernel modules version (default: the one linux-image-amd64 installs)
+  --arch ARCH          the guest's architecture: amd64 (this machine's) or arm64 (kernel,
+                       modules and busybox from arm64-kernel.sh; binaries' libraries read
+                       with the arm64 loader under qemu-user)
   --no-cache           always rebuild (default: reuse a cached build with identical inputs)
 EOT
 }
@@ -37,6 +40,7 @@ script=
 exec_init=0
 net=1
 kver=
+arch=amd64
 use_cache=1
 
 [ $# -ge 1 ] || { usage >&2; exit 2; }
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
         --exec-init) script=$2; exec_init=1; shift 2 ;;
         --no-net) net=0; shift ;;
         --kver) kver=$2; shift 2 ;;
+        --arch) arch=$2; shift 2 ;;
         --no-cache) use_cache=0; shift ;;
         -h|--help) usage; exit 0 ;;
         -*) vm_log "unknown option '$1'"; usage >&2; exit 2 ;;
@@ -59,9 +64,23 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] || { usage >&2; exit 2; }
 
-vm_need_packages busybox-static kmod cpio linux-image-amd64 || exit 1
-[ -n "$kver" ] || kver=$(vm_kernel_version) || vm_die "no Debian kernel found (apt-get install linux-image-amd64)"
-moddir=/lib/modules/$kver
+# Where the kernel's modules and busybox come from: this machine's, or the arm64 kit's.
+modroot=
+busybox=/bin/busybox
+run=()
+case $arch in
+amd64)
+        vm_need_packages busybox-static kmod cpio linux-image-amd64 || exit 1
+        [ -n "$kver" ] || kver=$(vm_kernel_version) || vm_die "no Debian kernel found (apt-get install linux-image-amd64)" ;;
+arm64)
+        vm_need_packages kmod cpio qemu-user-static || exit 1
+        modroot=$("$here/arm64-kernel.sh") || vm_die "no arm64 kernel (arm64-kernel.sh failed)"
+        [ -n "$kver" ] || kver=$(cat "$modroot/kver")
+        busybox=$modroot/bin/busybox
+        run=(qemu-aarch64-static) ;;
+*) vm_die "unknown --arch '$arch': expected amd64 or arm64" ;;
+esac
+moddir=$modroot/lib/modules/$kver
 [ -d "$moddir" ] || vm_die "no modules for kernel '$kver' in $moddir"
 
 if [ "$net" = 1 ]; then
@@ -74,7 +93,11 @@ done
 
 # The shared libraries of every binary (ldd follows the whole tree).
 libs_of() {
-        ldd "$1" 2>/dev/null | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' || true
+        if [ "$arch" = arm64 ]; then
+                qemu-aarch64-static /lib/ld-linux-aarch64.so.1 --list "$1" 2>/dev/null
+        else
+                ldd "$1" 2>/dev/null
+        fi | sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' || true
 }
 libs=()
 for b in "${binaries[@]}"; do
@@ -87,7 +110,7 @@ done
 modfiles=()
 for m in "${modules[@]}" "${load[@]}"; do
         [ -n "$m" ] || continue
-        deps=$(modprobe -S "$kver" -d / --show-depends "$m" 2>&1) ||
+        deps=$(modprobe -S "$kver" -d "${modroot:-/}" --show-depends "$m" 2>&1) ||
                 vm_die "kernel $kver has no module '$m': $deps"
         while read -r verb path _; do
                 [ "$verb" = insmod ] && modfiles+=("$path")
@@ -95,7 +118,7 @@ for m in "${modules[@]}" "${load[@]}"; do
 done
 
 # Cache key: this script, its inputs and their contents.
-key_inputs=("$0" "$here/lib.sh" /bin/busybox "${libs[@]}" "${modfiles[@]}")
+key_inputs=("$0" "$here/lib.sh" "$busybox" "${libs[@]}" "${modfiles[@]}")
 for b in "${binaries[@]}"; do key_inputs+=("${b%%:*}"); done
 [ -n "$script" ] && key_inputs+=("$script")
 for f in "${files[@]}"; do
@@ -106,7 +129,7 @@ for f in "${files[@]}"; do
                 key_inputs+=("$src")
         fi
 done
-key=$( { printf '%s\n' "kver=$kver net=$net exec=$exec_init" "files=${files[*]}" \
+key=$( { printf '%s\n' "arch=$arch kver=$kver net=$net exec=$exec_init" "files=${files[*]}" \
                 "bin=${binaries[*]}" "mod=${modules[*]}" "load=${load[*]}";
          vm_hash_files "${key_inputs[@]}"; } | sha256sum | cut -c1-32)
 cache=$VM_CACHE_DIR/initramfs/$key.cpio.gz
@@ -121,8 +144,8 @@ trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc/vm,dev,proc,sys,tmp,run,root,mnt,var/log}
 ln -s ../lib "$stage/usr/lib"
-cp /bin/busybox "$stage/bin/busybox"
-for applet in $(/bin/busybox --list-full); do
+cp "$busybox" "$stage/bin/busybox"
+for applet in $("${run[@]}" "$busybox" --list-full); do
         [ -e "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
 done
 
@@ -158,7 +181,8 @@ done
 
 # Modules: copied uncompressed (busybox insmod reads plain .ko), then depmod for the subset.
 for p in "${modfiles[@]}"; do
-        rel=${p#/}
+        rel=${p#"$modroot"}
+        rel=${rel#/}
         case "$p" in
         *.ko.xz) d=$stage/${rel%.xz}; mkdir -p "$(dirname "$d")"; xz -dc "$p" >"$d" ;;
         *.ko.zst) d=$stage/${rel%.zst}; mkdir -p "$(dirname "$d")"; zstd -qdc "$p" >"$d" ;;
@@ -166,9 +190,9 @@ for p in "${modfiles[@]}"; do
         *) mkdir -p "$stage/$(dirname "$rel")"; cp "$p" "$stage/$rel" ;;
         esac
 done
-mkdir -p "$stage$moddir"
+mkdir -p "$stage/lib/modules/$kver"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-        [ -e "$moddir/$f" ] && cp "$moddir/$f" "$stage$moddir/"
+        [ -e "$moddir/$f" ] && cp "$moddir/$f" "$stage/lib/modules/$kver/"
 done
 depmod -b "$stage" "$kver"
 printf '%s\n' "${load[@]}" >"$stage/etc/vm/modules"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Boots a QEMU guest (q35, TCG) and returns the exit code its script printed on the console.
-# See tests/vm/README.md.
+# Boots a QEMU guest (q35, TCG; or with --arch arm64 the virt board) and returns the exit code
+# its script printed on the console. See tests/vm/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,11 +9,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
         cat <<'EOT'
-Usage: run-guest.sh (--kernel K --initrd I | --pxe DIR:BOOTFILE) [options]
+Usage: run-guest.sh (--kernel K --initrd I | --pxe DIR:BOOTFILE | --pflash F…) [options]
+  --arch ARCH          amd64 (q35, the default) or arm64 (QEMU's virt board, Cortex-A57, the
+                       kernel from arm64-kernel.sh, console ttyAMA0)
   --kernel FILE        direct kernel boot (default: the Debian kernel)
   --initrd FILE        initramfs (make-initramfs.sh)
   --append STRING      more kernel command line (after console=ttyS0 panic=-1)
   --pxe DIR:BOOTFILE   network boot: SeaBIOS + iPXE, QEMU's TFTP serves DIR, DHCP names BOOTFILE
+  --pflash FILE        arm64: a CFI NOR flash bank (64 MiB raw file; the first is where the
+                       board boots from); without --initrd the board boots its flash's firmware
   --disk FILE:SERIAL   a virtio-blk disk (raw, or qcow2 by extension) with that serial
   --nvme FILE:SERIAL   an NVMe disk with that serial (repeatable)
   --netdev-opt OPT     append ",OPT" to the -netdev user option (e.g. hostfwd=...)
@@ -30,8 +34,10 @@ without printing one; 126 qemu failed.
 EOT
 }
 
+arch=amd64
 kernel=
 initrd=
+pflash=()
 append=
 pxe=
 disks=()
@@ -48,7 +54,9 @@ extra=()
 
 while [ $# -gt 0 ]; do
         case "$1" in
+        --arch) arch=$2; shift 2 ;;
         --kernel) kernel=$2; shift 2 ;;
+        --pflash) pflash+=("$2"); shift 2 ;;
         --initrd) initrd=$2; shift 2 ;;
         --append) append="$append $2"; shift 2 ;;
         --pxe) pxe=$2; shift 2 ;;
@@ -68,9 +76,27 @@ while [ $# -gt 0 ]; do
         esac
 done
 
-vm_need_packages qemu-system-x86 ipxe-qemu || exit 126
-if [ -z "$pxe" ]; then
-        [ -n "$initrd" ] || { vm_log "--initrd (or --pxe) is required"; exit 2; }
+case $arch in
+amd64)
+        vm_need_packages qemu-system-x86 ipxe-qemu || exit 126
+        [ ${#pflash[@]} -eq 0 ] || vm_die "--pflash is for --arch arm64"
+        qemu=(qemu-system-x86_64 -machine q35)
+        console=ttyS0 ;;
+arm64)
+        vm_need_packages qemu-system-arm || exit 126
+        [ -z "$pxe" ] || vm_die "--pxe is for --arch amd64 (the arm64 board boots its flash's U-Boot)"
+        # No SMBIOS without UEFI on this board: --smbios is refused rather than silently dropped.
+        [ ${#smbios[@]} -eq 0 ] || vm_die "--smbios is for --arch amd64 (the virt board has no SMBIOS without UEFI)"
+        qemu=(qemu-system-aarch64 -machine virt -cpu cortex-a57)
+        console=ttyAMA0
+        if [ -n "$initrd" ] && [ -z "$kernel" ]; then
+                k=$("$here/arm64-kernel.sh") || vm_die "no arm64 kernel (arm64-kernel.sh failed)"
+                kernel=$k/boot/vmlinuz-$(cat "$k/kver")
+        fi ;;
+*) vm_die "unknown --arch '$arch': expected amd64 or arm64" ;;
+esac
+if [ -z "$pxe" ] && { [ -n "$initrd" ] || [ ${#pflash[@]} -eq 0 ]; }; then
+        [ -n "$initrd" ] || { vm_log "--initrd (or --pxe, or --pflash for arm64) is required"; exit 2; }
         [ -n "$kernel" ] || kernel=$(vm_kernel_path) || vm_die "no Debian kernel (apt-get install linux-image-amd64)"
         [ -r "$kernel" ] || vm_die "cannot read kernel '$kernel'"
         [ -r "$initrd" ] || vm_die "cannot read initrd '$initrd'"
@@ -83,7 +109,7 @@ if [ -z "$log" ]; then
 fi
 : >"$log"
 
-args=(-machine q35 -accel tcg -m "$mem" -smp "$smp" -nodefaults -no-reboot -display none
+args=("${qemu[@]:1}" -accel tcg -m "$mem" -smp "$smp" -nodefaults -no-reboot -display none
       -monitor none -chardev "file,id=con0,path=$log" -serial chardev:con0
       -device virtio-rng-pci)
 
@@ -111,6 +137,12 @@ for d in "${disks[@]}"; do
         i=$((i + 1))
 done
 i=0
+for f in "${pflash[@]}"; do
+        [ -w "$f" ] || vm_die "flash bank '$f' is not a writable file"
+        args+=(-drive "if=pflash,unit=$i,format=raw,file=$f")
+        i=$((i + 1))
+done
+i=0
 for d in "${nvmes[@]}"; do
         f=${d%%:*}; s=${d#*:}
         [ "$s" != "$d" ] || s=nvme$i
@@ -119,8 +151,8 @@ for d in "${nvmes[@]}"; do
                -device "nvme,drive=nvme$i,serial=$s")
         i=$((i + 1))
 done
-if [ -z "$pxe" ]; then
-        args+=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1$append")
+if [ -n "$initrd" ]; then
+        args+=(-kernel "$kernel" -initrd "$initrd" -append "console=$console panic=-1$append")
 fi
 args+=("${extra[@]}")
 
@@ -132,7 +164,7 @@ fi
 
 start=$(date +%s.%N)
 rc=0
-timeout -k 10 "$timeout_s" qemu-system-x86_64 "${args[@]}" </dev/null || rc=$?
+timeout -k 10 "$timeout_s" "${qemu[0]}" "${args[@]}" </dev/null || rc=$?
 end=$(date +%s.%N)
 if [ -n "$tailpid" ]; then
         sleep 0.3

@@ -15,56 +15,19 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-zt=$here/zero-touch
 src=${FBA_SOURCE_ROOT:-$(cd "$here/../.." && pwd)}
 
-keep=0
-work=
+. "$here/zero-touch/lib.sh"
+
 agent_from=auto
 skip_install=0
 while [ $# -gt 0 ]; do
         case "$1" in
-        --keep) keep=1; shift ;;
-        --verbose) export VM_VERBOSE=1; shift ;;
-        --workdir) work=$2; shift 2 ;;
         --agent-from) agent_from=$2; shift 2 ;;
         --skip-install) skip_install=1; shift ;;
-        -h|--help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "zero-touch.sh: unknown argument '$1'" >&2; exit 2 ;;
+        *) zt_option "$@"; shift "$zt_used" ;;
         esac
 done
-
-# ---- TAP ----------------------------------------------------------------------------------
-n=0
-failed=0
-ok() {  # ok STATUS DESCRIPTION
-        n=$((n + 1))
-        if [ "$1" -eq 0 ]; then
-                echo "ok $n - $2"
-        else
-                echo "not ok $n - $2"
-                failed=$((failed + 1))
-        fi
-}
-note() { printf '%s\n' "$@" | sed 's/^/# /'; }
-check() {  # check DESCRIPTION CHECK.PY-ARGS... : one TAP line, check.py's output as notes
-        local desc=$1 out rc
-        shift
-        out=$(python3 "$zt/check.py" "$@" 2>&1)
-        rc=$?
-        ok "$rc" "$desc"
-        [ -n "$out" ] && note "$out"
-        return "$rc"
-}
-bail() {
-        ok 1 "$1"
-        echo "Bail out! $1"
-        exit 1
-}
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-timings=()
-timed() { timings+=("$1: $2 s"); note "time: $1 $2 s"; }
 
 t_total=$(now)
 if [ "$(id -u)" -ne 0 ]; then
@@ -76,24 +39,7 @@ if ! vm_need_packages "${VM_HOST_PACKAGES[@]}" qemu-utils debootstrap zstd e2fsp
         exit 0
 fi
 
-[ -n "$work" ] || work=$(mktemp -d /var/tmp/fba-zero-touch.XXXXXX)
-mkdir -p "$work"
-pids=()
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do
-                kill "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
-        if [ "$keep" = 1 ] || [ "$failed" -ne 0 ]; then
-                echo "# work directory kept: $work" >&2
-        else
-                rm -rf "$work"
-        fi
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-note "work directory: $work"
+zt_workdir fba-zero-touch
 
 # ---- 1. the agent ---------------------------------------------------------------------------
 t=$(now)
@@ -136,45 +82,10 @@ fi
 timed "agent build/package" "$(since "$t")"
 
 # ---- 2. host servers ------------------------------------------------------------------------
-t=$(now)
-"$src/tests/server/gen-certs.sh" "$work/certs" 10.0.2.2 >/dev/null 2>&1 || bail "gen-certs.sh failed"
-iam_token=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-iam_password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-python3 "$src/tests/server/clusterd.py" \
-        --listen chainfire:node01:127.0.0.1:0 --listen chainfire:node04:127.0.0.1:0 \
-        --listen flaredb:node01:127.0.0.1:0 --listen flaredb:node04:127.0.0.1:0 \
-        --listen iam:node04:127.0.0.1:0 --listen report:collector:127.0.0.1:0 \
-        --listen chainfire:node05:127.0.0.1:0 --listen flaredb:node05:127.0.0.1:0 \
-        --listen iam:node05:127.0.0.1:0 \
-        --member chainfire:node01:10.0.2.2:2380 --member flaredb:node01:10.0.2.2:2480 \
-        --tls-dir "$work/certs" --iam-bootstrap-token "$iam_token" \
-        --control 127.40.0.1:0 --ready-file "$work/clusterd.ready" -v >"$work/clusterd.log" 2>&1 &
-pids+=($!)
-vm_wait_file "$work/clusterd.ready" 20 || { note "$(tail "$work/clusterd.log")"; bail "clusterd did not start"; }
-python3 "$zt/check.py" ports "$work/clusterd.ready" >"$work/ports"
-port() { awk -v s="$1" -v n="$2" '$1 == s && $2 == n { print $3 }' "$work/ports"; }
-ctl=http://$(awk '$1 == "control" { print $2 }' "$work/ports")
-p_cf_leader=$(port chainfire node01); p_cf_local=$(port chainfire node04)
-p_fd_leader=$(port flaredb node01); p_fd_local=$(port flaredb node04)
-p_iam=$(port iam node04); p_report=$(port report collector)
-p_cf_local5=$(port chainfire node05); p_fd_local5=$(port flaredb node05); p_iam5=$(port iam node05)
-
-# The provisioning server: who each machine is, by MAC or SMBIOS serial (groups in step 3).
-python3 "$src/tests/server/provisiond.py" --listen 127.0.0.1:0 --tls-dir "$work/certs" \
-        --control 127.40.0.1:0 --ready-file "$work/provisiond.ready" -v >"$work/provisiond.log" 2>&1 &
-pids+=($!)
-vm_wait_file "$work/provisiond.ready" 20 || { note "$(tail "$work/provisiond.log")"; bail "provisiond did not start"; }
-ready_value() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/provisiond.ready" "$1"; }
-p_prov=$(ready_value listen); p_prov=${p_prov##*:}
-pctl=http://$(ready_value control)
-pstate() { python3 -c 'import json, sys, urllib.request
-d = json.load(urllib.request.urlopen(sys.argv[1] + "/control/state", timeout=10))
-print(eval(sys.argv[2]))' "$1" "$2"; }
-
-mkdir -p "$work/www" "$work/tftp"
-p_www=$(vm_free_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$p_www" >"$work/www.log" 2>&1 &
-pids+=($!)
+zt_servers node04 node05
+p_cf_local=$(port chainfire node04) p_fd_local=$(port flaredb node04) p_iam=$(port iam node04)
+p_cf_local5=$(port chainfire node05) p_fd_local5=$(port flaredb node05) p_iam5=$(port iam node05)
+mkdir -p "$work/tftp"
 ok 0 "host servers: cluster (leader node01, local services of node04 and node05, report), provisioning, images on 127.0.0.1"
 note "ports: chainfire $p_cf_leader/$p_cf_local/$p_cf_local5 flaredb $p_fd_leader/$p_fd_local/$p_fd_local5 iam $p_iam/$p_iam5 report $p_report provisioning $p_prov images $p_www control $ctl $pctl"
 
@@ -193,69 +104,22 @@ mac_a=52:54:00:fb:a0:04 smbios_a=type=1,serial=FBA-ZT-NODE04,uuid=6f0c3d8e-1a2b-
 mac_b=52:54:00:fb:a0:05 smbios_b=type=1,serial=FBA-ZT-NODE05,uuid=6f0c3d8e-1a2b-4c5d-8e9f-0000000000b5
 mac_c=52:54:00:fb:a0:66 smbios_c=type=1,serial=FBA-ZT-UNKNOWN,uuid=6f0c3d8e-1a2b-4c5d-8e9f-0000000000c6
 
-# The image's configuration: a template with the cluster's settings and where to look a node
-# up, no node identity; the installer's copy adds the "flash" section.
-write_config() {  # write_config OUT [FLASH_JSON]
-        python3 - "$1" "${2:-}" <<EOF
-import json, sys
-host = "https://10.0.2.2"
-cfg = {
-    "cluster_name": "zero-touch",
-    "leader_url": host + ":$p_cf_leader",
-    "initial_peers": ["10.0.2.2:2380"], "flaredb_peers": ["10.0.2.2:2480"],
-    "services": {
-        "chainfire": {"enabled": True, "leader_url": host + ":$p_cf_leader"},
-        "flaredb": {"enabled": True, "leader_url": host + ":$p_fd_leader"},
-        "iam": {"enabled": True},
-    },
-    "tls": {"enabled": True, "ca_cert_path": "/etc/nixos/secrets/ca.crt"},
-    "iam": {"secrets_file": "/etc/nixos/secrets/iam-admin.json"},
-    "timeouts": {"health_wait_s": 180, "request_s": 20, "connect_s": 5},
-    "report": {"url": host + ":$p_report/report", "timeout_s": 10},
-    # The answers say where each node's services answer (host ports here, one set per guest),
-    # which an answer may change only when the image allows it.
-    "provisioning": {"url": host + ":$p_prov/v1/node", "retry_max_s": 2,
-                     "allow": [".services.*.health_url", ".services.iam.url"]},
-}
-if sys.argv[2]:
-    cfg["flash"] = json.loads(sys.argv[2])
-with open(sys.argv[1], "w") as f:
-    json.dump(cfg, f, indent=2)
-EOF
-        chmod 600 "$1"
-}
-
 # What the provisioning server answers: node04 for A's MAC, node05 for B's SMBIOS serial.
 python3 - "$work/groups.json" <<EOF
 import json, sys
-host = "https://10.0.2.2"
-def services(cf, fd, iam):
-    return {"chainfire": {"health_url": "%s:%s/health" % (host, cf)},
-            "flaredb": {"health_url": "%s:%s/health" % (host, fd)},
-            "iam": {"health_url": "%s:%s/health" % (host, iam), "url": "%s:%s" % (host, iam)}}
 node04 = {"node_id": "node04", "node_role": "worker", "bootstrap": False,
           "raft_addr": "10.0.2.15:2380", "node_ip": "10.0.2.15",
-          "services": services($p_cf_local, $p_fd_local, $p_iam)}
+          "services": $(zt_node_services "$p_cf_local" "$p_fd_local" "$p_iam")}
 node05 = {"node_id": "node05", "node_role": "worker", "bootstrap": False,
           "node_fqdn": "node05.zero-touch.test", "raft_addr": "10.0.2.16:2380", "node_ip": "10.0.2.16",
-          "services": services($p_cf_local5, $p_fd_local5, $p_iam5),
+          "services": $(zt_node_services "$p_cf_local5" "$p_fd_local5" "$p_iam5"),
           "network": {"static": {"mac": "$mac_b", "address": "10.0.2.16/24", "gateway": "10.0.2.2",
                                  "dns": ["10.0.2.3"], "wait_s": 60}}}
 json.dump({"groups": [{"name": "node04", "selector": {"mac": "$mac_a"}, "config": node04},
                       {"name": "node05", "selector": {"serial": "FBA-ZT-NODE05"}, "config": node05}]},
           open(sys.argv[1], "w"), indent=2)
 EOF
-python3 -c 'import sys, urllib.request
-urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control/groups", data=open(sys.argv[2], "rb").read()),
-                       timeout=10).read()' "$pctl" "$work/groups.json" || bail "cannot give provisiond its groups"
-secrets_tree() {  # secrets_tree ROOT CONFIG — /etc/nixos/secrets as the agent expects it
-        install -d -m 700 "$1/etc/nixos/secrets"
-        install -m 600 "$2" "$1/etc/nixos/secrets/cluster-config.json"
-        install -m 644 "$work/certs/ca.crt" "$1/etc/nixos/secrets/ca.crt"
-        printf '{"username": "admin", "password": "%s", "bootstrap_token": "%s"}\n' \
-                "$iam_password" "$iam_token" >"$1/etc/nixos/secrets/iam-admin.json"
-        chmod 600 "$1/etc/nixos/secrets/iam-admin.json"
-}
+zt_groups "$work/groups.json"
 
 # ---- 4. gold image --------------------------------------------------------------------------
 t=$(now)
@@ -267,10 +131,7 @@ t=$(now)
 write_config "$work/node-config.json"
 overlay=$work/gold-overlay
 secrets_tree "$overlay" "$work/node-config.json"
-for p in zt-probe zt-probe-waiting; do
-        install -D -m 755 "$zt/$p.sh" "$overlay/usr/local/libexec/$p"
-        install -D -m 644 "$zt/$p.service" "$overlay/etc/systemd/system/$p.service"
-done
+zt_probe_overlay "$overlay"
 gold_args=(--rootfs "$rootfs" --overlay "$overlay" --hostname fba-node --enable zt-probe.service
            --enable zt-probe-waiting.service)
 if [ -n "$deb" ]; then
@@ -363,13 +224,9 @@ else
 fi
 
 # ---- 7. boot 2: first boot from the NVMe disk ----------------------------------------------------
-control_post() { python3 -c "import urllib.request,sys; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type':'application/json'}), timeout=10).read()" "$ctl$1" "$2"; }
 disk_boot() {  # disk_boot LOG: machine A from its NVMe disk
         "$here/run-guest.sh" --initrd "$work/boot-root.cpio.gz" --nvme "$nvme:$serial" \
                 --mac "$mac_a" --smbios "$smbios_a" --append "systemd.show_status=1" --timeout 300 --log "$1"
-}
-console() {  # console LOG PREFIX: the value the probe printed
-        python3 "$zt/check.py" console-value "$1" "zt-probe: $2"
 }
 control_post /control/reset-log '{}'
 t=$(now)
@@ -378,18 +235,7 @@ rc=$?
 timed "boot 2 (systemd, first-boot-agent.service, join)" "$(since "$t")"
 grep -a 'zt-probe:\|zt-boot:' "$work/boot2.log" | cut -c1-400 | sed 's/^/# boot2: /'
 ok "$rc" "boot 2: systemd ran first-boot-agent.service and the probe (guest exit $rc)"
-check "after boot 2: the provisioning server answered node04 for its MAC" prov-lookups "$pctl" "$mac_a" 200 1
-check "after boot 2: the leader's chainfire member list holds node04 exactly once" members "$ctl" chainfire node04 10.0.2.15:2380
-check "after boot 2: the leader's flaredb member list holds node04 exactly once" members "$ctl" flaredb node04 10.0.2.15:2480
-check "after boot 2: the IAM admin exists" iam-user "$ctl" admin
-check "after boot 2: the report says every step succeeded" firstboot-report "$ctl" node04
-check "after boot 2: status --json in the guest shows every step done" status-json "$work/boot2.log"
-[ "$(console "$work/boot2.log" transient-hostname) $(console "$work/boot2.log" static-hostname)" = "node04 node04" ]
-ok $? "after boot 2: the host name is node04, transient and static (the image said fba-node)"
-[ "$(console "$work/boot2.log" hostname-marker)" = "hostname=node04 method=hostnamed" ]
-ok $? "after boot 2: set through systemd-hostnamed ($(console "$work/boot2.log" hostname-marker))"
-[ "$(console "$work/boot2.log" node-config)" = "600 root" ]
-ok $? "after boot 2: the node's configuration is stored 0600 in the state directory"
+zt_joined_checks "$work/boot2.log" "$mac_a"
 
 # The journal, read from the disk image.
 part=$work/root-part.img
@@ -453,21 +299,12 @@ ok $? "after three machines: the gold image's SHA-256 is unchanged (raw and zstd
 rm -f "$work/overlay-b.qcow2" "$work/overlay-c.qcow2"
 
 # ---- 9. boot 3: the agent leaves at once --------------------------------------------------------------
-control_post /control/reset-log '{}'
-python3 -c 'import sys, urllib.request
-urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/control/reset-log", data=b"{}"), timeout=10).read()' "$pctl"
+zt_reset_logs
 t=$(now)
 disk_boot "$work/boot3.log"
 rc=$?
 timed "boot 3 (reboot, agent done at once)" "$(since "$t")"
-grep -a 'zt-probe: unit' "$work/boot3.log" | cut -c1-300 | sed 's/^/# boot3: /'
-ok "$rc" "boot 3: the node booted again (guest exit $rc)"
-unit3=$(grep -a 'zt-probe: unit' "$work/boot3.log")
-grep -q 'ActiveState=active' <<<"$unit3" && grep -q 'Result=success' <<<"$unit3" && grep -q 'ExecMainStatus=0' <<<"$unit3"
-ok $? "boot 3: first-boot-agent.service found its done marker holding and exited 0 at once"
-check "boot 3: no request reached the leader (nor any cluster service)" requests "$ctl" all
-[ "$(pstate "$pctl" 'len(d["requests"])')" = 0 ]
-ok $? "boot 3: the provisioning server was not asked again"
+zt_done_checks "$work/boot3.log" "$rc"
 
 # ---- 10. failure variant: a corrupted image -----------------------------------------------------------
 if [ "$skip_install" = 0 ]; then
@@ -502,6 +339,6 @@ if [ "$skip_install" = 0 ]; then
 fi
 
 timed "whole test" "$(since "$t_total")"
-echo "1..$n"
+echo "1..$tap_n"
 note "timings:" "${timings[@]}"
 exit 0

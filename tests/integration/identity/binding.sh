@@ -64,20 +64,14 @@ refused "an expired answer" '\.not_after: expected a time after now \([0-9T:+-]*
 # libfaketime can deadlock inside an AddressSanitizer build (its clock lock is taken again from
 # the sanitizer's allocator: libfaketime issues 365/391), so that build leaves this case to the
 # release build, which runs it.
-# The libfaketime of the agent's own architecture (multiarch may hold others): the one the
-# dynamic loader takes without complaint.
-libfaketime=
-for lib in /usr/lib/*/faketime/libfaketime.so.1; do
-        [ -e "$lib" ] || continue
-        if ! LD_PRELOAD="$lib" "$FBA_BIN" --version 2>&1 >/dev/null | grep -q "cannot be preloaded"; then
-                libfaketime=$lib
-                break
-        fi
-done
+# The library of the agent's architecture (a cross build's agent runs under qemu-user, whose
+# loader preloads it): FBA_MULTIARCH is its Debian multiarch directory.
+multiarch=${FBA_MULTIARCH:-$(gcc -dumpmachine 2>/dev/null)}
+libfaketime=/usr/lib/$multiarch/faketime/libfaketime.so.1
 faketime_skip=
-if [ -z "$libfaketime" ]; then
-        faketime_skip="libfaketime not installed (tests/setup-deps.sh installs faketime)"
-elif grep -q __asan_init "$FBA_BIN"; then
+if [ ! -e "$libfaketime" ]; then
+        faketime_skip="no $libfaketime (tests/setup-deps.sh installs faketime, and libfaketime:arm64 for the arm64 build)"
+elif grep -q __asan_init "${FBA_TARGET_BIN:-$FBA_BIN}"; then
         faketime_skip="libfaketime deadlocks in AddressSanitizer builds; the release build runs this case"
 fi
 if [ -n "$faketime_skip" ]; then
