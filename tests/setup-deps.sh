@@ -47,7 +47,7 @@ suite=(
 # Packages named NAME:arm64 are of the foreign architecture; the profile adds it to dpkg.
 arm64=(
         crossbuild-essential-arm64 pkgconf:arm64
-        libsystemd-dev:arm64 libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libblkid-dev:arm64
+        libsystemd-dev:arm64 libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libyaml-dev:arm64 libblkid-dev:arm64
         libudev-dev:arm64 libssl-dev:arm64 libzstd-dev:arm64 liblzma-dev:arm64 zlib1g-dev:arm64
         qemu-user-static file libfaketime:arm64
         # the emulated board (tests/vm/board-arm64.sh): its firmware, environment and kernel modules
