@@ -36,19 +36,15 @@ int config_consul_parse(ConfigParser *p, json_t *obj, const char *path, ServiceC
         return config_get_command(obj, path, "start_command", &k->start_command, p->problems);
 }
 
-static int set(char **field, const char *value) {
-        if (*field || !value)
-                return 0;
-        *field = strdup(value);
-        return *field ? 0 : -ENOMEM;
-}
-
 int config_consul_resolve(Config *c, ServiceConfig *s) {
         ConsulServiceConfig *k = &s->consul;
 
-        if (set(&k->config_dir, "/etc/consul.d") < 0 || set(&k->data_dir, "/opt/consul") < 0 ||
-            set(&k->http_url, "http://127.0.0.1:8500") < 0 || set(&k->unit, "consul.service") < 0 ||
-            set(&k->node_name, c->node_id) < 0 || set(&k->bind_addr, c->node_ip) < 0)
+        if (config_set_default(&k->config_dir, "/etc/consul.d") < 0 ||
+            config_set_default(&k->data_dir, "/opt/consul") < 0 ||
+            config_set_default(&k->http_url, "http://127.0.0.1:8500") < 0 ||
+            config_set_default(&k->unit, "consul.service") < 0 ||
+            config_set_default(&k->node_name, c->node_id) < 0 ||
+            config_set_default(&k->bind_addr, c->node_ip) < 0)
                 return -ENOMEM;
         return 0;
 }

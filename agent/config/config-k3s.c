@@ -50,13 +50,6 @@ int config_k3s_parse(ConfigParser *p, json_t *obj, const char *path, ServiceConf
         return config_get_command(obj, path, "start_command", &k->start_command, p->problems);
 }
 
-static int set(char **field, const char *value) {
-        if (*field || !value)
-                return 0;
-        *field = strdup(value);
-        return *field ? 0 : -ENOMEM;
-}
-
 int config_k3s_resolve(Config *c, ServiceConfig *s) {
         K3sServiceConfig *k = &s->k3s;
         _cleanup_free_ char *token = NULL, *secret = NULL;
@@ -65,11 +58,13 @@ int config_k3s_resolve(Config *c, ServiceConfig *s) {
         if (asprintf(&token, "%s/%s-token", dir, s->name) < 0 ||
             asprintf(&secret, "%s/%s-node-password.key", dir, s->name) < 0)
                 return -ENOMEM;
-        if (set(&k->token_file, token) < 0 || set(&k->password_secret_file, secret) < 0 ||
-            set(&k->config_path, "/etc/rancher/k3s/config.yaml") < 0 ||
-            set(&k->password_path, "/etc/rancher/node/password") < 0 ||
-            set(&k->kubeconfig, "/var/lib/rancher/k3s/agent/kubelet.kubeconfig") < 0 ||
-            set(&k->unit, "k3s-agent.service") < 0 || set(&k->node_name, c->node_id) < 0)
+        if (config_set_default(&k->token_file, token) < 0 ||
+            config_set_default(&k->password_secret_file, secret) < 0 ||
+            config_set_default(&k->config_path, "/etc/rancher/k3s/config.yaml") < 0 ||
+            config_set_default(&k->password_path, "/etc/rancher/node/password") < 0 ||
+            config_set_default(&k->kubeconfig, "/var/lib/rancher/k3s/agent/kubelet.kubeconfig") < 0 ||
+            config_set_default(&k->unit, "k3s-agent.service") < 0 ||
+            config_set_default(&k->node_name, c->node_id) < 0)
                 return -ENOMEM;
         return 0;
 }

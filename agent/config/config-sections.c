@@ -174,13 +174,6 @@ static int parse_timeouts(ConfigParser *p, json_t *root) {
         return 0;
 }
 
-static int set_default(char **s, const char *value) {
-        if (*s)
-                return 0;
-        *s = strdup(value);
-        return *s ? 0 : -ENOMEM;
-}
-
 static int parse_iam(ConfigParser *p, json_t *root) {
         static const char *const keys[] = {
                 "secrets_file", "token_file", "user_path", "create_path", "token_path", "roles",
@@ -218,11 +211,11 @@ static int parse_iam(ConfigParser *p, json_t *root) {
                 }
         }
 
-        if (set_default(&iam->secrets_file, "/etc/nixos/secrets/iam-admin.json") < 0 ||
-            set_default(&iam->user_path, "/admin/users/{user}") < 0 ||
-            set_default(&iam->create_path, "/admin/users") < 0 ||
-            set_default(&iam->token_path, "/admin/tokens") < 0 ||
-            set_default(&iam->admin_user, "admin") < 0)
+        if (config_set_default(&iam->secrets_file, "/etc/nixos/secrets/iam-admin.json") < 0 ||
+            config_set_default(&iam->user_path, "/admin/users/{user}") < 0 ||
+            config_set_default(&iam->create_path, "/admin/users") < 0 ||
+            config_set_default(&iam->token_path, "/admin/tokens") < 0 ||
+            config_set_default(&iam->admin_user, "admin") < 0)
                 return -ENOMEM;
         if (!iam->roles) {
                 iam->roles = strv_copy((char *const[]) { (char *) "admin", NULL });
@@ -288,7 +281,7 @@ static int parse_metrics(ConfigParser *p, json_t *root) {
         }
         /* The environment replaces the default, as for the other system paths (tests). */
         e = getenv("FIRST_BOOT_AGENT_METRICS_DIR");
-        return set_default(&m->textfile_dir, e && e[0] ? e : METRICS_TEXTFILE_DIR_DEFAULT);
+        return config_set_default(&m->textfile_dir, e && e[0] ? e : METRICS_TEXTFILE_DIR_DEFAULT);
 }
 
 int config_parse_sections(ConfigParser *p, json_t *root) {

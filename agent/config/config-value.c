@@ -414,3 +414,10 @@ int config_get_command(json_t *obj, const char *path, const char *key, char ***r
         return json_add_problem(problems, p, "a command line whose first element is an absolute path",
                                 json_object_get(obj, key), "[\"/usr/local/sbin/start-it\"]");
 }
+
+int config_set_default(char **field, const char *value) {
+        if (*field || !value)
+                return 0;
+        *field = strdup(value);
+        return *field ? 0 : -ENOMEM;
+}

@@ -53,6 +53,8 @@ int config_get_value(json_t *obj, const char *path, const char *key, const Value
 /* An array of such strings. An empty array gives an empty (non-NULL) list. */
 int config_get_value_list(json_t *obj, const char *path, const char *key, const ValueType *t,
                           char ***ret, ProblemList *problems);
+/* Sets *field to a copy of value unless it is set already (or value is NULL). 0 or -ENOMEM. */
+int config_set_default(char **field, const char *value);
 /* A command line: an array of strings whose first is an absolute path (a start_command). */
 int config_get_command(json_t *obj, const char *path, const char *key, char ***ret, ProblemList *problems);
 /* A string member that must be one of names[0..n) (a NULL entry is skipped); *ret is the index. */
