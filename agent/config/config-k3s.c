@@ -28,9 +28,13 @@ static int check_server(ConfigParser *p, json_t *obj, const char *path, const ch
 }
 
 int config_k3s_parse(ConfigParser *p, json_t *obj, const char *path, ServiceConfig *s) {
+        static const char *const roles[] = { "agent", "server" };
         K3sServiceConfig *k = &s->k3s;
-        int r;
+        int r, role;
 
+        r = config_get_enum(obj, path, "role", roles, ELEMENTSOF(roles), false, &role, p->problems);
+        KEEP_GOING(r);
+        k->server_role = r > 0 && role == 1;
         r = config_get_value(obj, path, "server", &config_value_url, true, &k->server, p->problems);
         KEEP_GOING(r);
         if (r > 0)
@@ -63,7 +67,7 @@ int config_k3s_resolve(Config *c, ServiceConfig *s) {
             config_set_default(&k->config_path, "/etc/rancher/k3s/config.yaml") < 0 ||
             config_set_default(&k->password_path, "/etc/rancher/node/password") < 0 ||
             config_set_default(&k->kubeconfig, "/var/lib/rancher/k3s/agent/kubelet.kubeconfig") < 0 ||
-            config_set_default(&k->unit, "k3s-agent.service") < 0 ||
+            config_set_default(&k->unit, k->server_role ? "k3s.service" : "k3s-agent.service") < 0 ||
             config_set_default(&k->node_name, c->node_id) < 0)
                 return -ENOMEM;
         return 0;

@@ -59,6 +59,8 @@ typedef struct EtcdLocalConfig {
 
 /* Where k3s is told to join, and how the agent sees the node turn Ready (kind k3s). */
 typedef struct K3sServiceConfig {
+        bool server_role;               /* "role": "server" (a server joining the existing
+                                         * ones), else "agent" */
         char *server;                   /* "https://HOST:6443": k3s's `server` */
         char *token_file;               /* the join token (0600); SECRETS_DIR/k3s-token */
         char *password_secret_file;     /* the cluster secret the node password derives from
@@ -68,7 +70,7 @@ typedef struct K3sServiceConfig {
         char *password_path;            /* /etc/rancher/node/password */
         char *kubeconfig;               /* the kubelet's, written by k3s */
         char *log_file;                 /* where k3s logs when not to the journal, or NULL */
-        char *unit;                     /* k3s-agent.service */
+        char *unit;                     /* k3s-agent.service, a server's k3s.service */
         char **start_command;           /* instead of the unit, or NULL */
         char *node_name;                /* node_id */
         char **labels;                  /* "KEY=VALUE" */

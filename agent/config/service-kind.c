@@ -101,7 +101,7 @@ const ServiceKindInfo service_kinds[_SERVICE_KIND_MAX] = {
                 .marker_bootstrap = "-joined",
                 .marker_join = "-joined",
                 .keys = (const char *const[]) {
-                        "server", "token_file", "password_secret_file", "config_path", "password_path",
+                        "role", "server", "token_file", "password_secret_file", "config_path", "password_path",
                         "kubeconfig", "log_file", "unit", "start_command", "node_name", "labels", "taints", NULL
                 },
                 .parse = config_k3s_parse,

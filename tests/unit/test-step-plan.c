@@ -202,8 +202,43 @@ static void test_refused(void) {
         ok(e && strstr(e, ".services.x.api_port") != NULL, "naming it");
 }
 
+/* A worker running k3s alone: no raft_addr needed, its steps, its role's unit. */
+static void test_k3s(void) {
+        _cleanup_(config_freep) Config *agent = parse(
+                "{\"node_id\": \"node07\", \"node_role\": \"worker\", \"bootstrap\": false, "
+                "\"services\": {\"k3s\": {\"driver\": \"k3s\", \"server\": \"https://10.0.1.10:6443\"}}}", NULL);
+        _cleanup_(config_freep) Config *server = parse(
+                "{\"node_id\": \"node07\", \"node_role\": \"worker\", \"bootstrap\": false, "
+                "\"services\": {\"k3s\": {\"driver\": \"k3s\", \"role\": \"server\", "
+                "\"server\": \"https://10.0.1.10:6443\"}}}", NULL);
+        _cleanup_free_ char *bad = NULL, *n = NULL;
+        _cleanup_(step_plan_freep) StepPlan *p = NULL;
+        Config *c;
+
+        ok(agent, "a worker running only k3s: valid without raft_addr");
+        if (!agent || !server)
+                return;
+        ok(config_service(agent, "k3s")->enabled, "k3s runs on a worker");
+        is_str(config_service(agent, "k3s")->k3s.unit, "k3s-agent.service", "an agent's unit");
+        is_str(config_service(server, "k3s")->k3s.unit, "k3s.service", "a server's unit");
+        is_str(config_service(agent, "k3s")->k3s.node_name, "node07", "node-name: node_id");
+        is_int(step_plan_new(agent, &p), 0, "its plan");
+        n = names(p);
+        is_str(n, "identity config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup "
+                  "k3s-join health-report", "k3s has a join step and no health step of its own");
+        c = parse("{\"node_id\": \"node07\", \"node_role\": \"worker\", \"bootstrap\": false, "
+                  "\"services\": {\"k3s\": {\"driver\": \"k3s\", \"role\": \"master\", "
+                  "\"server\": \"http://10.0.1.10:6443/x\"}}}", &bad);
+        ok(!c, "a bad role and a server that is not https://HOST:PORT: refused");
+        config_free(c);
+        ok(bad && strstr(bad, ".services.k3s.role: expected one of") && strstr(bad, ".services.k3s.server: expected an "
+                                                                            "https://HOST:PORT URL without a path"),
+           "each named by its path");
+}
+
 int main(void) {
         test_seed();
+        test_k3s();
         test_declared();
         test_many();
         test_refused();
