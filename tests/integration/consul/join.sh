@@ -60,14 +60,14 @@ start node01 28501 "$tmp/node01"
 out=$(until_joined 28501 node01)
 is "$out" "leader 127.0.0.1:8300
 node $id1 passing" "node01 joined: a leader, in the catalog under its pinned ID, serfHealth passing"
-"$probe" consul "http://$IP:28501" node01 - 2>"$tmp/err"
+"$probe" consul "http://$IP:28501" node01 - >"$tmp/out" 2>"$tmp/err"
 is "$?" 1 "without the ACL token: refused"
 grep -q "ACL not found (HTTP 403)" "$tmp/err"; ok $? "Consul's answer: $(cat "$tmp/err")"
 out=$("$probe" consul "http://$IP:28501" node07 "$tmp/acl-token" 2>&1)
 is "$out" "leader 127.0.0.1:8300
 not-registered" "a node the catalog does not know"
 curl -sf -X POST -d '{"path": "/v1/catalog/node/", "status": 500, "times": 1}' "http://$IP:28501/control/fail" >/dev/null
-"$probe" consul "http://$IP:28501" node01 "$tmp/acl-token" 2>"$tmp/err"
+"$probe" consul "http://$IP:28501" node01 "$tmp/acl-token" >"$tmp/out" 2>"$tmp/err"
 is "$?" 1 "a failing agent: an error"
 
 # --- a second node, sharing the catalog ----------------------------------------------------------
