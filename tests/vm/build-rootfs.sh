@@ -31,7 +31,7 @@ mirror=${VM_APT_MIRROR:-$(apt-cache policy 2>/dev/null |
         awk -v s="$suite/main" -v a="$arch" '$3 == s && $4 == a && $5 == "Packages" { print $2; exit }')}
 [ -n "$mirror" ] || vm_die "no apt source for '$suite/main' found in this machine's apt configuration"
 
-packages=systemd,systemd-sysv,udev,dbus,libcurl4,libjansson4,libssl3,libblkid1,libudev1,liblzma5,libzstd1,zlib1g,libsystemd0
+packages=systemd,systemd-sysv,udev,dbus,libcurl4,libjansson4,libyaml-0-2,libssl3,libblkid1,libudev1,liblzma5,libzstd1,zlib1g,libsystemd0
 
 key=$(printf '%s\n' "$suite" "$mirror" "$arch" "$packages" "$(sha256sum <"$0")" |
         sha256sum | cut -c1-24)
