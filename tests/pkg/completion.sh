@@ -25,6 +25,22 @@ else
 fi
 . "$src/units/first-boot-agent.bash-completion"
 
+# The steps and services come from the agent, for the configuration on the command line.
+bin=${FBA_BIN:-$src/build/agent/first-boot-agent}
+[ -x "$bin" ] || { echo "Bail out! no agent at $bin"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/bin"
+ln -s "$bin" "$tmp/bin/first-boot-agent"
+PATH="$tmp/bin:$PATH"
+export FIRST_BOOT_AGENT_PROC_CMDLINE=/dev/null
+( umask 077; cat >"$tmp/config.json" <<EOF
+{"node_id": "node04", "bootstrap": false, "leader_url": "http://10.0.1.10:2379", "raft_addr": "10.0.1.13:2380",
+ "services": {"ledger": {"driver": "admin", "api_port": 2579, "raft_port": 2580, "after": ["chainfire"]},
+              "iam": {"enabled": false}}}
+EOF
+)
+
 # expect "EXPECTED WORDS" WORD... : completing after WORD... (the last one is being typed)
 expect() {
         local want=$1 got
@@ -62,11 +78,12 @@ expect "--json -h --help" first-boot-agent inventory -
 expect "inventory" first-boot-agent inv
 expect "--json --wait --timeout -h --help" first-boot-agent status -
 expect "" first-boot-agent status --timeout ""
-expect "identity config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup health-report" first-boot-agent reset ""
-expect "flaredb-health flaredb-join" first-boot-agent reset fl
-expect "--all -y --yes -h --help" first-boot-agent reset -
+expect "identity config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup health-report" first-boot-agent -c "$tmp/none.json" reset ""
+expect "identity config chainfire-health chainfire-join flaredb-health flaredb-join iam-health iam-setup ledger-health ledger-join health-report" first-boot-agent -c "$tmp/config.json" reset ""
+expect "flaredb-health flaredb-join" first-boot-agent -c "$tmp/config.json" reset fl
+expect "--all -y --yes --list -h --help" first-boot-agent reset -
 expect "list add remove" first-boot-agent member ""
-expect "chainfire flaredb" first-boot-agent member --service ""
+expect "chainfire flaredb ledger" first-boot-agent --config "$tmp/config.json" member --service ""
 expect "admin etcd" first-boot-agent member -d ""
 expect "list add remove" first-boot-agent member -s flaredb ""
 expect "" first-boot-agent member list ""
