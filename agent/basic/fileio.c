@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "dir-trust.h"
 #include "fileio.h"
+#include "secret.h"
 
 int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
@@ -147,6 +148,22 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 
 int write_file_atomic_nosync(const char *path, const void *data, size_t size, mode_t mode) {
         return write_atomic(path, data, size, mode, false);
+}
+
+int write_file_if_changed(const char *path, const char *text, mode_t dir_mode, mode_t mode) {
+        _cleanup_free_ char *dir = strdup(path);
+        _cleanup_(secret_freep) char *old = NULL;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        if (read_full_file(path, 64 * 1024, &old, NULL) >= 0 && strcmp(old, text) == 0)
+                return 0;
+        r = mkdir_p(dirname(dir), dir_mode);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, text, strlen(text), mode);
+        return r < 0 ? r : 1;
 }
 
 int check_file_private(const char *path, mode_t *ret_mode) {

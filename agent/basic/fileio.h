@@ -19,6 +19,11 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
  * For what the next write replaces anyway (the metrics written during a run). */
 int write_file_atomic_nosync(const char *path, const void *data, size_t size, mode_t mode);
 
+/* Writes text to path atomically (write_file_atomic(), mode) unless the file holds exactly that
+ * text already; the directory is made first (mkdir_p(), dir_mode). Returns 1 when it wrote, 0 when
+ * the file was current. What the file held is wiped before it is freed: it may be a secret. */
+int write_file_if_changed(const char *path, const char *text, mode_t dir_mode, mode_t mode);
+
 /* Refuses (-EPERM) a file that group or others may read or write, or (-EPERM) that is not owned by
  * root or the caller. On refusal ret_mode holds the mode found, for the error message. */
 int check_file_private(const char *path, mode_t *ret_mode);

@@ -11,7 +11,6 @@
 #include "cleanup.h"
 #include "consul-config.h"
 #include "fileio.h"
-#include "secret.h"
 #include "string-util.h"
 
 static bool value_valid(const char *v) {
@@ -111,20 +110,11 @@ int consul_config_format(const ConsulConfig *c, char **ret, const char **ret_bad
 
 int consul_config_write(const char *dir, const char *name, const char *text) {
         _cleanup_free_ char *path = NULL;
-        _cleanup_(secret_freep) char *old = NULL;
-        int r;
 
         if (!dir || !name || !text)
                 return -EINVAL;
         path = path_join(dir, name);
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, 64 * 1024, &old, NULL);
-        if (r >= 0 && streq(old, text))
-                return 0;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        r = write_file_atomic(path, text, strlen(text), 0600);
-        return r < 0 ? r : 1;
+        return write_file_if_changed(path, text, 0755, 0600);
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,29 +157,10 @@ int k3s_config_format(const K3sConfig *c, char **ret, const char **ret_bad) {
         return 0;
 }
 
-/* Writes text (size bytes) to path with mode unless it holds exactly that; dir_mode for the
- * directory created. */
-static int write_private(const char *path, const char *text, size_t size, mode_t dir_mode) {
-        _cleanup_free_ char *copy = strdup(path);
-        _cleanup_(secret_freep) char *old = NULL;
-        int r;
-
-        if (!copy)
-                return -ENOMEM;
-        r = read_full_file(path, 64 * 1024, &old, NULL);
-        if (r >= 0 && streq(old, text))
-                return 0;
-        r = mkdir_p(dirname(copy), dir_mode);
-        if (r < 0)
-                return r;
-        r = write_file_atomic(path, text, size, 0600);
-        return r < 0 ? r : 1;
-}
-
 int k3s_config_write(const char *path, const char *text) {
         if (!path || !text)
                 return -EINVAL;
-        return write_private(path, text, strlen(text), 0755);
+        return write_file_if_changed(path, text, 0755, 0600);
 }
 
 int k3s_node_password_write(const char *path, const char *password) {
@@ -195,5 +175,5 @@ int k3s_node_password_write(const char *path, const char *password) {
                 return -ENOMEM;
         memcpy(line, password, n);
         memcpy(line + n, "\n", 2);
-        return write_private(path, line, n + 1, 0700);
+        return write_file_if_changed(path, line, 0700, 0600);
 }

@@ -70,19 +70,11 @@ int networkd_format(const NetworkdStatic *s, char **ret, const char **ret_bad) {
 }
 
 int networkd_write(const char *dir, const char *name, const char *text) {
-        _cleanup_free_ char *path = path_join(dir, name), *old = NULL;
-        int r;
+        _cleanup_free_ char *path = path_join(dir, name);
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, 64 * 1024, &old, NULL);
-        if (r >= 0 && streq(old, text))
-                return 0;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        r = write_file_atomic(path, text, strlen(text), 0644);
-        return r < 0 ? r : 1;
+        return write_file_if_changed(path, text, 0755, 0644);
 }
 
 static int call(sd_bus *bus, const char *method, char *error, size_t error_size, const char *types, ...) {

@@ -48,6 +48,25 @@ int main(void) {
         ok(stat(deep, &st) == 0 && S_ISDIR(st.st_mode), "created");
         is_int(mkdir_p(deep, 0700), 0, "mkdir -p again is fine");
 
+        /* Written only when the text changed; the directory made with its own mode. */
+        _cleanup_free_ char *conf = path_join(dir, "etc/svc/config");
+        is_int(write_file_if_changed(conf, "a: 1\n", 0750, 0600), 1, "if changed: a new file is written");
+        ok(stat(conf, &st) == 0 && (st.st_mode & 0777) == 0600, "if changed: the file's mode");
+        _cleanup_free_ char *confdir = path_join(dir, "etc/svc");
+        ok(stat(confdir, &st) == 0 && (st.st_mode & 0777) == 0750, "if changed: the directory's mode");
+        ok(stat(conf, &st) == 0, "if changed: stat before");
+        ino_t ino = st.st_ino;
+        is_int(write_file_if_changed(conf, "a: 1\n", 0750, 0600), 0, "if changed: the same text is not written");
+        ok(stat(conf, &st) == 0 && st.st_ino == ino, "if changed: the same file (not replaced)");
+        is_int(write_file_if_changed(conf, "a: 2\n", 0750, 0600), 1, "if changed: a new text is written");
+        free(data);
+        data = NULL;
+        is_int(read_full_file(conf, 100, &data, NULL), 0, "if changed: read back");
+        is_str(data, "a: 2\n", "if changed: the new text");
+        chmod(confdir, 0777);
+        is_int(write_file_if_changed(conf, "a: 3\n", 0750, 0600), -EPERM, "if changed: an open directory is refused");
+        chmod(confdir, 0750);
+
         /* No temporary file is left behind. */
         _cleanup_closedir_ DIR *d = opendir(dir);
         struct dirent *de;
