@@ -142,14 +142,18 @@ static int leave_done(const GlobalOptions *g, const char *dir) {
         return exit_done(dir);
 }
 
-static int run_firstboot(const Config *c, const char *dir, State *s) {
+/* *ret_adopted: the node's own configuration when the identity step put it in the template's
+ * place (the run's end is recorded with it), else NULL. */
+static int run_firstboot(const Config *c, const char *dir, State *s, Config **ret_adopted) {
         _cleanup_(step_context_freep) StepContext *ctx = NULL;
         int r;
 
         r = step_context_new(c, dir, s, &ctx);
         if (r < 0)
                 return EXIT_INTERNAL;
-        return step_walk(ctx);
+        r = step_walk(ctx);
+        *ret_adopted = TAKE_PTR(ctx->owned_config);
+        return r;
 }
 
 static int run_flash(const Config *c, State *s, bool no_power_action) {
@@ -284,7 +288,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
                 { "help",            no_argument, NULL, 'h' },
                 {}
         };
-        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_(config_freep) Config *config = NULL, *adopted = NULL;
         _cleanup_(state_freep) State *state = NULL;
         _cleanup_close_ int lock_fd = -1;
         bool no_power_action = false;
@@ -342,6 +346,7 @@ int verb_run(int argc, char *argv[], const GlobalOptions *g) {
         mode = run_mode_decide(config, mode);
         if (open_state(dir, config, mode, &state) < 0)
                 return EXIT_INTERNAL;
-        r = mode == RUN_MODE_FLASH ? run_flash(config, state, no_power_action) : run_firstboot(config, dir, state);
-        return run_finish(config, dir, state, mode, r);
+        r = mode == RUN_MODE_FLASH ? run_flash(config, state, no_power_action) :
+                                     run_firstboot(config, dir, state, &adopted);
+        return run_finish(adopted ?: config, dir, state, mode, r);
 }

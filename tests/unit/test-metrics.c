@@ -272,6 +272,51 @@ static void test_write(const char *dir) {
         rmdir(mdir);
 }
 
+/* Label values with every escape and a replaced byte, through a real parser: Debian's promtool
+ * (package prometheus; node_exporter uses the same parser) must accept the file without a remark. */
+static void test_promtool(const char *dir) {
+        _cleanup_(state_freep) State *s = NULL;
+        _cleanup_free_ char *path = NULL, *outp = NULL, *cmd = NULL, *out = NULL;
+        MetricsInfo info = {
+                .version = "1.2.3",
+                .node_id = "two\nlines",
+                .cluster = "say \"hi\" \\ caf\xc3\xa9 \xff\t",
+                .reports_pending = 0,
+                .service_of = service_of,
+        };
+        size_t size = 0;
+        int status;
+
+        if (system("command -v promtool >/dev/null 2>&1") != 0) {
+                skip("promtool not installed (Debian package prometheus)");
+                skip("promtool not installed (Debian package prometheus)");
+                return;
+        }
+        state_new(dir, &s);
+        s->mode = strdup("flash");
+        s->result = RUN_RESULT_FAILED;
+        add_step(s, "chainfire-join", STEP_STATUS_FAILED, 10, 2, 1765362645 * USEC_PER_SEC);
+        s->flash = json_pack("{s:s, s:{s:{s:s, s:I, s:I}}}", "result", "failed", "images",
+                             "gold \"A\"\n\\ 1", "verdict", "hash-mismatch", "bytes_written", (json_int_t) 10,
+                             "elapsed_ms", (json_int_t) 20);
+        is_int(metrics_write(dir, s, &info, false), 0, "promtool: the file with labels to escape is written");
+        path = path_join(dir, METRICS_FILE_NAME);
+        outp = path_join(dir, "promtool.out");
+        if (!path || !outp || asprintf(&cmd, "promtool check metrics <'%s' >'%s' 2>&1", path, outp) < 0)
+                return;
+        status = system(cmd);
+        if (read_full_file(outp, 65536, &out, &size) < 0)
+                out = NULL;
+        ok(out && status == 0 && size == 0, "promtool check metrics accepts it, without a remark");
+        /* Its remarks as TAP comments, one line each. */
+        for (char *l = out, *e; l && *l; l = e ? e + 1 : NULL) {
+                e = strchr(l, '\n');
+                printf("# promtool: %.*s\n", e ? (int) (e - l) : (int) strlen(l), l);
+        }
+        (void) unlink(outp);
+        (void) unlink(path);
+}
+
 int main(void) {
         char dir[] = "/tmp/test-metrics.XXXXXX";
 
@@ -281,6 +326,7 @@ int main(void) {
         test_format_firstboot(dir);
         test_format_flash(dir);
         test_write(dir);
+        test_promtool(dir);
         rmdir(dir);
         return tap_done();
 }

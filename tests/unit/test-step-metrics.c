@@ -87,9 +87,91 @@ static void test_written(void) {
         step_fixture_done(&f);
 }
 
+/* Declared services of other kinds: the steps in the file are those of the plan, in its order,
+ * each with the service its row names (the service's name, not its kind); k3s and Consul have a
+ * join step and no health step of their own. */
+#define KINDS_CONFIG                                                                            \
+        "{\"node_id\": \"node07\", \"node_role\": \"worker\", \"bootstrap\": false, "              \
+        "\"metrics\": {\"textfile_dir\": \"%s\"}, "                                              \
+        "\"services\": {\"k3s\": {\"driver\": \"k3s\", \"server\": \"https://10.0.1.10:6443\"}, " \
+        "\"discovery\": {\"driver\": \"consul\", \"retry_join\": [\"10.0.1.20\"]}, "             \
+        "\"books\": {\"driver\": \"admin\", \"api_port\": 3000, \"raft_port\": 3001}}}"
+
+static void test_kinds(void) {
+        char dir[] = "/tmp/test-step-metrics.XXXXXX";
+        _cleanup_(step_plan_freep) StepPlan *plan = NULL;
+        _cleanup_free_ char *text = NULL, *p = NULL;
+        size_t series = 0, in_order = 0, labelled = 0;
+        const char *at;
+        StepFixture f;
+
+        if (!mkdtemp(dir)) {
+                ok(false, "a temporary directory");
+                return;
+        }
+        (void) step_fixture_init(&f, NULL, NULL, KINDS_CONFIG, dir);
+        if (step_plan_new(f.config, &plan) < 0) {
+                ok(false, "the plan of k3s, Consul and a fourth admin service");
+                step_fixture_done(&f);
+                return;
+        }
+        /* As the walk does: a record for every step of the plan, pending until reached. */
+        for (size_t i = 0; i < plan->n; i++)
+                (void) state_step(f.state, plan->steps[i].name);
+        state_step(f.state, "k3s-join")->status = STEP_STATUS_DONE;
+        state_step(f.state, "k3s-join")->attempts = 4;
+        state_step(f.state, "discovery-join")->status = STEP_STATUS_FAILED;
+        state_step(f.state, "discovery-join")->attempts = 2;
+
+        step_metrics_write_config(f.config, f.dir, f.state, true);
+        text = read_metrics(dir);
+        ok(text != NULL, "kinds: the textfile is written");
+
+        /* The one-hot "pending" series, one per step, in the order of the plan, each labelled
+         * with its row's service. */
+        at = text;
+        for (size_t i = 0; text && i < plan->n; i++) {
+                _cleanup_free_ char *want = NULL;
+                const char *hit;
+
+                if (asprintf(&want, "first_boot_agent_step_state{step=\"%s\",service=\"%s\",state=\"pending\"} ",
+                             plan->steps[i].name, strempty(plan->steps[i].service)) < 0)
+                        break;
+                hit = strstr(at, want);
+                if (hit) {
+                        in_order++;
+                        at = hit;
+                }
+                if (strstr(text, want))
+                        labelled++;
+        }
+        series = count_of(text, "first_boot_agent_step_state{");
+        is_int((long) labelled, (long) plan->n, "kinds: every step of the plan, with its row's service");
+        is_int((long) in_order, (long) plan->n, "kinds: in the plan's order");
+        is_int((long) series, (long) (5 * plan->n), "kinds: five state series per step, no other step");
+        ok(text && strstr(text, "first_boot_agent_step_state{step=\"k3s-join\",service=\"k3s\",state=\"done\"} 1"),
+           "kinds: k3s-join done, service k3s");
+        ok(text && strstr(text, "first_boot_agent_step_attempts_total{step=\"k3s-join\",service=\"k3s\"} 4"),
+           "kinds: k3s-join's attempts");
+        ok(text && strstr(text, "first_boot_agent_step_state{step=\"discovery-join\",service=\"discovery\","
+                                "state=\"failed\"} 1"),
+           "kinds: a Consul service named discovery: its join failed, service discovery (its name, not its kind)");
+        ok(text && strstr(text, "{step=\"books-health\",service=\"books\"}") &&
+                   strstr(text, "{step=\"books-join\",service=\"books\"}"),
+           "kinds: a fourth admin service: its health and join steps, service books");
+        ok(text && !strstr(text, "step=\"k3s-health\"") && !strstr(text, "step=\"discovery-health\"") &&
+                   !strstr(text, "service=\"consul\""),
+           "kinds: no health step for k3s or Consul, no label from a kind's name");
+        step_fixture_done(&f);
+        p = path_join(dir, METRICS_FILE_NAME);
+        (void) unlink(p);
+        (void) rmdir(dir);
+}
+
 int main(void) {
         log_setup(getenv("TEST_STEP_LOG") ? LOG_TARGET_JSON : LOG_TARGET_NULL);
 
         test_written();
+        test_kinds();
         return tap_done();
 }

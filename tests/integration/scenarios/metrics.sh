@@ -186,6 +186,17 @@ fba node03 run
 is "$?" 0 "metrics.enabled false: run exits 0"
 is "$(ls -A "$tmp/off")" "" "metrics.enabled false: nothing written"
 
+# The built-in default is the directory Debian's prometheus-node-exporter reads (its
+# --collector.textfile.directory default; the package's unit passes no other), and both units may
+# write it.
+ne_default=$(prometheus-node-exporter --help 2>&1 | sed -n 's/.*--collector\.textfile\.directory="\([^"]*\)".*/\1/p')
+agent_default=$(sed -n 's/^#define METRICS_TEXTFILE_DIR_DEFAULT "\(.*\)"$/\1/p' "$src/agent/config/config.h")
+ok "$([ -n "$ne_default" ] && [ "$agent_default" = "$ne_default" ]; echo $?)" \
+        "metrics.textfile_dir's default '$agent_default' is prometheus-node-exporter's ('$ne_default')"
+ok "$(grep -qx "ReadWritePaths=-$agent_default" "$src/units/first-boot-agent.service.in" &&
+      grep -qx "ReadWritePaths=-$agent_default" "$src/units/first-boot-agent-flash.service.in"; echo $?)" \
+        "both units may write it (ReadWritePaths=-$agent_default)"
+
 # The default directory comes from the environment in the tests (never the machine's own).
 rm -rf "$tmp/node03/state"
 mkdir -m 0755 "$tmp/envdir"
