@@ -33,6 +33,12 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 CF=2379 CF_RAFT=2380 FDB=2479 FDB_RAFT=2480 IAM_PORT=8080
 id_init 127.75.0 "docs/deploying.md: the walkthrough's commands, a node looks itself up at nginx, joins and reports"
 chmod 711 "$tmp"        # www-data reaches $FLEET/www below it, and nothing else
+# The node's /etc is an overlay (the image's over this machine's): the kernel must offer it.
+mkdir -p "$tmp/probe/lower" "$tmp/probe/upper" "$tmp/probe/work" "$tmp/probe/merged"
+unshare --mount --propagation private mount -t overlay overlay \
+        -o "lowerdir=$tmp/probe/lower,upperdir=$tmp/probe/upper,workdir=$tmp/probe/work" "$tmp/probe/merged" \
+        2>/dev/null || skip_all "no overlay file system here (mount -t overlay failed): the node's /etc is one"
+rm -rf "$tmp/probe"
 
 # --- the document's blocks ---------------------------------------------------------------------
 python3 - "$doc" "$tmp/blocks" <<'EOF' || bail "cannot read the blocks of $doc"
