@@ -32,12 +32,12 @@ MAC=52:54:00:85:00:01
 UUID=0f8a85d1-8500-4c85-9a85-000000850002
 sh "$src/tests/server/gen-certs.sh" "$tmp/certs" "$A" >/dev/null || bail "gen-certs.sh failed"
 
-# start [ARGS…]: provisiond with the state file, HTTPS, waits for its ready file.
+# start: provisiond with the state file, HTTPS, waits for its ready file.
 start() {
         local i
         rm -f "$tmp/ready"
         python3 "$server" --listen "$A:$LP" --tls-dir "$tmp/certs" --control "$A:$CP" \
-                --state-file "$tmp/state.json" --ready-file "$tmp/ready" "$@" 2>>"$tmp/server.log" &
+                --state-file "$tmp/state.json" --ready-file "$tmp/ready" 2>>"$tmp/server.log" &
         pid=$!
         for ((i = 0; i < 300; i++)); do
                 [ -e "$tmp/ready" ] && return 0
