@@ -37,6 +37,7 @@ suite=(
         procps time util-linux iproute2 xz-utils gzip tar cpio kmod dmsetup
         etcd-server etcd-client nginx
         faketime                                # identity-binding: a clock before the build time
+        strace                                  # scenario-metrics: a done node opens no metrics file
         prometheus prometheus-node-exporter     # the metrics tests: promtool, node_exporter's textfile collector
         # systemd, packaging and boot-level tests
         systemd systemd-container dbus debootstrap build-essential dpkg-dev debhelper lintian rpm nix-bin git

@@ -5,6 +5,7 @@
 #   ok $? "the agent exits 0"
 #   is "$got" "$expected" "the member list"
 #   like FILE REGEX "the record is logged"
+#   skip "strace not installed" "the directory is not looked at"
 #   tap_done                    # prints the plan; returns 1 if any test failed (last line)
 
 tap_n=0
@@ -13,6 +14,8 @@ tap_failed=0
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 bail() { echo "Bail out! $*"; exit 1; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# skip REASON DESCRIPTION: one test this machine cannot run, a TAP skip naming what is missing
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $2 # SKIP $1"; }
 
 tap_result() {  # tap_result PASSED(0|1) DESCRIPTION
         tap_n=$((tap_n + 1))

@@ -18,6 +18,8 @@ if [ -z "${FBA_SEED_INNER:-}" ]; then
         [ "$(id -u)" -eq 0 ] || skip_all "needs root (network and mount namespaces)"
         command -v unshare >/dev/null || skip_all "unshare not installed (util-linux)"
         command -v ip >/dev/null || skip_all "ip not installed (iproute2; tests/setup-deps.sh suite installs it)"
+        unshare --net --mount --propagation private true 2>/dev/null ||
+                skip_all "the kernel refuses a network and mount namespace here (unshare --net --mount failed)"
         FBA_SEED_INNER=1 exec unshare --net --mount --propagation private "$0" "$@"
 fi
 

@@ -16,7 +16,8 @@
 # default path (/etc/nixos/secrets from the gold tree, through an overlay over /etc in a mount
 # namespace of its own), a machine with two NICs (a sysfs tree), and a state directory: it
 # looks itself up at nginx by MAC, joins chainfire and flaredb, finds the IAM admin and
-# reports; the document's report reader shows its firstboot-done. TAP output. Root, nginx.
+# reports; the document's report reader shows its firstboot-done. A second machine, whose
+# answer file also changes the leader, is refused. TAP output. Root, nginx.
 src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$src/tests/integration/identity/lib.sh"
 doc="$src/docs/deploying.md"
@@ -32,6 +33,12 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 CF=2379 CF_RAFT=2380 FDB=2479 FDB_RAFT=2480 IAM_PORT=8080
 id_init 127.75.0 "docs/deploying.md: the walkthrough's commands, a node looks itself up at nginx, joins and reports"
 chmod 711 "$tmp"        # www-data reaches $FLEET/www below it, and nothing else
+# The node's /etc is an overlay (the image's over this machine's): the kernel must offer it.
+mkdir -p "$tmp/probe/lower" "$tmp/probe/upper" "$tmp/probe/work" "$tmp/probe/merged"
+unshare --mount --propagation private mount -t overlay overlay \
+        -o "lowerdir=$tmp/probe/lower,upperdir=$tmp/probe/upper,workdir=$tmp/probe/work" "$tmp/probe/merged" \
+        2>/dev/null || skip_all "no overlay file system here (mount -t overlay failed): the node's /etc is one"
+rm -rf "$tmp/probe"
 
 # --- the document's blocks ---------------------------------------------------------------------
 python3 - "$doc" "$tmp/blocks" <<'EOF' || bail "cannot read the blocks of $doc"
@@ -168,30 +175,36 @@ curl -sS -o /dev/null --fail --cacert "$CA" -H 'Content-Type: application/json' 
         "https://$B.1:$IAM_PORT/admin/users"
 ok $? "the cluster's IAM admin exists (made as the bootstrap node would)"
 
-machine node04 --nic eno1:52:54:00:75:a0:04 --nic eno2:52:54:00:75:b0:04 --uuid 7c1e0a52-75b0-4d04-9a1e-0000000075b4
-mkdir -p "$tmp/node04/etc-upper" "$tmp/node04/etc-work"
-{ cat /etc/hosts; echo "$PROV_IP $PROV_NAME"; } >"$tmp/node04/etc-upper/hosts"
-# node: the agent as on the node: the image's /etc/nixos over this machine's /etc, the default
-# configuration path, its own UTS namespace for the host name it sets, no system bus.
+# gold_machine NAME MACHINE-ARGS…: a machine booted from the gold image (its /etc over this one's).
+gold_machine() {
+        machine "$@"
+        mkdir -p "$tmp/$1/etc-upper" "$tmp/$1/etc-work"
+        { cat /etc/hosts; echo "$PROV_IP $PROV_NAME"; } >"$tmp/$1/etc-upper/hosts"
+}
+gold_machine node04 --nic eno1:52:54:00:75:a0:04 --nic eno2:52:54:00:75:b0:04 --uuid 7c1e0a52-75b0-4d04-9a1e-0000000075b4
+# node NAME ARGS…: the agent as on that machine: the image's /etc/nixos over this machine's /etc,
+# the default configuration path, its own UTS namespace for the host name it sets, no system bus.
 node() {
+        local name=$1
+        shift
         fba_runs=$((fba_runs + 1))
-        OUT="$tmp/node04/out.$fba_runs.stdout"
-        ERR="$tmp/node04/out.$fba_runs.stderr"
-        FIRST_BOOT_AGENT_SYSFS_DIR="$tmp/node04/sys" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/no-bus" \
+        OUT="$tmp/$name/out.$fba_runs.stdout"
+        ERR="$tmp/$name/out.$fba_runs.stderr"
+        FIRST_BOOT_AGENT_SYSFS_DIR="$tmp/$name/sys" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/no-bus" \
         timeout -s KILL 120 unshare --uts --mount --propagation private sh -c '
                 mount -t overlay overlay -o "lowerdir=$1:/etc,upperdir=$2,workdir=$3" /etc || exit 99
                 shift 3
-                exec "$@"' sh "$GOLD/etc" "$tmp/node04/etc-upper" "$tmp/node04/etc-work" \
-                "$FBA_BIN" --state-dir "$tmp/node04/state" --log-target json "$@" >"$OUT" 2>"$ERR"
+                exec "$@"' sh "$GOLD/etc" "$tmp/$name/etc-upper" "$tmp/$name/etc-work" \
+                "$FBA_BIN" --state-dir "$tmp/$name/state" --log-target json "$@" >"$OUT" 2>"$ERR"
         local rc=$?
         cat "$OUT" "$ERR" >>"$tmp/all-output"
         return $rc
 }
-node validate
+node node04 validate
 rc=$?
 is "$rc" 0 "first-boot-agent validate, on the node, accepts the image's template at the default path"
 [ "$rc" -eq 0 ] || show_output
-node run
+node node04 run
 rc=$?
 is "$rc" 0 "the node's first boot: run exits 0"
 [ "$rc" -eq 0 ] || show_output
@@ -226,8 +239,28 @@ ok $? "every line of the report log holds a report as JSON: node04's progress an
 unlike "$tmp/nginx/error.log" "\[(error|crit|alert|emerg)\]" "nginx logged no error"
 
 asked=$(grep -c 'GET /nodes/' "$tmp/nginx/access.log")
-node run
+node node04 run
 is "$?" 0 "the second start: every step done, exit 0"
 is "$(grep -c 'GET /nodes/' "$tmp/nginx/access.log")" "$asked" "the second start did not ask for the answer again"
+
+# --- 6. what an answer may set -------------------------------------------------------------------
+# The document's publish() writes only what an answer may change by default; an answer file
+# that also changes the leader (someone who can write the web server's files, say) is refused:
+# exit 5, the member named, nothing stored, no join.
+publish 52:54:00:75:b0:05 node05 "$B.5"
+python3 - "$FLEET/www/nodes/52-54-00-75-b0-05.json" "https://$B.99:$CF" <<'EOF'
+import json, sys
+answer = json.load(open(sys.argv[1]))
+answer["leader_url"] = sys.argv[2]
+open(sys.argv[1], "w").write(json.dumps(answer))
+EOF
+gold_machine node05 --nic eno1:52:54:00:75:b0:05
+node node05 run
+is "$?" 5 "an answer that also changes leader_url: the node refuses it (exit 5)"
+grep -q '\.leader_url' "$ERR"
+ok $? "naming .leader_url as what the answer may not change" || sed 's/^/#   /' "$ERR"
+[ ! -e "$tmp/node05/state/cluster-config.json" ] && [ ! -e "$tmp/node05/state/.identity-fetched" ]
+ok $? "and storing nothing"
+is "$(count_member chainfire node05)" 0 "chainfire does not list node05"
 
 tap_done

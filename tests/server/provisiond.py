@@ -88,6 +88,21 @@ def check_group(g):
     return group
 
 
+def spec_of(g):
+    """The group as check_group() reads it again: what --state-file keeps (not the served bytes,
+    so that a restart with another --sign-key binds the answers as that key asks)."""
+    spec = {"name": g["name"], "selector": g["selector"]}
+    if "raw" in g:
+        spec["raw"] = g["raw"].decode()
+    else:
+        spec["config"] = g["config"]
+    if g.get("match") is not None:
+        spec["match"] = g["match"]
+    if "not_after" in g:
+        spec["not_after"] = g["not_after"]
+    return spec
+
+
 def body_of(g):
     """What the group serves. A configuration gets the binding the agent checks: "match" (the
     group's, or when answers are signed, its selector) and "not_after", when the group has one."""
@@ -118,8 +133,7 @@ class State:
         """Writes the groups to the state file (0600, atomically); the caller holds the lock."""
         if not self.state_file:
             return
-        data = [{"name": g["name"], "selector": g["selector"], "raw": g["body"].decode()}
-                for g in self.groups.values()]
+        data = [spec_of(g) for g in self.groups.values()]
         d = os.path.dirname(os.path.abspath(self.state_file))
         fd, tmp = tempfile.mkstemp(dir=d, prefix=".provisiond-")
         try:
@@ -407,6 +421,21 @@ def host_port(text, option, loopback=True):
     return host, int(port)
 
 
+def read_groups(path):
+    """The groups of a --groups or --state-file file; a ValueError names the file."""
+    try:
+        with open(path) as f:
+            items = json.load(f)
+    except ValueError as e:
+        raise ValueError("%s: not JSON (%s): expected a list of groups; fix or remove the file" % (path, e))
+    if not isinstance(items, list):
+        raise ValueError("%s: expected a JSON list of groups, found %s" % (path, type(items).__name__))
+    try:
+        return [check_group(g) for g in items]
+    except ValueError as e:
+        raise ValueError("%s: %s" % (path, e))
+
+
 def main(argv):
     global VERBOSE
     p = argparse.ArgumentParser(prog="provisiond.py", description=__doc__.split("\n")[0])
@@ -428,10 +457,7 @@ def main(argv):
         control = host_port(args.control, "--control")
         for path in (args.groups, args.state_file):
             if path and (path == args.groups or os.path.exists(path)):
-                with open(path) as f:
-                    for g in json.load(f):
-                        g = check_group(g)
-                        STATE.groups[g["name"]] = g
+                STATE.groups.update((g["name"], g) for g in read_groups(path))
         STATE.state_file = args.state_file
         with STATE.lock:
             STATE.save()

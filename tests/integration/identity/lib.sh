@@ -19,6 +19,8 @@ id_init() {
         lib_init "$@"
         command -v unshare >/dev/null || skip_all "unshare not installed"
         [ "$(id -u)" -eq 0 ] || skip_all "needs root (a UTS and mount namespace for the host name)"
+        unshare --uts --mount --propagation private true 2>/dev/null ||
+                skip_all "the kernel refuses a UTS and mount namespace here (unshare --uts --mount failed)"
         PROV="https://$B.100:$PROV_PORT"
         PCTL="$B.100:$PROV_CTL_PORT"
 }

@@ -6,12 +6,14 @@
 # asking the provisioning server again. An IPv6 address already present needs nothing more.
 # Runs in a network namespace of its own (a veth interface stands for the NIC).
 # Address block 127.44.6.0/24.
-if [ -z "${FBA_NETNS_OWN:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+if [ -z "${FBA_NETNS_OWN:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
+        unshare --net true 2>/dev/null; then
         FBA_NETNS_OWN=1 exec unshare --net "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
 id_init 127.44.6 "identity: static address through systemd-networkd"
-[ -n "${FBA_NETNS_OWN:-}" ] || skip_all "needs its own network namespace (root, unshare)"
+# (root and unshare are there, id_init says so: the kernel refused the namespace)
+[ -n "${FBA_NETNS_OWN:-}" ] || skip_all "the kernel refuses a network namespace here (unshare --net failed)"
 command -v ip >/dev/null || skip_all "ip not installed (iproute2; tests/setup-deps.sh suite installs it)"
 ip link set lo up || bail "cannot bring lo up"
 # A veth pair per NIC: the dummy driver is not in every kernel.
