@@ -4,8 +4,10 @@
  * either a node's configuration with its text, or a list of problems, each of which formats to
  * one line, with nothing leaked. Each input is tried signed and unsigned, with the clock after
  * and before the build time: what a signed answer passes an unsigned one passes, and what a
- * trusted clock passes an untrusted one passes. The allow-list comparison and the allow path
- * check also run on the input alone. */
+ * trusted clock passes an untrusted one passes. An accepted answer is held to a second reading
+ * of the allow-list, written apart from it: with every member the default list and the
+ * template's provisioning.allow name taken out of both, the stored configuration is the
+ * template. The allow-list comparison and the allow path check also run on the input alone. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@
 #define TEMPLATE                                                                                \
         "{\"cluster_name\": \"prod\", \"leader_url\": \"https://10.0.1.10:2379\", "             \
         "\"tls\": {\"enabled\": true}, \"network\": {\"cluster\": \"10.0.0.0/8\"}, "            \
-        "\"services\": {\"chainfire\": {\"driver\": \"etcd\"}}, "                                \
+        "\"services\": {\"chainfire\": {\"driver\": \"etcd\"}, \"k3s\": {\"driver\": \"k3s\", "          \
+        "\"server\": \"https://10.0.1.10:6443\", \"enabled\": false}}, "                          \
         "\"provisioning\": {\"url\": \"https://prov/v1/node\", "                                 \
         "\"allow\": [\".services.*.health_url\", \".report\", \".iam.roles\"]}}"
 #define NOW (1800000000ULL * USEC_PER_SEC)
@@ -41,6 +44,53 @@ static void check_lines(const ProblemList *problems) {
                         abort();
                 free(line);
         }
+}
+
+/* Takes out of o the members path (".a.*.b") names; an object emptied by that goes too. */
+static void prune(json_t *o, const char *path) {
+        const char *seg = path + 1, *next = seg + strcspn(seg, ".");
+        size_t n = (size_t) (next - seg);
+        bool any = n == 1 && seg[0] == '*';
+        const char *key;
+        json_t *v;
+        void *tmp;
+
+        if (!json_is_object(o))
+                return;
+        json_object_foreach_safe(o, tmp, key, v) {
+                if (!any && !(strlen(key) == n && strncmp(key, seg, n) == 0))
+                        continue;
+                if (!*next) {
+                        json_object_del(o, key);
+                        continue;
+                }
+                if (json_is_object(v) && json_object_size(v) > 0) {
+                        prune(v, next);
+                        if (json_object_size(v) == 0)
+                                json_object_del(o, key);
+                }
+        }
+}
+
+static void prune_allowed(json_t *o, char *const *allow) {
+        for (const char *const *p = answer_policy_default; *p; p++)
+                prune(o, *p);
+        for (char *const *p = allow; p && *p; p++)
+                prune(o, *p);
+}
+
+/* What the answer changed beyond what the image lets it: nothing, or abort. */
+static void check_kept(const ProvisioningConfig *pc, const char *text) {
+        json_t *stored = json_loads(text, 0, NULL), *template = json_deep_copy(pc->template);
+
+        if (!stored || !template)
+                abort();
+        prune_allowed(stored, pc->allow);
+        prune_allowed(template, pc->allow);
+        if (!json_equal(stored, template))
+                abort();
+        json_decref(stored);
+        json_decref(template);
 }
 
 /* One try: returns the result, with its invariants checked. */
@@ -67,6 +117,7 @@ static int try(const Config *template, const uint8_t *data, size_t size, bool si
                 if (stored && (json_object_get(stored, "match") || json_object_get(stored, "not_after")))
                         abort();
                 json_decref(stored);
+                check_kept(template->provisioning, a.text);
         } else if (r == -EINVAL || r == -EKEYREJECTED || r == -EPERM) {
                 if (a.config || a.text || problems.n == 0)
                         abort();

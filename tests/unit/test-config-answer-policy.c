@@ -67,6 +67,21 @@ int main(void) {
         char *iam[] = { (char *) ".iam", (char *) ".services.iam", NULL };
         char *everything[] = { (char *) ".state_dir", (char *) ".provisioning", NULL };
 
+        {
+                /* The default list is what names and places the node, and nothing more. */
+                _cleanup_free_ char *list = strdup("");
+
+                for (const char *const *p = answer_policy_default; list && *p; p++) {
+                        char *n;
+
+                        if (asprintf(&n, "%s%s%s", list, p == answer_policy_default ? "" : " ", *p) < 0)
+                                n = NULL;
+                        free(list);
+                        list = n;
+                }
+                is_str(list, ".node_id .node_role .bootstrap .cluster_name .raft_addr .node_ip .node_fqdn .datacenter "
+                       ".rack .network .services.*.enabled", "the default list: the node's names and places only");
+        }
         check(t, t, NULL, "", "the template itself: nothing changed");
         check(t, "{\"network\": {\"cluster\": \"10.0.0.0/8\"}, \"provisioning\": {\"url\": \"https://p\"}, "
                  "\"state_dir\": \"/var/lib/s\", \"services\": {\"chainfire\": {\"health_url\": \"https://h\", "

@@ -207,6 +207,66 @@ static void test_strict(void) {
         }
 }
 
+/* Services as data: a k3s and a Consul service declared by the image. The answer may turn each
+ * on or off; where they join, with what credential, what runs and what is written stay the
+ * image's, and an answer cannot bring a service of its own. */
+#define KINDS                                                                                   \
+        "{\"cluster_name\": \"prod\", \"tls\": {\"enabled\": true, \"ca_cert_path\": \"/etc/ca.crt\"}, " \
+        "\"services\": {\"k3s\": {\"driver\": \"k3s\", \"server\": \"https://10.0.1.10:6443\", "  \
+        "\"enabled\": false}, \"consul\": {\"driver\": \"consul\", \"retry_join\": [\"10.0.1.10\"], " \
+        "\"encrypt_file\": \"/etc/fba/consul.key\"}}, "                                          \
+        "\"provisioning\": {\"url\": \"https://prov/v1/node\"}}"
+
+static void test_kinds(void) {
+        _cleanup_(config_freep) Config *t = template_of(KINDS), *c = NULL;
+        _cleanup_free_ char *text = NULL, *names = NULL;
+        ProblemList l = {};
+
+        ok(t && t->provisioning && config_service(t, "k3s") && config_service(t, "consul"),
+           "the template with a k3s and a Consul service parses");
+        if (!t || !t->provisioning || !config_service(t, "k3s"))
+                return;
+
+        is_int(build(t, "{" NODE ", \"datacenter\": \"dc1\", \"services\": {\"k3s\": {\"enabled\": true}, "
+                        "\"consul\": {\"enabled\": false}}}", &c, &text, &l), 0,
+               "k3s and Consul: enabled may change");
+        is_int(l.n, 0, "(no problem)");
+        ok(c && config_service(c, "k3s")->enabled && !config_service(c, "consul")->enabled,
+           "(each service's enabled is the answer's)");
+        ok(c && streq(config_service(c, "k3s")->k3s.server, "https://10.0.1.10:6443"), "(k3s's server is the image's)");
+        config_free(TAKE_PTR(c));
+        text = mfree(text);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"k3s\": {\"enabled\": true, \"server\": \"https://10.9.9.9:6443\", "
+                        "\"role\": \"server\", \"token_file\": \"/etc/cron.d/k3s\", \"config_path\": \"/etc/cron.d/y\", "
+                        "\"labels\": [\"a=b\"], \"start_command\": [\"/bin/sh\", \"-c\", \"id\"]}, "
+                        "\"consul\": {\"retry_join\": [\"10.9.9.9\"], \"encrypt_file\": \"/tmp/key\", "
+                        "\"token_file\": \"/tmp/token\", \"http_url\": \"http://10.9.9.9:8500\", "
+                        "\"start_command\": [\"/bin/sh\"]}}}", &c, &text, &l), -EPERM,
+               "k3s and Consul settings from an answer: refused");
+        ok(!c && !text, "nothing built");
+        names = paths(&l);
+        is_str(names, ".services.k3s.server .services.k3s.role .services.k3s.token_file .services.k3s.config_path "
+               ".services.k3s.labels .services.k3s.start_command .services.consul.retry_join "
+               ".services.consul.encrypt_file .services.consul.token_file .services.consul.http_url "
+               ".services.consul.start_command", "each one named: server, token, gossip key, files, commands");
+        names = mfree(names);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"driver\": \"k3s\", \"server\": \"https://10.9.9.9:6443\", "
+                        "\"enabled\": true}}}", &c, &text, &l), -EPERM, "a k3s service the image does not declare: refused");
+        names = paths(&l);
+        is_str(names, ".services.evil.driver .services.evil.server", "its driver and server named (enabled alone is not)");
+        names = mfree(names);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"enabled\": true}}}", &c, &text, &l), -EINVAL,
+               "a service the image does not declare, with enabled alone: refused (no driver)");
+        ok(!c && !text && l.n > 0, "nothing built");
+        problem_list_done(&l);
+}
+
 /* "match" and "not_after": checked, then taken out of the configuration. */
 static void test_binding(const Config *t) {
         ProvisionedAnswer a = {};
@@ -352,6 +412,7 @@ int main(void) {
         }
 
         test_strict();
+        test_kinds();
         test_binding(t);
 
         unlink(cmdline);

@@ -61,6 +61,46 @@ int main(void) {
                -EINVAL, "no retry_join");
         is_str(key, "retry_join", "named");
 
+        /* Control characters in any value: refused, the member named (the file is JSON and
+         * would carry them escaped, but Consul and whoever reads its logs should not get them). */
+        {
+                static const struct {
+                        const char *what, *key;
+                        ConsulConfig c;
+                } bad_values[] = {
+                        { "a newline in node_name", "node_name",
+                          { .node_name = "node07\n\"server\": true", .node_id = ID, .data_dir = "/d" } },
+                        { "an OSC escape in datacenter", "datacenter",
+                          { .datacenter = "dc1\x1b]0;owned\x07", .node_name = "n", .node_id = ID, .data_dir = "/d" } },
+                        { "a tab in data_dir", "data_dir", { .node_name = "n", .node_id = ID, .data_dir = "/opt/\tconsul" } },
+                        { "a C1 control (NEL) in bind_addr", "bind_addr",
+                          { .node_name = "n", .node_id = ID, .data_dir = "/d", .bind_addr = "10.0.1.17\xc2\x85" } },
+                        { "a carriage return in the gossip key", "encrypt",
+                          { .node_name = "n", .node_id = ID, .data_dir = "/d", .encrypt = "pUqJ\rkey" } },
+                        { "DEL in the agent token", "acl.tokens.agent",
+                          { .node_name = "n", .node_id = ID, .data_dir = "/d", .agent_token = "tok\x7f" } },
+                };
+                char *const evil_join[] = { (char *) "10.0.1.10", (char *) "10.0.1.11\nretry_join=evil", NULL };
+                char *const join[] = { (char *) "10.0.1.10", NULL };
+
+                for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+                        ConsulConfig c = bad_values[i].c;
+                        char *t = NULL;
+
+                        c.retry_join = join;
+                        key = NULL;
+                        is_int(consul_config_format(&c, &t, &key), -EINVAL, "%s: refused", bad_values[i].what);
+                        is_str(key, bad_values[i].key, "%s: named", bad_values[i].what);
+                        ok(t == NULL, "%s: no text", bad_values[i].what);
+                        free(t);
+                }
+                key = NULL;
+                is_int(consul_config_format(&(ConsulConfig) { .node_name = "n", .node_id = ID, .data_dir = "/d",
+                                                              .retry_join = evil_join }, &bad, &key),
+                       -EINVAL, "a newline in a retry_join address: refused");
+                is_str(key, "retry_join", "named");
+        }
+
         if (!mkdtemp(dir))
                 abort();
         path = path_join(dir, "consul.d");

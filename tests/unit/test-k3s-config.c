@@ -48,6 +48,36 @@ int main(void) {
                                                 .node_name = "node07\nserver: https://evil" }, &bad, &key), -EINVAL,
                "a newline in a value is refused");
         is_str(key, "node-name", "naming the key");
+        {
+                /* Every value, whatever its kind: no control character reaches the file. */
+                const struct {
+                        const char *what, *key;
+                        K3sConfig c;
+                } bad_values[] = {
+                        { "a newline in server", "server",
+                          { .server = "https://h:6443\ntoken: stolen", .token_file = "/t", .node_name = "n" } },
+                        { "an OSC escape in token-file", "token-file",
+                          { .server = "https://h:6443", .token_file = "/t\x1b]0;owned\x07", .node_name = "n" } },
+                        { "a carriage return in node-ip", "node-ip",
+                          { .server = "https://h:6443", .token_file = "/t", .node_name = "n", .node_ip = "10.0.1.17\r" } },
+                        { "DEL in a label", "node-label",
+                          { .server = "https://h:6443", .token_file = "/t", .node_name = "n",
+                            .node_labels = (char *[]) { (char *) "rack=r3", (char *) "a=b\x7f", NULL } } },
+                        { "a C1 control (NEL) in a taint", "node-taint",
+                          { .server = "https://h:6443", .token_file = "/t", .node_name = "n",
+                            .node_taints = (char *[]) { (char *) "k=v:NoSchedule\xc2\x85", NULL } } },
+                };
+
+                for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+                        char *t = NULL;
+
+                        key = NULL;
+                        is_int(k3s_config_format(&bad_values[i].c, &t, &key), -EINVAL, "%s: refused", bad_values[i].what);
+                        is_str(key, bad_values[i].key, "%s: named", bad_values[i].what);
+                        ok(t == NULL, "%s: no text", bad_values[i].what);
+                        free(t);
+                }
+        }
         is_int(k3s_config_format(&(K3sConfig) { .server = "https://h:6443", .node_name = "n" }, &bad, &key), -EINVAL,
                "token-file is required");
         is_str(key, "token-file", "named");
