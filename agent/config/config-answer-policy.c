@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "config-answer-policy.h"
+#include "config-services.h"
 #include "json-util.h"
 #include "string-util.h"
 
@@ -67,6 +68,11 @@ bool answer_policy_path_is_valid(const char *s, const char **ret_hint) {
                                 *ret_hint = "provisioning and state_dir are never an answer's to change";
                                 return false;
                         }
+                }
+                if (depth == 2 && strneq(s, ".services.", 10) &&
+                    ((n == 6 && strneq(seg, "driver", 6)) || (n == 5 && strneq(seg, "after", 5)))) {
+                        *ret_hint = "a service's driver and its \"after\" make the step plan, which is the image's";
+                        return false;
                 }
                 if (++depth > ANSWER_POLICY_DEPTH) {
                         *ret_hint = "at most 16 member names";
@@ -187,11 +193,51 @@ static int report(Walk *w, const char *path, const char *const *names, size_t de
         return 0;
 }
 
+/* Which services a node joins, their kinds and their order make the step plan, which is made from
+ * the image's template: an answer may turn a service on or off (".services.*.enabled"), never add
+ * one, remove one, change its driver or its "after", whatever provisioning.allow says. Returns
+ * what the member is, when it is one of those. */
+static const char *plan_member(const char *const *names, size_t depth, json_t *t, json_t *m) {
+        if (depth < 2 || !streq(names[0], "services"))
+                return NULL;
+        if (depth == 2 && config_service_is_seed(names[1]))
+                return NULL;    /* always there: its members are judged one by one */
+        if (depth == 2 && !t)
+                return "a service the image does not declare";
+        if (depth == 2 && !m)
+                return "a service the image declares, which an answer may only turn off";
+        if (depth == 3 && (streq(names[2], "driver") || streq(names[2], "after")))
+                return "the image's step plan (a service's driver and order)";
+        return NULL;
+}
+
+static int report_plan(Walk *w, const char *path, const char *what, json_t *t, json_t *m) {
+        _cleanup_free_ char *expected = NULL, *found = NULL, *was = NULL;
+
+        was = t ? json_describe(t) : NULL;
+        found = m ? json_describe(m) : strdup("nothing (the answer removes it)");
+        if ((t && !was) || !found)
+                return -ENOMEM;
+        if (asprintf(&expected, "%s (%s), which an answer may not change", what,
+                     was ? was : "not in the template") < 0) {
+                expected = NULL;
+                return -ENOMEM;
+        }
+        if (problem_add(w->problems, path, expected, found,
+                        "declare every service a node may join in the image's template (\"enabled\": false where "
+                        "most nodes do not run it) and let the answer set \".services.NAME.enabled\"; "
+                        "provisioning.allow cannot hand the services over") < 0)
+                return -ENOMEM;
+        w->n++;
+        return 0;
+}
+
 static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m) {
         const char *names[ANSWER_POLICY_DEPTH] = {};
-        const char *key;
+        const char *key, *plan;
         json_t *v;
         size_t depth;
+        bool allowed;
         int r;
 
         if (!t && !m)
@@ -199,7 +245,12 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
         if (t && m && json_equal(t, m))
                 return 0;
         depth = seg_names(seg, names);
-        if (best_relation(w, names, depth) > 0)
+        plan = plan_member(names, depth, t, m);
+        if (plan)
+                return report_plan(w, path, plan, t, m);
+        allowed = best_relation(w, names, depth) > 0;
+        /* An allowed ".services" or ".services.NAME" still holds plan members to look at. */
+        if (allowed && !(depth >= 1 && depth <= 2 && streq(names[0], "services")))
                 return 0;
 
         /* Objects on both sides (or an object added or removed): name the members one by one. */
@@ -227,6 +278,8 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
                 }
                 return 0;
         }
+        if (allowed)
+                return 0;
         return report(w, path, names, depth, t, m);
 }
 

@@ -15,7 +15,9 @@
  *
  * Everything else (commands, file paths, URLs, CA and TLS settings, credentials, flash, report,
  * iam, timeouts) stays the image's, unless the template lists it in provisioning.allow.
- * "provisioning" and "state_dir" are never the server's, whatever allow says.
+ * "provisioning" and "state_dir" are never the server's, whatever allow says; nor are the
+ * services a node joins and their order (the step plan is the template's): an answer may turn a
+ * service on or off, never add or remove one or change its "driver" or "after".
  *
  * A key path names a member as the problems do: a '.' before each member name, "*" for any
  * one member (".services.*.health_url"); it allows that member and everything in it. Member

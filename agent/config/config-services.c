@@ -27,6 +27,13 @@ static const struct {
 
 #define SERVICE_NAME_MAX 32
 
+bool config_service_is_seed(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(seed_services); i++)
+                if (streq(name, seed_services[i].name))
+                        return true;
+        return false;
+}
+
 /* A service's name becomes step names, marker files and metric labels: [a-z][a-z0-9-]*. */
 static bool service_name_is_valid(const char *s) {
         size_t n = strlen(s);

@@ -66,6 +66,7 @@ int main(void) {
         char *health[] = { (char *) ".services.*.health_url", NULL };
         char *iam[] = { (char *) ".iam", (char *) ".services.iam", NULL };
         char *everything[] = { (char *) ".state_dir", (char *) ".provisioning", NULL };
+        char *services[] = { (char *) ".services", NULL };
 
         {
                 /* The default list is what names and places the node, and nothing more. */
@@ -122,6 +123,15 @@ int main(void) {
               "\"network\": {\"my net\": \"10.0.0.0/8\"}, \"tls\": {\"x\": {\"y\": {\"z\": 1}}}}", health,
               ".tls.x.y.z", "a whole new object is named down to its values; allowed members inside pass");
         check("{\"a\": {\"b\": 1}}", "{\"a\": 1}", NULL, ".a", "an object replaced by a value");
+        check("{\"services\": {\"k3s\": {\"driver\": \"k3s\", \"after\": [\"iam\"]}}}",
+              "{\"services\": {\"k3s\": {\"driver\": \"consul\", \"after\": [], \"server\": \"https://s\"}, "
+              "\"new\": {\"driver\": \"admin\"}, \"chainfire\": {\"after\": [\"k3s\"], \"health_url\": \"https://h\"}}}",
+              services, ".services.k3s.driver .services.k3s.after .services.new .services.chainfire.after",
+              "the plan (a service added, a driver, an after): never, even when .services is listed");
+        check("{\"services\": {\"k3s\": {\"driver\": \"k3s\"}}}", "{\"services\": {\"chainfire\": {\"enabled\": true}}}",
+              services, ".services.k3s", "a declared service removed: never; a seed service is always there");
+        check("{\"services\": {\"k3s\": {\"driver\": \"k3s\"}}}", "{}", NULL, ".services.k3s",
+              "the whole map removed: the declared service it held named");
 
         valid(".leader_url", true);
         valid(".services.*.etcd.start_command", true);
@@ -137,5 +147,9 @@ int main(void) {
         valid(".a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", true);
         valid(".a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q", false);
         valid(".tls.ca cert", false);
+        valid(".services.*.driver", false);
+        valid(".services.k3s.after", false);
+        valid(".services.*.drivers", true);
+        valid(".services.*.k3s.after", true);
         return tap_done();
 }

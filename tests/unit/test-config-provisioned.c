@@ -257,7 +257,8 @@ static void test_kinds(void) {
         is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"driver\": \"k3s\", \"server\": \"https://10.9.9.9:6443\", "
                         "\"enabled\": true}}}", &c, &text, &l), -EPERM, "a k3s service the image does not declare: refused");
         names = paths(&l);
-        is_str(names, ".services.evil.driver .services.evil.server", "its driver and server named (enabled alone is not)");
+        is_str(names, ".services.evil", "the service named, once: the image does not declare it");
+        ok(l.n == 1 && strstr(l.items[0].hint, "\"enabled\": false"), "the hint: declare it in the template, disabled");
         names = mfree(names);
         problem_list_done(&l);
 
@@ -265,6 +266,51 @@ static void test_kinds(void) {
                "a service the image does not declare, with enabled alone: refused (no driver)");
         ok(!c && !text && l.n > 0, "nothing built");
         problem_list_done(&l);
+}
+
+/* The services a node joins and their order make the step plan, which is the template's: no
+ * provisioning.allow hands them over. */
+static void test_plan(void) {
+        _cleanup_(config_freep) Config *t = template_of(
+                "{\"cluster_name\": \"c\", \"leader_url\": \"https://leader:2379\", "
+                "\"services\": {\"ledger\": {\"driver\": \"admin\", \"api_port\": 3379, \"raft_port\": 3380, "
+                "\"enabled\": false}}, "
+                "\"provisioning\": {\"url\": \"https://prov/v1/node\", \"allow\": [\".services\"]}}");
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *text = NULL, *names = NULL;
+        ProblemList l = {};
+
+        ok(t && t->provisioning && config_service(t, "ledger"), "a template that allows .services");
+        if (!t || !t->provisioning)
+                return;
+        is_int(build(t, "{" NODE ", \"services\": {\"ledger\": {\"enabled\": true, \"api_port\": 3381}}}", &c,
+                     &text, &l), 0, "allowed: a declared service's settings and enabled");
+        ok(c && config_service(c, "ledger")->enabled, "(ledger on)");
+        config_free(TAKE_PTR(c));
+        text = mfree(text);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"books\": {\"driver\": \"admin\", \"api_port\": 4379, "
+                        "\"raft_port\": 4380}}}", &c, &text, &l), -EPERM, "allow .services: a new service still refused");
+        names = paths(&l);
+        is_str(names, ".services.books", "(named)");
+        names = mfree(names);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"ledger\": {\"driver\": \"etcd\", \"after\": [\"iam\"]}}}", &c,
+                     &text, &l), -EPERM, "allow .services: a driver or an after still refused");
+        names = paths(&l);
+        is_str(names, ".services.ledger.driver .services.ledger.after", "(both named)");
+        names = mfree(names);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"ledger\": null}}", &c, &text, &l), -EPERM,
+               "allow .services: a declared service removed: refused");
+        names = paths(&l);
+        is_str(names, ".services.ledger", "(named)");
+        names = mfree(names);
+        problem_list_done(&l);
+        ok(!c && !text, "nothing built");
 }
 
 /* "match" and "not_after": checked, then taken out of the configuration. */
@@ -413,6 +459,7 @@ int main(void) {
 
         test_strict();
         test_kinds();
+        test_plan();
         test_binding(t);
 
         unlink(cmdline);
