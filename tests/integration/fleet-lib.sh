@@ -8,6 +8,10 @@
 #   fleet_start N [CLUSTERD ARGS…]   certificates for every address, clusterd with N more listeners
 #   fleet_configs [PYTHON]           f001..fNNN/config.json, PYTHON edits each (c, i)
 #   fleet_run                        every agent at once; waits; FLEET_FAILED counts non-zero exits
+#   fleet_launch, fleet_wait         the same in two halves (something to do while they run)
+#   fleet_gate_close, fleet_gate_open  every agent's local chainfire unhealthy until every agent
+#                                    has asked it, then healthy at once: the herd reaches the
+#                                    leader together however slowly the agents started
 #   fleet_summary                    clusterd's fleet summary as TAP comments
 #   leader_requests_per_node SERVICE NODE   "max total" of requests at that listener per agent
 
@@ -64,26 +68,60 @@ PY
 
 # fleet_run: starts every agent at once and waits for them all. FLEET_FAILED: how many did not
 # exit 0 (their names in FLEET_FAILED_NAMES); FLEET_MS: until the last one finished.
-fleet_run() {
-        local i name start fpids=()
-        start=$(now_ns)
+fleet_launch() {
+        local i name
+        FLEET_START=$(now_ns)
+        FLEET_PIDS=()
         for ((i = 1; i <= FLEET_N; i++)); do
                 name=$(fleet_name "$i")
                 timeout -s KILL "${FBA_TIMEOUT:-300}" "$FBA_BIN" --config "$tmp/$name/config.json" \
                         --state-dir "$tmp/$name/state" --log-target json run \
                         >"$tmp/$name/out.stdout" 2>"$tmp/$name/out.stderr" &
-                fpids+=($!)
+                FLEET_PIDS+=($!)
         done
+}
+
+fleet_wait() {
+        local i
         FLEET_FAILED=0
         FLEET_FAILED_NAMES=""
         for ((i = 1; i <= FLEET_N; i++)); do
-                if ! wait "${fpids[$((i - 1))]}"; then
+                if ! wait "${FLEET_PIDS[$((i - 1))]}"; then
                         FLEET_FAILED=$((FLEET_FAILED + 1))
                         FLEET_FAILED_NAMES+=" $(fleet_name "$i")"
                 fi
         done
-        FLEET_MS=$(elapsed_ms "$start")
+        FLEET_MS=$(elapsed_ms "$FLEET_START")
         cat "$tmp"/f[0-9][0-9][0-9]/out.std* >>"$tmp/all-output"
+}
+
+fleet_run() {
+        fleet_launch
+        fleet_wait
+}
+
+fleet_gate_close() {
+        local i
+        for ((i = 1; i <= FLEET_N; i++)); do
+                ctl /control/health "{\"service\": \"chainfire\", \"node\": \"$(fleet_name "$i")\", \"healthy\": false}" \
+                        >/dev/null || bail "cannot make $(fleet_name "$i")'s chainfire unhealthy"
+        done
+}
+
+# fleet_gate_open: once every agent has asked its local chainfire's health (up to 240 s), all of
+# them turn healthy. Prints how many had asked.
+fleet_gate_open() {
+        local i asked=0
+        for ((i = 0; i < 2400; i++)); do
+                asked=$(cstate "len(set(r['node'] for r in d['requests'] if r['path'] == '/health' and r['node'].startswith('f')))")
+                [ "$asked" -ge "$FLEET_N" ] && break
+                sleep 0.1
+        done
+        for ((i = 1; i <= FLEET_N; i++)); do
+                ctl /control/health "{\"service\": \"chainfire\", \"node\": \"$(fleet_name "$i")\", \"healthy\": true}" \
+                        >/dev/null || bail "cannot make $(fleet_name "$i")'s chainfire healthy"
+        done
+        echo "$asked"
 }
 
 fleet_summary() {

@@ -3,7 +3,10 @@
 # A leader that cannot keep up: node01 takes the writes (the others answer 421 naming it) and
 # serves 10 requests a second, answering the rest 429 with Retry-After: 1. 30 agents join at
 # once: every one joins, once; none asks the leader again before its Retry-After has passed;
-# the requests per agent stay bounded. Address blocks 127.61.0.0/24 and 127.61.1.0/24.
+# the requests per agent stay bounded. The agents' local chainfire turns healthy only once every
+# agent waits for it, so that the herd reaches the leader together even where the agents were
+# slow to start (a loaded machine, a sanitizer build). Address blocks 127.61.0.0/24 and
+# 127.61.1.0/24.
 . "$(dirname "$0")/../lib.sh"
 lib_init 127.61.0 "fleet: 30 agents against a throttling leader (429, Retry-After)"
 . "$(dirname "$0")/../fleet-lib.sh"
@@ -13,7 +16,11 @@ ctl /control/leader '{"service": "chainfire", "node": "node01", "mode": "421"}' 
 ctl /control/throttle '{"service": "chainfire", "node": "node01", "rate": 10, "burst": 5, "retry_after": 1}' \
         >/dev/null || bail "throttle refused"
 fleet_configs
-fleet_run
+fleet_gate_close
+fleet_launch
+asked=$(fleet_gate_open)
+is "$asked" 30 "every agent waited for its local chainfire before the gate opened"
+fleet_wait
 is "$FLEET_FAILED" 0 "every agent exits 0${FLEET_FAILED_NAMES:+ (failed:$FLEET_FAILED_NAMES)}"
 diag "30 agents against 10 requests/s: all done after $FLEET_MS ms"
 is "$(fleet_members_ok)" "30 0" "30/30 agents are chainfire members, no entry twice"
