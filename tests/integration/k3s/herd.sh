@@ -43,10 +43,14 @@ join() {        # join NODE: what the k3s step does, then the stand-in k3s agent
                 python3 "$src/tests/server/k3s-agent.py" agent --exit-when-registered --max-retries 10 --retry-interval 1 2>"$root.log"
 }
 herd() {        # herd: all N at once; prints how many joined and then were Ready
-        local i jp=() ok=0 ready=0 out
-        for i in $(seq -w 1 "$N"); do join "node$i" & jp+=($!); done
-        for i in "${jp[@]}"; do wait "$i" && ok=$((ok + 1)); done
-        for i in $(seq -w 1 "$N"); do
+        local i k jp=() joined=() ok=0 ready=0 out names
+        read -r -a names <<<"$(seq -w -s ' ' 1 "$N")"
+        for i in "${names[@]}"; do join "node$i" & jp+=($!); done
+        for k in "${!jp[@]}"; do
+                if wait "${jp[$k]}"; then ok=$((ok + 1)); joined+=("${names[$k]}"); fi
+        done
+        # Only a node that joined can turn Ready: one that did not is counted as not Ready at once.
+        for i in "${joined[@]}"; do
                 for _ in $(seq 100); do
                         out=$("$probe" node "$tmp/node$i/var/lib/rancher/k3s/agent/kubelet.kubeconfig" "node$i" 2>&1)
                         [ "$out" = ready ] && { ready=$((ready + 1)); break; }
