@@ -7,8 +7,8 @@
 
 #include "cleanup.h"
 #include "config-answer-policy.h"
-#include "config-services.h"
 #include "json-util.h"
+#include "service-seed.h"
 #include "string-util.h"
 
 const char *const answer_policy_default[] = {
@@ -200,7 +200,7 @@ static int report(Walk *w, const char *path, const char *const *names, size_t de
 static const char *plan_member(const char *const *names, size_t depth, json_t *t, json_t *m) {
         if (depth < 2 || !streq(names[0], "services"))
                 return NULL;
-        if (depth == 2 && config_service_is_seed(names[1]))
+        if (depth == 2 && service_is_seed(names[1]))
                 return NULL;    /* always there: its members are judged one by one */
         if (depth == 2 && !t)
                 return "a service the image does not declare";

@@ -10,29 +10,11 @@
 #include "config-value.h"
 #include "json-util.h"
 #include "service-kind.h"
+#include "service-seed.h"
 #include "string-util.h"
 #include "strv.h"
 
-/* The seed's services: present on every node (a worker has them turned off), with the ports the
- * older automation used, in its order. */
-static const struct {
-        const char *name;
-        ServiceKind kind;
-        uint16_t api_port, raft_port;
-} seed_services[] = {
-        { "chainfire", SERVICE_KIND_ADMIN, 2379, 2380 },
-        { "flaredb", SERVICE_KIND_ADMIN, 2479, 2480 },
-        { "iam", SERVICE_KIND_IAM, 8080, 0 },
-};
-
 #define SERVICE_NAME_MAX 32
-
-bool config_service_is_seed(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(seed_services); i++)
-                if (streq(name, seed_services[i].name))
-                        return true;
-        return false;
-}
 
 /* A service's name becomes step names, marker files and metric labels: [a-z][a-z0-9-]*. */
 static bool service_name_is_valid(const char *s) {
@@ -44,13 +26,6 @@ static bool service_name_is_valid(const char *s) {
                 if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
                         return false;
         return true;
-}
-
-static bool is_seed_service(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(seed_services); i++)
-                if (streq(seed_services[i].name, name))
-                        return true;
-        return false;
 }
 
 static int service_init(ConfigParser *p, ServiceConfig *s, const char *name, ServiceKind kind,
@@ -361,12 +336,12 @@ int config_default_services(Config *c) {
         ConfigParser p = { .config = c };
         int r;
 
-        c->services = calloc(ELEMENTSOF(seed_services), sizeof(ServiceConfig));
+        c->services = calloc(SERVICE_SEEDS_N, sizeof(ServiceConfig));
         if (!c->services)
                 return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(seed_services); i++) {
-                r = service_init(&p, &c->services[c->n_services++], seed_services[i].name, seed_services[i].kind,
-                                 seed_services[i].api_port, seed_services[i].raft_port);
+        for (size_t i = 0; i < SERVICE_SEEDS_N; i++) {
+                r = service_init(&p, &c->services[c->n_services++], service_seeds[i].name, service_seeds[i].kind,
+                                 service_seeds[i].api_port, service_seeds[i].raft_port);
                 if (r < 0)
                         return r;
         }
@@ -385,13 +360,13 @@ int config_parse_services(ConfigParser *p, json_t *root) {
         if (r <= 0)
                 services = NULL;
 
-        n = ELEMENTSOF(seed_services) + (services ? json_object_size(services) : 0);
+        n = SERVICE_SEEDS_N + (services ? json_object_size(services) : 0);
         c->services = calloc(n, sizeof(ServiceConfig));
         if (!c->services)
                 return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(seed_services); i++) {
-                r = service_init(p, &c->services[c->n_services++], seed_services[i].name, seed_services[i].kind,
-                                 seed_services[i].api_port, seed_services[i].raft_port);
+        for (size_t i = 0; i < SERVICE_SEEDS_N; i++) {
+                r = service_init(p, &c->services[c->n_services++], service_seeds[i].name, service_seeds[i].kind,
+                                 service_seeds[i].api_port, service_seeds[i].raft_port);
                 if (r < 0)
                         return r;
         }
@@ -400,7 +375,7 @@ int config_parse_services(ConfigParser *p, json_t *root) {
         json_object_foreach(services, name, v) {
                 _cleanup_free_ char *path = json_path_key(".services", name);
                 ServiceConfig *s = config_service(c, name);
-                bool seed = s && is_seed_service(name);
+                bool seed = s && service_is_seed(name);
 
                 if (!path)
                         return -ENOMEM;
@@ -411,12 +386,12 @@ int config_parse_services(ConfigParser *p, json_t *root) {
                 }
                 if (!seed) {
                         if (!service_name_is_valid(name)) {
-                                const char *seeds[ELEMENTSOF(seed_services) + 1] = {};
+                                const char *seeds[SERVICE_SEEDS_N + 1] = {};
                                 _cleanup_free_ char *hint = NULL;
                                 const char *near;
 
-                                for (size_t i = 0; i < ELEMENTSOF(seed_services); i++)
-                                        seeds[i] = seed_services[i].name;
+                                for (size_t i = 0; i < SERVICE_SEEDS_N; i++)
+                                        seeds[i] = service_seeds[i].name;
                                 near = nearest_string(name, seeds);
                                 if (near && asprintf(&hint, "did you mean \"%s\"?", near) < 0)
                                         return -ENOMEM;

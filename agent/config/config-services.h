@@ -2,7 +2,6 @@
 #pragma once
 
 #include <jansson.h>
-#include <stdbool.h>
 
 #include "config-parser.h"
 
@@ -12,9 +11,6 @@
  * "after" names. Problems (an unknown driver, an "after" naming no service, a cycle, two
  * services on one port) go to p->problems; returns 0, or -ENOMEM. */
 int config_parse_services(ConfigParser *p, json_t *root);
-
-/* True for the name of one of the seed's three services, which every configuration has. */
-bool config_service_is_seed(const char *name);
 
 /* The seed's three services alone, as a configuration without a "services" map has them (for
  * "status" when the configuration cannot be read). c has none yet. 0 or -ENOMEM. */
