@@ -9,6 +9,7 @@
 #   sorted IN OUT                       # IN with each series' labels sorted by name, as node_exporter does
 #   value FILE 'name{labels}'           # the value of that exact series in a sorted FILE (labels in
 #                                       # name order), nothing when absent
+#   step_is FILE STEP SERVICE STATE DESC  # the step's one-hot state series says STATE alone
 
 metrics_tools_check() {
         command -v promtool >/dev/null || skip_all "promtool not installed (Debian package prometheus)"
@@ -60,4 +61,15 @@ EOF
 value() {
         # (through the environment: awk -v would take the backslashes of the label values as escapes)
         SERIES=$2 awk 'BEGIN { s = ENVIRON["SERIES"] } index($0, s " ") == 1 { print substr($0, length(s) + 2) }' "$1"
+}
+
+# step_is SORTED_FILE STEP SERVICE STATE DESCRIPTION: the one-hot state series of STEP says STATE
+# (and only it).
+step_is() {
+        local st ones=""
+        for st in pending running done failed skipped; do
+                [ "$(value "$1" "first_boot_agent_step_state{service=\"$3\",state=\"$st\",step=\"$2\"}")" = 1 ] &&
+                        ones="$ones$st "
+        done
+        is "$ones" "$4 " "$5"
 }

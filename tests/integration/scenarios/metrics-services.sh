@@ -70,14 +70,6 @@ steps_of() {
 service_of() {
         sed -n "s/^first_boot_agent_step_duration_seconds{service=\"\([^\"]*\)\",step=\"$2\"} .*/\1/p" "$1"
 }
-step_is() {
-        local st ones=""
-        for st in pending running done failed skipped; do
-                [ "$(value "$1" "first_boot_agent_step_state{service=\"$3\",state=\"$st\",step=\"$2\"}")" = 1 ] &&
-                        ones="$ones$st "
-        done
-        is "$ones" "$4 " "$5"
-}
 
 # --- a clean first boot ------------------------------------------------------------------------
 fba node04 run

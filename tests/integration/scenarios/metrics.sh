@@ -18,15 +18,6 @@ prom=$mdir/first_boot_agent.prom
 node_exporter_start "$B.200:9100" "$mdir"
 version=$("$FBA_BIN" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
 
-# step_is SORTED_FILE STEP SERVICE STATE: the one-hot state series of STEP says STATE (and only it).
-step_is() {
-        local st ones=""
-        for st in pending running done failed skipped; do
-                [ "$(value "$1" "first_boot_agent_step_state{service=\"$3\",state=\"$st\",step=\"$2\"}")" = 1 ] &&
-                        ones="$ones$st "
-        done
-        is "$ones" "$4 " "$5"
-}
 
 # --- a clean first boot ------------------------------------------------------------------------
 node_config node03 true
