@@ -11,22 +11,13 @@ set -u
 src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 bin=${FBA_BIN:-$src/build/agent/first-boot-agent}
 . "$src/tests/tap.sh"
+. "$src/tests/integration/standin-lib.sh"
 
 IP=127.81.6.1
 KEY="pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="
 TOKEN="b1gs33cr3t-agent-token-6"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-        local p f
-        for f in "$tmp"/*/consul.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
 [ -x "$bin" ] || bail "no agent at $bin"
-python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
+standin_init "$IP" consul.pid
 ( umask 077; printf '%s\n' "$KEY" > "$tmp/encrypt"; printf '%s\n' "$TOKEN" > "$tmp/acl-token" )
 mid() { sed -n "s/^#define MID_$1 \"\([0-9a-f]*\)\".*/\1/p" "$src/agent/record/message-id.h"; }
 

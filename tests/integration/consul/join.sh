@@ -11,20 +11,12 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 build=${FBA_BUILD_ROOT:-$src/build}
 probe=$build/tests/integration/join-probe
 . "$src/tests/tap.sh"
+. "$src/tests/integration/standin-lib.sh"
 
 IP=127.81.3.1
 KEY="pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="
 TOKEN="b1gs33cr3t-agent-token"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
+standin_init "$IP"
 ( umask 077; printf '%s\n' "$KEY" > "$tmp/encrypt"; printf '%s\n' "$TOKEN" > "$tmp/acl-token"
   printf 'not-the-cluster-key\n' > "$tmp/wrong-encrypt" )
 

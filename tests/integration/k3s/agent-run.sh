@@ -12,24 +12,14 @@ set -u
 src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 bin=${FBA_BIN:-$src/build/agent/first-boot-agent}
 . "$src/tests/tap.sh"
+. "$src/tests/integration/standin-lib.sh"
 
 IP=127.81.5.1 PORT=26443 CTL=26444
 TOKEN_SECRET=clustertok3n-5
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-        local p f
-        for f in "$tmp"/*/k3s.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
 [ -x "$bin" ] || bail "no agent at $bin"
-python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
-"$src/tests/server/gen-certs.sh" "$tmp/tls" "$IP" >/dev/null 2>&1 || bail "gen-certs.sh failed"
-ca_hash=$(sha256sum "$tmp/tls/ca.crt" | cut -d' ' -f1)
-ctl() { curl -sf -X POST -d "$2" "http://$IP:$CTL/control/$1" >/dev/null; }
+standin_init "$IP" k3s.pid
+standin_tls "$IP"
+standin_ctl "$CTL"
 state() { curl -sf "http://$IP:$CTL/control/state"; }
 
 python3 "$src/tests/server/k3s-server.py" --listen "$IP:$PORT" --tls-dir "$tmp/tls" --token "server:$TOKEN_SECRET" \

@@ -9,20 +9,11 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 build=${FBA_BUILD_ROOT:-$src/build}
 probe=$build/tests/integration/join-probe
 . "$src/tests/tap.sh"
+. "$src/tests/integration/standin-lib.sh"
 
 IP=127.81.4.1 PORT=26443 CTL=26444 N=${HERD:-30}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
-"$src/tests/server/gen-certs.sh" "$tmp/tls" "$IP" >/dev/null 2>&1 || bail "gen-certs.sh failed"
-ca_hash=$(sha256sum "$tmp/tls/ca.crt" | cut -d' ' -f1)
+standin_init "$IP"
+standin_tls "$IP"
 server="https://$IP:$PORT"
 python3 "$src/tests/server/k3s-server.py" --listen "$IP:$PORT" --tls-dir "$tmp/tls" --token "server:herdtok3n" \
         --state "$tmp/state.json" --control "$IP:$CTL" --ready-file "$tmp/ready" --ready-after 1 2>"$tmp/server.log" &

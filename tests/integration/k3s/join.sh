@@ -11,24 +11,13 @@ src=${FBA_SOURCE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}
 build=${FBA_BUILD_ROOT:-$src/build}
 probe=$build/tests/integration/join-probe
 . "$src/tests/tap.sh"
+. "$src/tests/integration/standin-lib.sh"
 
 IP=127.81.2.1 PORT=26443 CTL=26444
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-        [ "${FBA_KEEP:-0}" = 1 ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ip addr show lo 2>/dev/null | grep -q . || true
-python3 -c "import socket; s=socket.socket(); s.bind(('$IP', 0))" 2>/dev/null || skip_all "no loopback address $IP"
-"$src/tests/server/gen-certs.sh" "$tmp/tls" "$IP" >/dev/null 2>&1 || bail "gen-certs.sh failed"
-ca_hash=$(sha256sum "$tmp/tls/ca.crt" | cut -d' ' -f1)
+standin_init "$IP"
+standin_tls "$IP"
+standin_ctl "$CTL"
 server="https://$IP:$PORT"
-ctl() { curl -sf -X POST -d "$2" "http://$IP:$CTL/control/$1" >/dev/null; }
 state() { curl -sf "http://$IP:$CTL/control/state"; }
 
 python3 "$src/tests/server/k3s-server.py" --listen "$IP:$PORT" --tls-dir "$tmp/tls" --token "server:clustertok3n" \
