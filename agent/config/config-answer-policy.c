@@ -160,7 +160,27 @@ static char *allow_form(const char *const *names, size_t depth) {
         return TAKE_PTR(s);
 }
 
-static int report(Walk *w, const char *path, const char *const *names, size_t depth, json_t *t, json_t *m) {
+/* Which services a node joins, their kinds and their order make the step plan, which is made from
+ * the image's template: an answer may turn a service on or off (".services.*.enabled"), never add
+ * one, remove one, change its driver or its "after", whatever provisioning.allow says. Returns
+ * what the member is, when it is one of those. */
+static const char *plan_member(const char *const *names, size_t depth, json_t *t, json_t *m) {
+        if (depth < 2 || !streq(names[0], "services"))
+                return NULL;
+        if (depth == 2 && service_is_seed(names[1]))
+                return NULL;    /* always there: its members are judged one by one */
+        if (depth == 2 && !t)
+                return "a service the image does not declare";
+        if (depth == 2 && !m)
+                return "a service the image declares, which an answer may only turn off";
+        if (depth == 3 && (streq(names[2], "driver") || streq(names[2], "after")))
+                return "the image's step plan (a service's driver and order)";
+        return NULL;
+}
+
+/* plan: what the member is when it makes the step plan (plan_member()), else NULL. */
+static int report(Walk *w, const char *path, const char *const *names, size_t depth, json_t *t, json_t *m,
+                  const char *plan) {
         _cleanup_free_ char *expected = NULL, *found = NULL, *hint = NULL, *was = NULL, *form = NULL;
         int r;
 
@@ -168,12 +188,21 @@ static int report(Walk *w, const char *path, const char *const *names, size_t de
         found = m ? json_describe(m) : strdup("nothing (the answer removes it)");
         if ((t && !was) || !found)
                 return -ENOMEM;
-        if (asprintf(&expected, "the image's value (%s), which an answer may not change",
-                     was ? was : "nothing: the template does not set it") < 0) {
+        if (plan)
+                r = asprintf(&expected, "%s (%s), which an answer may not change", plan,
+                             was ? was : "not in the template");
+        else
+                r = asprintf(&expected, "the image's value (%s), which an answer may not change",
+                             was ? was : "nothing: the template does not set it");
+        if (r < 0) {
                 expected = NULL;
                 return -ENOMEM;
         }
-        if (depth > 0 && is_never(names[0]))
+        if (plan)
+                r = asprintf(&hint, "declare every service a node may join in the image's template (\"enabled\": "
+                             "false where most nodes do not run it) and let the answer set "
+                             "\".services.NAME.enabled\"; provisioning.allow cannot hand the services over");
+        else if (depth > 0 && is_never(names[0]))
                 r = asprintf(&hint, "where a node looks itself up and keeps its state are the image's alone: remove "
                              "it from the node's answer (provisioning.allow cannot list it)");
         else {
@@ -193,45 +222,6 @@ static int report(Walk *w, const char *path, const char *const *names, size_t de
         return 0;
 }
 
-/* Which services a node joins, their kinds and their order make the step plan, which is made from
- * the image's template: an answer may turn a service on or off (".services.*.enabled"), never add
- * one, remove one, change its driver or its "after", whatever provisioning.allow says. Returns
- * what the member is, when it is one of those. */
-static const char *plan_member(const char *const *names, size_t depth, json_t *t, json_t *m) {
-        if (depth < 2 || !streq(names[0], "services"))
-                return NULL;
-        if (depth == 2 && service_is_seed(names[1]))
-                return NULL;    /* always there: its members are judged one by one */
-        if (depth == 2 && !t)
-                return "a service the image does not declare";
-        if (depth == 2 && !m)
-                return "a service the image declares, which an answer may only turn off";
-        if (depth == 3 && (streq(names[2], "driver") || streq(names[2], "after")))
-                return "the image's step plan (a service's driver and order)";
-        return NULL;
-}
-
-static int report_plan(Walk *w, const char *path, const char *what, json_t *t, json_t *m) {
-        _cleanup_free_ char *expected = NULL, *found = NULL, *was = NULL;
-
-        was = t ? json_describe(t) : NULL;
-        found = m ? json_describe(m) : strdup("nothing (the answer removes it)");
-        if ((t && !was) || !found)
-                return -ENOMEM;
-        if (asprintf(&expected, "%s (%s), which an answer may not change", what,
-                     was ? was : "not in the template") < 0) {
-                expected = NULL;
-                return -ENOMEM;
-        }
-        if (problem_add(w->problems, path, expected, found,
-                        "declare every service a node may join in the image's template (\"enabled\": false where "
-                        "most nodes do not run it) and let the answer set \".services.NAME.enabled\"; "
-                        "provisioning.allow cannot hand the services over") < 0)
-                return -ENOMEM;
-        w->n++;
-        return 0;
-}
-
 static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m) {
         const char *names[ANSWER_POLICY_DEPTH] = {};
         const char *key, *plan;
@@ -247,7 +237,7 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
         depth = seg_names(seg, names);
         plan = plan_member(names, depth, t, m);
         if (plan)
-                return report_plan(w, path, plan, t, m);
+                return report(w, path, names, depth, t, m, plan);
         allowed = best_relation(w, names, depth) > 0;
         /* An allowed ".services" or ".services.NAME" still holds plan members to look at. */
         if (allowed && !(depth >= 1 && depth <= 2 && streq(names[0], "services")))
@@ -280,7 +270,7 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
         }
         if (allowed)
                 return 0;
-        return report(w, path, names, depth, t, m);
+        return report(w, path, names, depth, t, m, NULL);
 }
 
 int answer_policy_check(json_t *template, json_t *merged, char *const *allow, ProblemList *problems) {
