@@ -7,10 +7,12 @@
 #   arm64      the arm64 cross build (tests/cross/aarch64-linux-gnu.ini) with warnings as
 #              errors: the unit tests and a set of the loopback integration tests run the arm64
 #              agent under qemu-user (meson suite "cross"), and its .deb is built and checked.
-# Every stage runs, whatever the one before it found. At the end one summary names each
-# stage's counts, followed by the sum of all stages in meson's own closing format (the last
-# lines, "Ok:", "Fail:", … as `meson test` prints them); the script fails if any stage failed
-# (a test failed or timed out, or the stage did not build).
+# Every stage runs, whatever the one before it found. At the end the tests that did not pass
+# are named, each with its "not ok" lines and the last lines of its output (from meson's
+# testlog.json, tests/meson-failures.py), then one summary names each stage's counts,
+# followed by the sum of all stages in meson's own closing format (the last lines, "Ok:",
+# "Fail:", … as `meson test` prints them); the script fails if any stage failed (a test failed
+# or timed out, or the stage did not build).
 #
 #   FBA_SUITE_STAGES="sanitizer release arm64"   the stages to run, in order (default: all)
 set -uo pipefail
@@ -26,6 +28,7 @@ declare -A total=()
 for k in "${keys[@]}"; do total[$k]=0; done
 summaries=()
 logs=()
+failures=""
 any_failed=0
 
 setup() {
@@ -79,6 +82,9 @@ stage() {
                 [ "${got[Unexpected Pass]:-0}" -ne 0 ]; then
                 any_failed=1
                 summaries+=("$name: FAILED ($counts; meson test exited $rc)")
+                failures+=$(tests/meson-failures.py "$dir" "$name" 2>&1 ||
+                        echo "(the failed tests of stage $name could not be named: see its log)")
+                failures+=$'\n'
         else
                 summaries+=("$name: passed ($counts)")
         fi
@@ -102,6 +108,11 @@ for s in ${FBA_SUITE_STAGES:-sanitizer release arm64}; do
         esac
 done
 
+if [ -n "$failures" ]; then
+        echo
+        echo "=== Tests that did not pass ==="
+        printf '%s' "$failures"
+fi
 echo
 echo "=== Summary of every stage ==="
 for s in "${summaries[@]}"; do echo "  $s"; done
