@@ -92,6 +92,7 @@ typedef struct Seg {
 typedef struct Walk {
         char *const *allow;
         ProblemList *problems;
+        bool plan_only;         /* the step plan's members only, counted (answer_policy_changes_plan()) */
         int n;
 } Walk;
 
@@ -184,6 +185,10 @@ static int report(Walk *w, const char *path, const char *const *names, size_t de
         _cleanup_free_ char *expected = NULL, *found = NULL, *hint = NULL, *was = NULL, *form = NULL;
         int r;
 
+        if (w->plan_only) {
+                w->n++;
+                return 0;
+        }
         was = t ? json_describe(t) : NULL;
         found = m ? json_describe(m) : strdup("nothing (the answer removes it)");
         if ((t && !was) || !found)
@@ -238,7 +243,7 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
         plan = plan_member(names, depth, t, m);
         if (plan)
                 return report(w, path, names, depth, t, m, plan);
-        allowed = best_relation(w, names, depth) > 0;
+        allowed = !w->plan_only && best_relation(w, names, depth) > 0;
         /* An allowed ".services" or ".services.NAME" still holds plan members to look at. */
         if (allowed && !(depth >= 1 && depth <= 2 && streq(names[0], "services")))
                 return 0;
@@ -268,7 +273,7 @@ static int walk(Walk *w, const Seg *seg, const char *path, json_t *t, json_t *m)
                 }
                 return 0;
         }
-        if (allowed)
+        if (allowed || w->plan_only)
                 return 0;
         return report(w, path, names, depth, t, m, NULL);
 }
@@ -279,4 +284,14 @@ int answer_policy_check(json_t *template, json_t *merged, char *const *allow, Pr
 
         r = walk(&w, NULL, ".", template, merged);
         return r < 0 ? r : w.n;
+}
+
+int answer_policy_changes_plan(json_t *template, json_t *merged) {
+        Walk w = { .plan_only = true };
+        json_t *t = template ? json_object_get(template, "services") : NULL;
+        json_t *m = merged ? json_object_get(merged, "services") : NULL;
+        int r;
+
+        r = walk(&w, &(Seg) { "services", NULL }, ".services", t, m);
+        return r < 0 ? r : w.n > 0;
 }

@@ -41,3 +41,9 @@ bool answer_policy_path_is_valid(const char *s, const char **ret_hint);
  * and what to do. Members inside a changed object are named one by one; an array is one value.
  * Returns how many problems were added, or -ENOMEM. */
 int answer_policy_check(json_t *template, json_t *merged, char *const *allow, ProblemList *problems);
+
+/* Whether merged changes the step plan (a service added or removed, a driver or an "after"
+ * changed under .services): 1 if it does, 0 if not, or -ENOMEM. Asked before the merged
+ * configuration is parsed, so that a service the image does not declare is refused as such by
+ * answer_policy_check(), not named as an incomplete service. Adds no problem. */
+int answer_policy_changes_plan(json_t *template, json_t *merged);

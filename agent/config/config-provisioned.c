@@ -136,6 +136,12 @@ static int build(const ProvisioningConfig *pc, const AnswerCheck *check, const c
         r = merge_patch(merged, patch);
         if (r < 0)
                 return r;
+        /* An answer that changes the step plan is refused as that, whether or not it parses. */
+        r = answer_policy_changes_plan(pc->template, merged);
+        if (r != 0) {
+                r = r < 0 ? r : answer_policy_check(pc->template, merged, pc->allow, problems);
+                return r < 0 ? r : -EPERM;
+        }
         a.text = json_dumps(merged, JSON_INDENT(2));
         if (!a.text)
                 return -ENOMEM;

@@ -50,6 +50,12 @@ static void check(const char *template, const char *merged, char *const *allow, 
         is_int(n, words(expected), "%s: the count", what);
 }
 
+static void plan(const char *template, const char *merged, int expected, const char *what) {
+        _cleanup_(json_decrefp) json_t *t = json_loads(template, 0, NULL), *m = json_loads(merged, 0, NULL);
+
+        is_int(answer_policy_changes_plan(t, m), expected, "%s", what);
+}
+
 static void valid(const char *path, bool expected) {
         const char *hint = NULL;
 
@@ -132,6 +138,18 @@ int main(void) {
               services, ".services.k3s", "a declared service removed: never; a seed service is always there");
         check("{\"services\": {\"k3s\": {\"driver\": \"k3s\"}}}", "{}", NULL, ".services.k3s",
               "the whole map removed: the declared service it held named");
+
+        /* The plan alone, asked before the merged result is parsed. */
+        plan("{\"services\": {\"k3s\": {\"driver\": \"k3s\"}}}",
+             "{\"services\": {\"k3s\": {\"driver\": \"consul\"}}}", 1, "plan: a driver changed");
+        plan("{\"services\": {\"k3s\": {\"after\": [\"iam\"]}}}", "{\"services\": {\"k3s\": {\"after\": []}}}", 1,
+             "plan: an after changed");
+        plan("{}", "{\"services\": {\"new\": {\"enabled\": true}}}", 1, "plan: a service added, enabled alone");
+        plan("{\"services\": {\"k3s\": {\"driver\": \"k3s\"}}}", "{}", 1, "plan: the whole map removed");
+        plan(t, "{\"leader_url\": \"http://evil\", \"services\": {\"chainfire\": {\"enabled\": false, "
+                "\"health_url\": \"https://other\", \"etcd\": {\"start_command\": [\"/bin/sh\"]}}}}", 0,
+             "plan: a URL, enabled, a service's settings are not the plan (answer_policy_check() judges them)");
+        plan("{}", "{\"services\": {\"chainfire\": {\"enabled\": false}}}", 0, "plan: a seed service is always there");
 
         valid(".leader_url", true);
         valid(".services.*.etcd.start_command", true);

@@ -262,9 +262,22 @@ static void test_kinds(void) {
         names = mfree(names);
         problem_list_done(&l);
 
-        is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"enabled\": true}}}", &c, &text, &l), -EINVAL,
-               "a service the image does not declare, with enabled alone: refused (no driver)");
-        ok(!c && !text && l.n > 0, "nothing built");
+        is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"enabled\": true}}}", &c, &text, &l), -EPERM,
+               "a service the image does not declare, with enabled alone: refused by the policy, not as incomplete");
+        ok(!c && !text, "nothing built");
+        names = paths(&l);
+        is_str(names, ".services.evil", "the service named, once");
+        ok(l.n == 1 && strstr(l.items[0].expected, "does not declare"), "as a service the image does not declare");
+        names = mfree(names);
+        problem_list_done(&l);
+
+        is_int(build(t, "{" NODE ", \"services\": {\"evil\": {\"enabled\": true}, \"chainfire\": "
+                        "{\"api_port\": \"x\"}}}", &c, &text, &l), -EPERM,
+               "an undeclared service beside a mistyped port: the plan is judged first");
+        names = paths(&l);
+        is_str(names, ".services.evil .services.chainfire.api_port",
+               "every change named as a refused change: nothing is parsed from a refused plan");
+        names = mfree(names);
         problem_list_done(&l);
 }
 

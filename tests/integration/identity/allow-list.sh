@@ -3,7 +3,7 @@
 # What a provisioning server may change: the issue's reproductions, each a signed answer (so
 # the signature is good and only the allow-list stands in the way) setting what the image keeps:
 # iam.allow_http with its own IAM URL, iam.token_file, a flash section, tls.insecure_skip_verify,
-# report.url, an etcd start_command. Each is refused with every member named, and nothing is
+# report.url, an etcd start_command, a service the image does not declare. Each is refused with every member named, and nothing is
 # stored or done. The same member listed in provisioning.allow passes, and a whole
 # cluster-config.json served as the answer passes. Address block 127.71.2.0/24.
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +52,10 @@ signed_case "an etcd start_command" \
         'changes what the image keeps: \.services\.chainfire\.driver, \.services\.chainfire\.etcd\.start_command\.'
 [ ! -e "$witness" ]
 ok $? "start_command: it never ran (no witness file)"
+
+signed_case "a service the image does not declare, with enabled alone" 'd["services"]["ledger"] = {"enabled": True}' \
+        'changes what the image keeps: \.services\.ledger\.'
+like "$ERR" 'a service the image does not declare' "an undeclared service: refused as that, not as an incomplete service"
 
 # The image's owner widens the list: report.url is then the answer's.
 machine node04 --nic eno1:52:54:00:fb:a0:04
