@@ -179,6 +179,22 @@ same_as_image() {
         cmp -s -n "$(stat -c %s "$2")" "$1" "$2"
 }
 
+# expect_wiped STATUS WHAT DEV [OLD_IMAGE]: a failed flash (exit 6) of DEV: no partition table
+# afterwards, and MID_FLASH_FAILED logged. With OLD_IMAGE (what DEV held), for damage near the
+# start of the stream: the decoder may fail before the writer thread takes its first buffer,
+# and then the agent says nothing was written and the disk must be OLD_IMAGE, byte for byte.
+expect_wiped() {
+        is "$1" 6 "$2: exit 6"
+        if [ -n "${4:-}" ] && grep -q "Nothing was written to $3; it is unchanged" "$tmp/out"; then
+                same_as_image "$3" "$4"
+                ok $? "$2: failed before the first write: the disk as it was"
+        else
+                has_partition_table "$3"
+                ok $((!$?)) "$2: no partition table afterwards (sfdisk -d and blkid)"
+        fi
+        like "$tmp/out" '"message_id":"1687ff20216945a7b281ad3cb3d45d3a"' "$2: MID_FLASH_FAILED logged"
+}
+
 # image_entry NAME FILE_IN_SRV TARGET_BACKING_FILE [EXTRA_JSON_MEMBERS]
 image_entry() {
         local extra=${4:+, $4}
