@@ -85,13 +85,16 @@ void provisioned_answer_done(ProvisionedAnswer *a) {
         *a = (ProvisionedAnswer) {};
 }
 
+/* A null would remove the member in the merge (RFC 7386), leaving a node with no id. Any other
+ * value is judged with the rest when the merged result is parsed. */
 static int check_node_id(json_t *answer, ProblemList *problems) {
+        json_t *v = json_object_get(answer, "node_id");
         int r;
 
-        if (json_object_get(answer, "node_id"))
+        if (v && !json_is_null(v))
                 return 0;
-        r = problem_add(problems, ".node_id", "the node's id: an answer names the node it is for", "nothing",
-                        "add \"node_id\" to the node's configuration on the provisioning server");
+        r = problem_add(problems, ".node_id", "the node's id: an answer names the node it is for",
+                        v ? "null" : "nothing", "add \"node_id\" to the node's configuration on the provisioning server");
         return r < 0 ? r : -EINVAL;
 }
 

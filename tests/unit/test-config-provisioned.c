@@ -447,6 +447,9 @@ int main(void) {
         refused(t, "{\"node_role\": \"worker\"}", "the answer of X: .node_id: expected the node's id: an answer names "
                 "the node it is for, found nothing; add \"node_id\" to the node's configuration on the provisioning server",
                 "no node_id");
+        refused(t, "{\"node_id\": null}", "the answer of X: .node_id: expected the node's id: an answer names "
+                "the node it is for, found null; add \"node_id\" to the node's configuration on the provisioning server",
+                "node_id null (a merge would remove it: a node with no id)");
         refused_with(t, "{" NODE ", \"provisioning\": {\"url\": \"https://elsewhere\"}}", -EPERM,
                      "the answer of X: .provisioning.url: expected the image's value (the string \"https://prov/v1/node\"), "
                      "which an answer may not change, found the string \"https://elsewhere\"; where a node looks itself "
