@@ -9,12 +9,12 @@ import ssl
 import threading
 import time
 import urllib.parse
-from http.server import ThreadingHTTPServer
 
 import clusterd_etcd as etcd
 import clusterd_fleet as fleet
 from clusterd_core import (CLUSTER_SERVICES, OPTS, STATE, TOKEN_LIFETIME_S, Handler, HttpError, iso8601,
                            need_str, parse_host_port, say)
+from tls_server import TLSThreadingHTTPServer
 
 
 class ServiceHandler(Handler):
@@ -238,38 +238,16 @@ class ServiceHandler(Handler):
         self.send_json(200, {"status": "received"})
 
 
-class ServiceServer(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 64
-
+class ServiceServer(TLSThreadingHTTPServer):
     def __init__(self, listener, addr, ssl_ctx):
         self.listener = listener
-        self.ssl_ctx = ssl_ctx
-        self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
-        super().__init__(addr, ServiceHandler)
+        super().__init__(addr, ServiceHandler, ssl_ctx)
 
-    def finish_request(self, request, client_address):
-        # Runs in the per-connection thread: the TLS handshake happens here, not in accept().
-        if self.ssl_ctx is None:
-            request.settimeout(30)
-            return super().finish_request(request, client_address)
-        request.settimeout(30)
-        try:
-            tls = self.ssl_ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as e:
-            self.listener.tls_failures += 1
-            if OPTS.verbose:
-                say("%s:%s: TLS handshake with %s failed: %s" % (
-                    self.listener.service, self.listener.node, client_address[0], e))
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
+    def tls_failed(self, client_address, error):
+        self.listener.tls_failures += 1
+        if OPTS.verbose:
+            say("%s:%s: TLS handshake with %s failed: %s" % (
+                self.listener.service, self.listener.node, client_address[0], error))
 
     def handle_error(self, request, client_address):
         if OPTS.verbose:

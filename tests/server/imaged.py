@@ -39,6 +39,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tls_server import TLSThreadingHTTPServer
+
 CHUNK = 1 << 20
 
 
@@ -334,13 +336,13 @@ def main():
     state = State(args.rate)
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
-    server = ThreadingHTTPServer(parse_host_port(args.listen),
-                                 make_handler(args.root, state, args.verbose))
+    ctx = None
     if args.tls_dir:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(args.tls_dir, "server.crt"),
                             os.path.join(args.tls_dir, "server.key"))
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server = TLSThreadingHTTPServer(parse_host_port(args.listen),
+                                    make_handler(args.root, state, args.verbose), ctx)
     threads = [threading.Thread(target=server.serve_forever, daemon=True)]
     control = None
     if args.control:

@@ -53,6 +53,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from clusterd_core import is_loopback  # noqa: E402
+from tls_server import TLSThreadingHTTPServer  # noqa: E402
 
 PASSWORD_REJECTED = ("Node password rejected, duplicate hostname or contents of '/etc/rancher/node/password' "
                      "may not match server node-passwd entry, try enabling a unique node name with the "
@@ -311,9 +312,7 @@ def main(argv):
         ctx.load_cert_chain(os.path.join(a.tls_dir, "server.crt"), os.path.join(a.tls_dir, "server.key"))
         ctx.load_verify_locations(cafile=os.path.join(a.tls_dir, "ca.crt"))
         ctx.verify_mode = ssl.CERT_OPTIONAL
-        ThreadingHTTPServer.request_queue_size = 128     # a herd connects at once
-        api = ThreadingHTTPServer(host_port(a.listen, "--listen"), Api)
-        api.socket = ctx.wrap_socket(api.socket, server_side=True)
+        api = TLSThreadingHTTPServer(host_port(a.listen, "--listen"), Api, ctx)
         control = ThreadingHTTPServer(host_port(a.control, "--control"), Control)
     except (OSError, ssl.SSLError) as e:
         print("k3s-server: %s" % e, file=sys.stderr)

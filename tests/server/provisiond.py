@@ -25,9 +25,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import ThreadingHTTPServer
 
 from answers import AnsweringHandler, HttpError
+from tls_server import TLSThreadingHTTPServer
 
 SELECTOR_KEYS = ("mac", "uuid", "serial", "disk_serial")
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,63}$")
@@ -382,25 +382,10 @@ class ControlHandler(Handler):
         return {"cleared": n}
 
 
-class Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, addr, handler, ssl_ctx=None):
-        self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
-        self.ssl_ctx = ssl_ctx
-        super().__init__(addr, handler)
-
-    def finish_request(self, request, client_address):
-        request.settimeout(30)
-        if self.ssl_ctx is not None:
-            try:
-                request = self.ssl_ctx.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError) as e:
-                if VERBOSE:
-                    say("TLS handshake with %s failed: %s" % (client_address[0], e))
-                return
-        super().finish_request(request, client_address)
+class Server(TLSThreadingHTTPServer):
+    def tls_failed(self, client_address, error):
+        if VERBOSE:
+            say("TLS handshake with %s failed: %s" % (client_address[0], error))
 
     def handle_error(self, request, client_address):
         if VERBOSE:

@@ -22,11 +22,21 @@ for _ in $(seq 100); do [ -e "$tmp/ready" ] && break; sleep 0.05; done
 [ -e "$tmp/ready" ] || bail "k3s-server.py did not start: $(cat "$tmp/server.log")"
 ( umask 077; printf 'herd-wide-node-password-secret\n' > "$tmp/cluster-secret" )
 
+# cacerts NODE: the CA bundle fetched and checked against the token's pin; like the step, a
+# transient failure (a connection timed out under the herd's load) is tried again.
+cacerts() {
+        local root=$tmp/$1 _
+        for _ in 1 2 3 4 5; do
+                "$probe" cacerts "$server" "$root/secrets/k3s-token" "$root/ca.pem" >/dev/null && return 0
+                sleep 1
+        done
+        return 1
+}
 join() {        # join NODE: what the k3s step does, then the stand-in k3s agent; exit status
         local n=$1 root=$tmp/$1
         mkdir -p "$root/secrets"
         ( umask 077; printf 'K10%s::server:herdtok3n\n' "$ca_hash" > "$root/secrets/k3s-token" )
-        "$probe" cacerts "$server" "$root/secrets/k3s-token" "$root/ca.pem" >/dev/null &&
+        cacerts "$n" &&
         "$probe" k3s-config "$root/etc/rancher/k3s/config.yaml" "$server" "$root/secrets/k3s-token" "$n" "$IP" &&
         "$probe" password "$tmp/cluster-secret" "$n" "$root/etc/rancher/node/password" &&
         K3S_CONFIG_FILE="$root/etc/rancher/k3s/config.yaml" K3S_DATA_DIR="$root/var/lib/rancher/k3s" \
