@@ -343,6 +343,7 @@ def main():
                             os.path.join(args.tls_dir, "server.key"))
     server = TLSThreadingHTTPServer(parse_host_port(args.listen),
                                     make_handler(args.root, state, args.verbose), ctx)
+    server.timeout_s = None     # the body goes out with os.sendfile(): a blocking socket
     threads = [threading.Thread(target=server.serve_forever, daemon=True)]
     control = None
     if args.control:

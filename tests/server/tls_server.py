@@ -16,7 +16,10 @@ class TLSThreadingHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
     request_queue_size = 128    # a herd connects at once: the kernel's queue, as a real server's
-    timeout_s = 30              # a connection that says nothing for this long is dropped
+    # A connection that says nothing for this long is dropped; None: no timeout (a socket with a
+    # timeout is non-blocking underneath, and os.sendfile() on it fails with EAGAIN whenever the
+    # send buffer is full, so a server that sends with it sets None).
+    timeout_s = 30
 
     def __init__(self, addr, handler, ssl_ctx=None):
         """addr: (host, port), IPv4 or IPv6; ssl_ctx: a server-side SSLContext, or None for HTTP."""
@@ -28,7 +31,8 @@ class TLSThreadingHTTPServer(ThreadingHTTPServer):
         """Called when a handshake fails (the connection is then closed); override to count or log."""
 
     def finish_request(self, request, client_address):
-        request.settimeout(self.timeout_s)
+        if self.timeout_s is not None:
+            request.settimeout(self.timeout_s)
         if self.ssl_ctx is None:
             super().finish_request(request, client_address)
             return
