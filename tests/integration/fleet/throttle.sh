@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # A leader that cannot keep up: node01 takes the writes (the others answer 421 naming it) and
-# serves 10 requests a second, answering the rest 429 with Retry-After: 1. 30 agents join at
+# serves 10 requests a second, no burst beyond one (so that two requests closer than 100 ms
+# meet a 429 even where a loaded machine spreads the herd out), answering the rest 429 with
+# Retry-After: 1. 30 agents join at
 # once: every one joins, once; none asks the leader again before its Retry-After has passed;
 # the requests per agent stay bounded. The agents' local chainfire turns healthy only once every
 # agent waits for it, so that the herd reaches the leader together even where the agents were
@@ -13,7 +15,7 @@ lib_init 127.61.0 "fleet: 30 agents against a throttling leader (429, Retry-Afte
 
 fleet_start 30
 ctl /control/leader '{"service": "chainfire", "node": "node01", "mode": "421"}' >/dev/null || bail "leader refused"
-ctl /control/throttle '{"service": "chainfire", "node": "node01", "rate": 10, "burst": 5, "retry_after": 1}' \
+ctl /control/throttle '{"service": "chainfire", "node": "node01", "rate": 10, "burst": 1, "retry_after": 1}' \
         >/dev/null || bail "throttle refused"
 fleet_configs
 fleet_gate_close
